@@ -1,0 +1,30 @@
+"""The NinjaAPI object: /api/, OpenAPI at /api/openapi.json, docs at /api/docs."""
+
+from ninja import NinjaAPI
+
+from . import errors
+from .auth import API_AUTH
+from .health import router as health_router
+
+api = NinjaAPI(
+    title="Coastal API",
+    version="1.0",
+    description="Core banking for credit unions: accounts, transactions, cash, loans, fraud. See API.md.",
+    auth=API_AUTH,
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+errors.install(api)
+
+
+def _mount() -> None:
+    from apps.audit.api import router as audit_router
+    from apps.users.api import router as users_router
+
+    api.add_router("/", health_router)
+    api.add_router("/users/", users_router)
+    api.add_router("/audit/", audit_router)
+
+
+_mount()

@@ -1,0 +1,39 @@
+"""API authentication: `Authorization: Bearer <access>` or the httpOnly access cookie (with CSRF)."""
+
+from ninja.security import APIKeyCookie, HttpBearer
+
+from apps.users.tokens import ACCESS_COOKIE, TokenError, user_for_access
+
+
+def _authenticate(request, token: str | None):
+    if not token:
+        return None
+    try:
+        user = user_for_access(token)
+    except TokenError:
+        return None
+    request.user = user
+    return user
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request, token):
+        return _authenticate(request, token)
+
+
+class CookieAuth(APIKeyCookie):
+    param_name = ACCESS_COOKIE
+
+    def authenticate(self, request, key):
+        return _authenticate(request, key)
+
+
+def current_user(request):
+    """The signed-in user for endpoints that also answer anonymous callers."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return _authenticate(request, header.split(" ", 1)[1].strip())
+    return _authenticate(request, request.COOKIES.get(ACCESS_COOKIE))
+
+
+API_AUTH = [BearerAuth(), CookieAuth(csrf=True)]

@@ -1,0 +1,33 @@
+from datetime import datetime
+
+from ninja import Router, Schema
+
+from apps.api.permissions import require_role
+
+from .selectors import audit_summary
+
+router = Router(tags=["audit"])
+
+
+class EventOut(Schema):
+    id: int
+    created_at: datetime
+    actor_email: str
+    action: str
+    target_type: str
+    target_id: str
+    target_repr: str
+    ip_address: str | None
+
+
+class DashboardOut(Schema):
+    since: datetime
+    total: int
+    by_action: dict[str, int]
+    recent: list[EventOut]
+
+
+@router.get("/dashboard/", response=DashboardOut, summary="Audit counts for the last 7 days and recent events")
+def dashboard(request):
+    require_role(request, "manager", "admin")
+    return audit_summary()

@@ -1,0 +1,93 @@
+"""The role registry: each role is a Django group whose permissions are declared here.
+
+`sync_roles()` makes the groups match this file exactly (it runs after every `migrate`),
+so a fresh database has them and a change here is one `migrate` away from every install.
+Later apps add their permissions to the lists below.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    label: str
+    group: str
+    staff: bool
+    otp_required: bool
+    permissions: tuple[str, ...] = field(default_factory=tuple)
+
+
+CUSTOMER = "customer"
+CASHIER = "cashier"
+MOBILE_BANKER = "mobile_banker"
+MANAGER = "manager"
+OPERATIONS_MANAGER = "operations_manager"
+ADMIN = "admin"
+
+ALL_PERMISSIONS = "*"
+
+ROLES: dict[str, Role] = {
+    CUSTOMER: Role(CUSTOMER, "Customer", "Customers", staff=False, otp_required=False),
+    CASHIER: Role(
+        CASHIER, "Cashier", "Cashiers", staff=True, otp_required=False,
+        permissions=(),
+    ),
+    MOBILE_BANKER: Role(
+        MOBILE_BANKER, "Mobile banker", "Mobile bankers", staff=True, otp_required=False,
+        permissions=(),
+    ),
+    MANAGER: Role(
+        MANAGER, "Manager", "Managers", staff=True, otp_required=True,
+        permissions=(
+            "users.view_user",
+            "users.view_useractivity",
+            "audit.view_auditevent",
+            "axes.view_accessattempt",
+            "axes.view_accessfailurelog",
+        ),
+    ),
+    OPERATIONS_MANAGER: Role(
+        OPERATIONS_MANAGER, "Operations manager", "Operations managers", staff=True, otp_required=True,
+        permissions=(
+            "users.view_user",
+            "audit.view_auditevent",
+            "wagtailadmin.access_admin",
+            "django_q.view_task",
+            "django_q.view_schedule",
+            "django_q.add_schedule",
+            "django_q.change_schedule",
+            "django_q.view_failure",
+        ),
+    ),
+    ADMIN: Role(ADMIN, "Administrator", "Administrators", staff=True, otp_required=True,
+                permissions=(ALL_PERMISSIONS,)),
+}
+
+ROLE_CHOICES = [(role.code, role.label) for role in ROLES.values()]
+STAFF_ROLES = tuple(code for code, role in ROLES.items() if role.staff)
+
+
+def sync_roles(*, group_model=None, permission_model=None) -> None:
+    """Create one group per role and give it exactly the declared permissions.
+
+    Raises LookupError on a declared permission that does not exist, so a typo cannot
+    silently leave a role without a right it needs.
+    """
+    if group_model is None:
+        from django.contrib.auth.models import Group, Permission
+
+        group_model, permission_model = Group, Permission
+    for role in ROLES.values():
+        group, _ = group_model.objects.get_or_create(name=role.group)
+        if ALL_PERMISSIONS in role.permissions:
+            perms = list(permission_model.objects.all())
+        else:
+            perms = []
+            for dotted in role.permissions:
+                app_label, codename = dotted.split(".", 1)
+                found = permission_model.objects.filter(content_type__app_label=app_label, codename=codename)
+                if not found.exists():
+                    raise LookupError(f"Role {role.code!r} declares unknown permission {dotted!r}.")
+                perms.extend(found)
+        group.permissions.set(perms)

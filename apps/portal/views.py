@@ -1,0 +1,56 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from qsessions.models import Session
+
+from apps.users import services as user_services
+from apps.users.models import UserActivity
+from apps.users.views import CoastalLoginView
+
+
+class PortalLoginView(CoastalLoginView):
+    template_name = "portal/login.html"
+    redirect_authenticated_user = True
+
+
+@require_POST
+def logout_view(request):
+    user_services.sign_out(request=request)
+    messages.success(request, "You have signed out.")
+    return redirect("/")
+
+
+@login_required
+def dashboard(request):
+    recent = UserActivity.objects.filter(user=request.user)[:5]
+    return render(request, "portal/dashboard.html", {"recent_activity": recent})
+
+
+@login_required
+def sessions(request):
+    if request.method == "POST":
+        if user_services.session_revoke(user=request.user, session_key=request.POST.get("session_key", "")):
+            messages.success(request, "That session has been signed out.")
+        else:
+            messages.error(request, "That session is not one of yours, or it has already ended.")
+        return redirect("portal:sessions")
+    found = Session.objects.filter(user=request.user).order_by("-updated")
+    return render(request, "portal/sessions.html", {"sessions": found, "current_key": request.session.session_key})
+
+
+@login_required
+def password_change(request):
+    errors = {}
+    if request.method == "POST":
+        try:
+            user_services.password_change(request=request, user=request.user,
+                                          old_password=request.POST.get("old_password", ""),
+                                          new_password=request.POST.get("new_password", ""))
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            messages.success(request, "Your password has been changed.")
+            return redirect("portal:dashboard")
+    return render(request, "portal/password_change.html", {"errors": errors}, status=422 if errors else 200)

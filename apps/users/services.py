@@ -1,0 +1,211 @@
+"""Sign-in and account security. The admin, the portal, the Wagtail admin and the API all call these."""
+
+from dataclasses import dataclass
+
+from axes.utils import reset as axes_reset
+from django.conf import settings
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash, user_login_failed
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_otp import login as otp_login
+from django_otp import match_token, user_has_device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from qsessions.models import Session
+
+from apps.audit.services import record
+from apps.core.roles import ROLES
+
+from .models import ApiToken, User, UserActivity
+from .request_info import channel, client_ip, user_agent
+
+
+class SignInError(Exception):
+    """Why a sign-in was refused. `code` is stable for API clients; the message is for people."""
+
+    MESSAGES = {
+        "invalid_credentials": "That email and password do not match an active account.",
+        "locked": "This account is locked after too many failed sign-ins. Try again in 30 minutes "
+                  "or ask an administrator to unlock it.",
+        "otp_required": "Enter the 6-digit code from your authenticator app (or a backup code).",
+        "otp_invalid": "That code is not valid. Check your authenticator app and try again.",
+        "otp_enrolment_required": "Your role needs two-factor sign-in. Sign in to the staff console "
+                                  "once to set up an authenticator app.",
+    }
+
+    def __init__(self, code: str):
+        self.code = code
+        super().__init__(self.MESSAGES[code])
+
+
+@dataclass
+class Credentials:
+    user: User
+    device: object | None  # the OTP device that verified the second factor, if any
+
+
+def otp_enrolled(user) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def role_requires_otp(user) -> bool:
+    return ROLES[user.role].otp_required
+
+
+def check_credentials(*, request, email: str, password: str, otp_token: str | None = None,
+                      allow_unenrolled: bool = False) -> Credentials:
+    """Decide whether these credentials may sign in, without starting a session.
+
+    Password checks go through django-axes (the first authentication backend), so every
+    failure counts towards the lockout, whichever door it came through. A wrong second
+    factor counts as a failure too.
+    """
+    email = (email or "").strip().lower()
+    user = authenticate(request, username=email, password=password or "")
+    if user is None:
+        if getattr(request, "axes_locked_out", False):
+            raise SignInError("locked")
+        raise SignInError("invalid_credentials")
+    device = None
+    if user_has_device(user):
+        if not otp_token:
+            raise SignInError("otp_required")
+        device = match_token(user, otp_token.strip().replace(" ", ""))
+        if device is None:
+            user_login_failed.send(sender=__name__, credentials={"username": email}, request=request)
+            if getattr(request, "axes_locked_out", False):
+                raise SignInError("locked")
+            raise SignInError("otp_invalid")
+    elif role_requires_otp(user) and not allow_unenrolled:
+        raise SignInError("otp_enrolment_required")
+    return Credentials(user=user, device=device)
+
+
+def start_session(*, request, credentials: Credentials) -> User:
+    """Start a Django session for checked credentials (records the sign-in through the signal)."""
+    login(request, credentials.user, backend="django.contrib.auth.backends.ModelBackend")
+    if credentials.device is not None:
+        otp_login(request, credentials.device)
+    return credentials.user
+
+
+def sign_in(*, request, email: str, password: str, otp_token: str | None = None,
+            allow_unenrolled: bool = False) -> User:
+    credentials = check_credentials(request=request, email=email, password=password, otp_token=otp_token,
+                                    allow_unenrolled=allow_unenrolled)
+    return start_session(request=request, credentials=credentials)
+
+
+def sign_out(*, request) -> None:
+    """End the session and revoke every API token issued to it."""
+    if request.user.is_authenticated and request.session.session_key:
+        ApiToken.objects.filter(session_key=request.session.session_key, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    logout(request)
+
+
+def activity_record(*, event: str, request=None, user=None, email: str = "") -> UserActivity:
+    return UserActivity.objects.create(
+        user=user, email=(email or getattr(user, "email", "") or "")[:254], event=event,
+        ip_address=client_ip(request), user_agent=user_agent(request), channel=channel(request),
+    )
+
+
+@transaction.atomic
+def user_unlock(*, actor: User, user: User, request=None) -> None:
+    axes_reset(username=user.email)
+    User.objects.filter(pk=user.pk).update(failed_login_attempts=0, locked_until=None)
+    activity_record(event=UserActivity.Event.UNLOCKED, request=request, user=user)
+    record(actor, "user.unlock", user, request=request)
+
+
+@transaction.atomic
+def user_reset_otp(*, actor: User, user: User, request=None) -> int:
+    """Remove every second-factor device; the user enrols again at next staff sign-in."""
+    removed = TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
+    record(actor, "user.otp_reset", user, request=request, devices_removed=removed)
+    return removed
+
+
+@transaction.atomic
+def user_set_role(*, actor: User, user: User, role: str, request=None) -> User:
+    if role not in ROLES:
+        raise ValidationError({"role": f"Unknown role {role!r}."})
+    if user.pk == actor.pk:
+        raise ValidationError({"role": "You cannot change your own role; ask another administrator."})
+    old = user.role
+    if old == role:
+        return user
+    user.role = role
+    user.save()
+    record(actor, "user.role_change", user, request=request, old_role=old, new_role=role)
+    return user
+
+
+@transaction.atomic
+def password_change(*, request, user: User, old_password: str, new_password: str) -> None:
+    if not user.check_password(old_password or ""):
+        raise ValidationError({"old_password": "Your current password is not correct."})
+    if old_password == new_password:
+        raise ValidationError({"new_password": "Choose a password different from the current one."})
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages})
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    if request is not None and hasattr(request, "session"):
+        update_session_auth_hash(request, user)
+    keep = request.session.session_key if request is not None and hasattr(request, "session") else None
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).exclude(session_key=keep or "").update(
+        revoked_at=timezone.now()
+    )
+    activity_record(event=UserActivity.Event.PASSWORD_CHANGED, request=request, user=user)
+
+
+@transaction.atomic
+def otp_enrol_begin(*, user: User) -> TOTPDevice:
+    """The unconfirmed authenticator the user is about to scan (one at a time)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+@transaction.atomic
+def otp_enrol_confirm(*, request, user: User, token: str) -> list[str]:
+    """Confirm the authenticator with a first code; returns fresh backup codes to show once."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None or not device.verify_token((token or "").strip().replace(" ", "")):
+        raise ValidationError({"token": "That code does not match. Scan the QR code again and enter the "
+                                        "6-digit code your app shows now."})
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    otp_login(request, device)
+    codes = backup_codes_regenerate(user=user)
+    record(user, "user.otp_enrolled", user, request=request)
+    return codes
+
+
+def backup_codes_regenerate(*, user: User, count: int = 10) -> list[str]:
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Backup codes", defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(count)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def otp_issuer() -> str:
+    return settings.OTP_TOTP_ISSUER
+
+
+@transaction.atomic
+def session_revoke(*, user: User, session_key: str) -> bool:
+    """End one of the user's own sessions and its API tokens. False if it is not theirs."""
+    session = Session.objects.filter(user=user, session_key=session_key).first()
+    if session is None:
+        return False
+    ApiToken.objects.filter(session_key=session_key, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    session.delete()
+    return True

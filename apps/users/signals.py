@@ -1,0 +1,41 @@
+"""Every sign-in, sign-out, failure and lockout becomes a UserActivity row, whichever door it used."""
+
+from axes.signals import user_locked_out
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models import F
+from django.dispatch import receiver
+from django.utils import timezone
+
+from .models import User, UserActivity
+from .services import activity_record
+
+
+@receiver(user_logged_in, dispatch_uid="coastal.activity.login")
+def on_login(sender, request, user, **kwargs):
+    User.objects.filter(pk=user.pk).update(failed_login_attempts=0, locked_until=None)
+    activity_record(event=UserActivity.Event.LOGIN, request=request, user=user)
+
+
+@receiver(user_logged_out, dispatch_uid="coastal.activity.logout")
+def on_logout(sender, request, user, **kwargs):
+    if user is not None:
+        activity_record(event=UserActivity.Event.LOGOUT, request=request, user=user)
+
+
+@receiver(user_login_failed, dispatch_uid="coastal.activity.failed")
+def on_login_failed(sender, credentials, request=None, **kwargs):
+    email = (credentials.get("username") or credentials.get("email") or "").lower()
+    user = User.objects.filter(email__iexact=email).first() if email else None
+    if user is not None:
+        User.objects.filter(pk=user.pk).update(failed_login_attempts=F("failed_login_attempts") + 1)
+    activity_record(event=UserActivity.Event.LOGIN_FAILED, request=request, user=user, email=email)
+
+
+@receiver(user_locked_out, dispatch_uid="coastal.activity.locked")
+def on_locked_out(sender, request, username=None, ip_address=None, **kwargs):
+    email = (username or "").lower()
+    user = User.objects.filter(email__iexact=email).first() if email else None
+    if user is not None:
+        User.objects.filter(pk=user.pk).update(locked_until=timezone.now() + settings.AXES_COOLOFF_TIME)
+    activity_record(event=UserActivity.Event.LOCKED_OUT, request=request, user=user, email=email)
