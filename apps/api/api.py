@@ -20,10 +20,13 @@ errors.install(api)
 
 def _mount() -> None:
     from apps.audit.api import router as audit_router
+    from apps.ledger.api import accounts_router, transactions_router
     from apps.users.api import router as users_router
 
     api.add_router("/", health_router)
     api.add_router("/users/", users_router)
+    api.add_router("/accounts/", accounts_router)
+    api.add_router("/transactions/", transactions_router)
     api.add_router("/audit/", audit_router)
 
 

@@ -31,11 +31,19 @@ ROLES: dict[str, Role] = {
     CUSTOMER: Role(CUSTOMER, "Customer", "Customers", staff=False, otp_required=False),
     CASHIER: Role(
         CASHIER, "Cashier", "Cashiers", staff=True, otp_required=False,
-        permissions=(),
+        permissions=(
+            "members.view_member", "members.add_member", "members.change_member",
+            "ledger.view_account", "ledger.add_account", "ledger.view_transaction", "ledger.add_transaction",
+            "ledger.view_product",
+        ),
     ),
     MOBILE_BANKER: Role(
         MOBILE_BANKER, "Mobile banker", "Mobile bankers", staff=True, otp_required=False,
-        permissions=(),
+        # Members: object permissions (guardian) on the members assigned to them, nothing global.
+        permissions=(
+            "members.add_member", "ledger.view_account", "ledger.add_account", "ledger.view_transaction",
+            "ledger.add_transaction", "ledger.view_product",
+        ),
     ),
     MANAGER: Role(
         MANAGER, "Manager", "Managers", staff=True, otp_required=True,
@@ -45,6 +53,11 @@ ROLES: dict[str, Role] = {
             "audit.view_auditevent",
             "axes.view_accessattempt",
             "axes.view_accessfailurelog",
+            "members.view_member", "members.assign_member", "members.view_memberdocument",
+            "ledger.view_account", "ledger.view_transaction", "ledger.add_transaction",
+            "ledger.approve_transaction", "ledger.freeze_account", "ledger.view_journalentry",
+            "ledger.view_posting", "ledger.view_glaccount", "ledger.view_product", "ledger.view_servicecharge",
+            "ledger.view_ledgerpolicy", "core.view_businessday",
         ),
     ),
     OPERATIONS_MANAGER: Role(
@@ -58,6 +71,14 @@ ROLES: dict[str, Role] = {
             "django_q.add_schedule",
             "django_q.change_schedule",
             "django_q.view_failure",
+            "members.view_member", "members.add_member", "members.change_member", "members.verify_kyc",
+            "members.assign_member", "members.view_memberdocument", "members.add_memberdocument",
+            "ledger.view_account", "ledger.add_account", "ledger.freeze_account", "ledger.view_transaction",
+            "ledger.view_journalentry", "ledger.view_posting", "ledger.view_glaccount", "ledger.add_glaccount",
+            "ledger.change_glaccount", "ledger.view_product", "ledger.add_product", "ledger.change_product",
+            "ledger.view_servicecharge", "ledger.add_servicecharge", "ledger.change_servicecharge",
+            "ledger.view_ledgerpolicy", "ledger.change_ledgerpolicy",
+            "core.view_businessday", "core.add_businessday", "core.change_businessday",
         ),
     ),
     ADMIN: Role(ADMIN, "Administrator", "Administrators", staff=True, otp_required=True,

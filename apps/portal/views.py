@@ -36,7 +36,7 @@ def sessions(request):
         else:
             messages.error(request, "That session is not one of yours, or it has already ended.")
         return redirect("portal:sessions")
-    found = Session.objects.filter(user=request.user).order_by("-updated")
+    found = Session.objects.filter(user=request.user).order_by("-updated_at")
     return render(request, "portal/sessions.html", {"sessions": found, "current_key": request.session.session_key})
 
 

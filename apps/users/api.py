@@ -74,7 +74,7 @@ class SessionOut(Schema):
     user_email: str
     ip: str | None
     user_agent: str | None
-    created: datetime
+    created: datetime | None
     updated: datetime
     expire_date: datetime
     current: bool
@@ -153,8 +153,8 @@ def login_attempts(request, email: str | None = None, event: str | None = None):
 def _session_out(session: Session, current_key: str | None) -> dict:
     return {
         "session_key": session.session_key, "user_email": session.user.email if session.user else "",
-        "ip": session.ip, "user_agent": session.user_agent, "created": session.created,
-        "updated": session.updated, "expire_date": session.expire_date,
+        "ip": session.ip, "user_agent": session.user_agent, "created": session.created_at,
+        "updated": session.updated_at, "expire_date": session.expire_date,
         "current": session.session_key == current_key,
     }
 
@@ -162,7 +162,7 @@ def _session_out(session: Session, current_key: str | None) -> dict:
 @router.get("/sessions/", response=list[SessionOut], summary="My sessions (administrators: everyone's)")
 @paginate(PageNumber)
 def sessions(request):
-    found = Session.objects.select_related("user").order_by("-updated")
+    found = Session.objects.select_related("user").order_by("-updated_at")
     if request.user.role != "admin":
         found = found.filter(user=request.user)
     current_key = request.session.session_key if hasattr(request, "session") else None

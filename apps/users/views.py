@@ -91,7 +91,7 @@ class StaffSessionsView(View):
     """The signed-in person's own sessions, with where they came from, and a way to end them."""
 
     def get(self, request):
-        sessions = Session.objects.filter(user=request.user).order_by("-updated")
+        sessions = Session.objects.filter(user=request.user).order_by("-updated_at")
         context = {**admin.site.each_context(request), "title": "My sessions", "sessions": sessions,
                    "current_key": request.session.session_key}
         return render(request, "admin/my_sessions.html", context)

@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.users",
     "apps.audit",
+    "apps.members",
+    "apps.ledger",
     "apps.reports",
     "apps.portal",
     "apps.api",

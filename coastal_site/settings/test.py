@@ -1,11 +1,19 @@
 """The test suite: SQLite (or DATABASE_URL), synchronous jobs, fast hashing."""
 
+import os
+
 from .base import *  # noqa: F403
-from .base import DATABASES, Q_CLUSTER, REDIS_URL
+from .base import CACHES, DATABASES, Q_CLUSTER, REDIS_URL
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-if not REDIS_URL:
+if REDIS_URL:
+    # One Redis database is shared by every pytest-xdist worker: give each its own key space,
+    # so one worker's cache (throttle counters, health probe) never leaks into another's.
+    CACHES = {
+        "default": {**CACHES["default"], "KEY_PREFIX": f"coastal-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"}
+    }
+else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 STORAGES = {

@@ -1,0 +1,262 @@
+"""Accounts and transactions endpoints of API.md."""
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema
+from ninja.pagination import paginate
+from pydantic import field_validator
+
+from apps.api.errors import ApiError
+from apps.api.pagination import PageNumber
+from apps.api.permissions import require_role
+from apps.core.money import InvalidAmount, parse_amount
+from apps.members.selectors import members_visible_to
+
+from . import services
+from .errors import LedgerError
+from .models import Account, Product, Transaction
+from .selectors import account_transactions, accounts_visible_to, transactions_visible_to
+
+accounts_router = Router(tags=["accounts"])
+transactions_router = Router(tags=["transactions"])
+
+
+def money(value) -> str:
+    return f"{value:.2f}"
+
+
+class AccountOut(Schema):
+    id: int
+    account_number: str
+    account_type: str
+    product_name: str
+    balance: str
+    available_balance: str
+    held_balance: str
+    status: str
+    is_active: bool
+    member_id: int
+    member_name: str
+    opened_at: datetime
+
+    @staticmethod
+    def resolve_account_type(obj): return obj.product.kind
+    @staticmethod
+    def resolve_product_name(obj): return obj.product.name
+    @staticmethod
+    def resolve_balance(obj): return money(obj.balance)
+    @staticmethod
+    def resolve_available_balance(obj): return money(obj.available_balance)
+    @staticmethod
+    def resolve_held_balance(obj): return money(obj.held_balance)
+    @staticmethod
+    def resolve_member_name(obj): return obj.member.full_name
+    @staticmethod
+    def resolve_opened_at(obj): return obj.created_at
+
+
+class TransactionOut(Schema):
+    id: int
+    reference: str
+    transaction_type: str
+    status: str
+    amount: str
+    fee: str
+    from_account_id: int | None
+    to_account_id: int | None
+    from_account_number: str | None
+    to_account_number: str | None
+    description: str
+    business_date: date
+    created_at: datetime
+    completed_at: datetime | None
+    reverses_id: int | None
+
+    @staticmethod
+    def resolve_amount(obj): return money(obj.amount)
+    @staticmethod
+    def resolve_fee(obj): return money(obj.fee)
+    @staticmethod
+    def resolve_from_account_number(obj): return obj.from_account.account_number if obj.from_account else None
+    @staticmethod
+    def resolve_to_account_number(obj): return obj.to_account.account_number if obj.to_account else None
+
+
+class AccountOpenIn(Schema):
+    member_id: int
+    account_type: Literal["daily_susu", "shares", "monthly_contribution"]
+
+
+class AmountIn(Schema):
+    amount: Any = Field(..., description='Decimal string with at most two places, e.g. "150.00"')
+    description: str = Field("", max_length=255)
+
+    @field_validator("amount")
+    @classmethod
+    def valid_amount(cls, value):
+        try:
+            return parse_amount(value)
+        except InvalidAmount as exc:
+            raise ValueError(str(exc))
+
+
+class CashIn(AmountIn):
+    account_id: int
+
+
+class TransferIn(AmountIn):
+    from_account_id: int
+    to_account_number: str = Field(..., min_length=1, max_length=20)
+
+
+class OtherIn(AmountIn):
+    transaction_type: Literal["payment", "fee"]
+    account_id: int
+
+
+class ReasonIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=255)
+
+
+def _ledger_call(func, **kwargs):
+    try:
+        return func(**kwargs)
+    except LedgerError as exc:
+        raise ApiError(exc.status, exc.code, exc.message)
+
+
+def _visible_account(request, pk: int) -> Account:
+    return get_object_or_404(accounts_visible_to(request.user), pk=pk)
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+@accounts_router.get("/", response=list[AccountOut], summary="Accounts I may see")
+@paginate(PageNumber)
+def account_list(request, account_type: str | None = None, status: str | None = None, member_id: int | None = None):
+    accounts = accounts_visible_to(request.user).order_by("account_number")
+    if account_type:
+        accounts = accounts.filter(product__kind=account_type)
+    if status:
+        accounts = accounts.filter(status=status)
+    if member_id:
+        accounts = accounts.filter(member_id=member_id)
+    return accounts
+
+
+@accounts_router.post("/", response={201: AccountOut}, summary="Open an account for a member")
+def account_open(request, payload: AccountOpenIn):
+    require_role(request, "cashier", "mobile_banker", "operations_manager")
+    member = get_object_or_404(members_visible_to(request.user), pk=payload.member_id)
+    product = Product.objects.filter(kind=payload.account_type, is_active=True).order_by("pk").first()
+    if product is None:
+        raise ApiError(409, "product_unavailable", "That account type is not offered at the moment.")
+    account = _ledger_call(services.account_open, actor=request.user, member=member, product=product,
+                           request=request)
+    return 201, accounts_visible_to(request.user).get(pk=account.pk)
+
+
+@accounts_router.get("/{int:account_id}/", response=AccountOut, summary="One account")
+def account_detail(request, account_id: int):
+    return _visible_account(request, account_id)
+
+
+@accounts_router.get("/{int:account_id}/transactions/", response=list[TransactionOut],
+                     summary="The account's transactions, newest first")
+@paginate(PageNumber)
+def account_transaction_list(request, account_id: int):
+    return account_transactions(_visible_account(request, account_id))
+
+
+# --- transactions --------------------------------------------------------------------------
+
+@transactions_router.get("/", response=list[TransactionOut], summary="Transactions I may see")
+@paginate(PageNumber)
+def transaction_list(request, type: str | None = None, status: str | None = None, account: int | None = None):
+    found = transactions_visible_to(request.user).order_by("-created_at", "-id")
+    if type:
+        found = found.filter(transaction_type=type)
+    if status:
+        found = found.filter(status=status)
+    if account:
+        found = found.filter(from_account_id=account) | found.filter(to_account_id=account)
+    return found
+
+
+def _key(request) -> str | None:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 128:
+        raise ApiError(422, "invalid", "Idempotency-Key must be at most 128 characters.")
+    return key or None
+
+
+def _created(txn: Transaction):
+    return 201, Transaction.objects.select_related("from_account", "to_account").get(pk=txn.pk)
+
+
+@transactions_router.post("/deposit/", response={201: TransactionOut}, summary="Cash deposit")
+def deposit(request, payload: CashIn):
+    require_role(request, "cashier", "mobile_banker")
+    account = _visible_account(request, payload.account_id)
+    return _created(_ledger_call(services.deposit_create, actor=request.user, account=account,
+                                 amount=payload.amount, description=payload.description, channel="api",
+                                 idempotency_key=_key(request)))
+
+
+@transactions_router.post("/withdrawal/", response={201: TransactionOut}, summary="Cash withdrawal")
+def withdrawal(request, payload: CashIn):
+    require_role(request, "cashier")
+    account = _visible_account(request, payload.account_id)
+    return _created(_ledger_call(services.withdrawal_create, actor=request.user, account=account,
+                                 amount=payload.amount, description=payload.description, channel="api",
+                                 idempotency_key=_key(request)))
+
+
+@transactions_router.post("/transfer/", response={201: TransactionOut}, summary="Transfer to another account")
+def transfer(request, payload: TransferIn):
+    require_role(request, "customer", "cashier", "manager")
+    source = _visible_account(request, payload.from_account_id)
+    return _created(_ledger_call(services.transfer_create, actor=request.user, from_account=source,
+                                 to_account_number=payload.to_account_number, amount=payload.amount,
+                                 description=payload.description, channel="api", idempotency_key=_key(request)))
+
+
+@transactions_router.post("/", response={201: TransactionOut}, summary="Payment or fee (staff)")
+def other(request, payload: OtherIn):
+    if not request.user.is_staff:
+        raise ApiError(403, "forbidden", "Only staff record payments and fees.")
+    account = _visible_account(request, payload.account_id)
+    service = services.payment_create if payload.transaction_type == "payment" else services.fee_charge
+    return _created(_ledger_call(service, actor=request.user, account=account, amount=payload.amount,
+                                 description=payload.description, channel="api", idempotency_key=_key(request)))
+
+
+@transactions_router.get("/{int:transaction_id}/", response=TransactionOut, summary="One transaction")
+def transaction_detail(request, transaction_id: int):
+    return get_object_or_404(transactions_visible_to(request.user), pk=transaction_id)
+
+
+@transactions_router.post("/{int:transaction_id}/approve/", response=TransactionOut,
+                          summary="Approve a pending transaction (a different manager)")
+def approve(request, transaction_id: int):
+    txn = get_object_or_404(transactions_visible_to(request.user), pk=transaction_id)
+    return _ledger_call(services.transaction_approve, actor=request.user, txn=txn, request=request)
+
+
+@transactions_router.post("/{int:transaction_id}/reject/", response=TransactionOut,
+                          summary="Reject a pending transaction")
+def reject(request, transaction_id: int, payload: ReasonIn):
+    txn = get_object_or_404(transactions_visible_to(request.user), pk=transaction_id)
+    return _ledger_call(services.transaction_reject, actor=request.user, txn=txn, reason=payload.reason,
+                        request=request)
+
+
+@transactions_router.post("/{int:transaction_id}/reverse/", response={201: TransactionOut},
+                          summary="Request a reversal (waits for a second person)")
+def reverse(request, transaction_id: int, payload: ReasonIn):
+    require_role(request, "cashier", "manager", "operations_manager", "admin")
+    txn = get_object_or_404(transactions_visible_to(request.user), pk=transaction_id)
+    return _created(_ledger_call(services.reversal_request, actor=request.user, original=txn,
+                                 reason=payload.reason, request=request))

@@ -1,0 +1,48 @@
+"""Prove the books: every materialised balance equals its postings, every entry balances,
+and the trial balance is zero. Exits 1 with a report on any difference."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Case, DecimalField, F, Sum, When
+
+from apps.ledger.models import ZERO, Account, JournalEntry, Posting
+
+
+def find_differences() -> list[str]:
+    problems = []
+    sums = dict(
+        Posting.objects.filter(account__isnull=False).values("account")
+        .annotate(net=Sum(Case(
+            When(gl_account__type__in=["asset", "expense"], then=F("debit") - F("credit")),
+            default=F("credit") - F("debit"), output_field=DecimalField(max_digits=20, decimal_places=2))))
+        .values_list("account", "net")
+    )
+    for pk, number, balance in Account.objects.values_list("pk", "account_number", "balance").iterator():
+        posted = sums.get(pk) or ZERO
+        if posted != balance:
+            problems.append(f"account {number}: balance {balance} but postings sum to {posted}")
+    unbalanced = (JournalEntry.objects.annotate(d=Sum("postings__debit"), c=Sum("postings__credit"))
+                  .exclude(d=F("c")).values_list("reference", "d", "c"))
+    for reference, debit, credit in unbalanced:
+        problems.append(f"entry {reference}: debits {debit} != credits {credit}")
+    totals = Posting.objects.aggregate(d=Sum("debit"), c=Sum("credit"))
+    debit, credit = totals["d"] or ZERO, totals["c"] or ZERO
+    if debit != credit:
+        problems.append(f"trial balance: total debits {debit} != total credits {credit}")
+    return problems
+
+
+class Command(BaseCommand):
+    help = "Check every account balance against its postings and that the trial balance is zero."
+
+    def handle(self, *args, **options):
+        problems = find_differences()
+        accounts = Account.objects.count()
+        entries = JournalEntry.objects.count()
+        if problems:
+            for line in problems:
+                self.stderr.write(line)
+            raise CommandError(f"Ledger check FAILED: {len(problems)} difference(s) "
+                               f"({accounts} accounts, {entries} entries checked).")
+        self.stdout.write(self.style.SUCCESS(
+            f"Ledger OK: {accounts} account balances match their postings; {entries} entries balance; "
+            "trial balance is zero."))

@@ -1,0 +1,312 @@
+"""Products, member accounts and the double-entry ledger.
+
+Every money movement is one JournalEntry whose postings balance (debits == credits). A
+posting hits a general-ledger account and, when it concerns a member account, names that
+account too: the member account is a sub-ledger of its product's control GL account.
+Entries and postings are append-only; mistakes are corrected by reversal entries.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from apps.core.models import TimeStampedModel
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+ZERO = Decimal("0.00")
+
+
+class AppendOnlyModel(models.Model):
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError(f"{self._meta.verbose_name} is append-only: post a reversal instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{self._meta.verbose_name} is append-only: post a reversal instead.")
+
+
+class GLAccount(models.Model):
+    """An account in the chart of accounts."""
+
+    class Type(models.TextChoices):
+        ASSET = "asset", "Asset"
+        LIABILITY = "liability", "Liability"
+        EQUITY = "equity", "Equity"
+        INCOME = "income", "Income"
+        EXPENSE = "expense", "Expense"
+
+    code = models.CharField(max_length=10, unique=True)
+    name = models.CharField(max_length=120)
+    type = models.CharField(max_length=16, choices=Type.choices)
+    is_active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "GL account"
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def debit_normal(self) -> bool:
+        return self.type in (self.Type.ASSET, self.Type.EXPENSE)
+
+
+class Product(TimeStampedModel):
+    """An account kind a member can hold, with its rules."""
+
+    class Kind(models.TextChoices):
+        DAILY_SUSU = "daily_susu", "Daily Susu"
+        SHARES = "shares", "Shares"
+        MONTHLY_CONTRIBUTION = "monthly_contribution", "Monthly Contribution"
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    control_account = models.ForeignKey(GLAccount, on_delete=models.PROTECT, related_name="products",
+                                        help_text="The GL account member balances of this product roll up to.")
+    minimum_balance = models.DecimalField(**MONEY, default=ZERO)
+    allows_withdrawal = models.BooleanField(
+        default=True, help_text="Shares: off — withdrawn only on exit, with a manager's approval.")
+    daily_withdrawal_limit = models.DecimalField(**MONEY, null=True, blank=True,
+                                                 help_text="Most that may leave one account per business day.")
+    is_active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(minimum_balance__gte=0), name="product_min_balance_not_negative"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Account(TimeStampedModel):
+    """A member's account. `balance` is materialised from the postings, in the same transaction."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        FROZEN = "frozen", "Frozen"
+        DORMANT = "dormant", "Dormant"
+        CLOSED = "closed", "Closed"
+
+    account_number = models.CharField(max_length=12, unique=True, editable=False)
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="accounts")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="accounts")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    status_reason = models.CharField(max_length=255, blank=True)
+    balance = models.DecimalField(**MONEY, default=ZERO, editable=False)
+    held_balance = models.DecimalField(**MONEY, default=ZERO, editable=False,
+                                       help_text="Funds on hold (uncleared cheques): in the balance, not available.")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["balance", "held_balance", "updated_at"])
+
+    class Meta:
+        ordering = ["account_number"]
+        constraints = [
+            models.CheckConstraint(condition=Q(held_balance__gte=0), name="account_hold_not_negative"),
+        ]
+        permissions = [("freeze_account", "Can freeze and unfreeze accounts")]
+
+    def __str__(self):
+        return f"{self.account_number} {self.product.name}"
+
+    @property
+    def available_balance(self) -> Decimal:
+        available = self.balance - self.held_balance - self.product.minimum_balance
+        return max(available, ZERO)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Transaction(TimeStampedModel):
+    """A customer-facing money movement; once completed it has exactly one journal entry."""
+
+    class Type(models.TextChoices):
+        DEPOSIT = "deposit", "Deposit"
+        WITHDRAWAL = "withdrawal", "Withdrawal"
+        TRANSFER = "transfer", "Transfer"
+        PAYMENT = "payment", "Payment"
+        FEE = "fee", "Fee"
+        REVERSAL = "reversal", "Reversal"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending approval"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    reference = models.CharField(max_length=24, unique=True, editable=False)
+    transaction_type = models.CharField(max_length=16, choices=Type.choices, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
+    amount = models.DecimalField(**MONEY)
+    fee = models.DecimalField(**MONEY, default=ZERO)
+    from_account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    counterparty_gl = models.ForeignKey(GLAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                        help_text="The other side when money enters or leaves the members' books "
+                                                  "(cash, payments clearing, fee income).")
+    description = models.CharField(max_length=255, blank=True)
+    channel = models.CharField(max_length=16, default="admin")
+    business_date = models.DateField(db_index=True)
+    initiated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=255, blank=True)
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="reversal")
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive"),
+            models.CheckConstraint(condition=Q(fee__gte=0), name="transaction_fee_not_negative"),
+            models.CheckConstraint(condition=~Q(from_account=models.F("to_account")) | Q(from_account__isnull=True),
+                                   name="transaction_not_to_same_account"),
+        ]
+        indexes = [
+            models.Index(fields=["initiated_by", "business_date"]),
+            models.Index(fields=["from_account", "business_date"]),
+        ]
+        permissions = [("approve_transaction", "Can approve or reject transactions waiting for a second person")]
+
+    def __str__(self):
+        return f"{self.reference} {self.get_transaction_type_display()} {self.amount}"
+
+    @property
+    def is_reversed(self) -> bool:
+        return hasattr(self, "reversal") and self.reversal.status == self.Status.COMPLETED
+
+
+class JournalEntry(AppendOnlyModel):
+    reference = models.CharField(max_length=24, unique=True)
+    transaction = models.OneToOneField(Transaction, null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="entry")
+    business_date = models.DateField(db_index=True)
+    description = models.CharField(max_length=255)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="reversed_by")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "journal entries"
+
+    def __str__(self):
+        return f"{self.reference} {self.description}"
+
+
+class Posting(AppendOnlyModel):
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
+    gl_account = models.ForeignKey(GLAccount, on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="postings")
+    debit = models.DecimalField(**MONEY, default=ZERO)
+    credit = models.DecimalField(**MONEY, default=ZERO)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(debit__gt=0) & Q(credit=0)) | (Q(credit__gt=0) & Q(debit=0)),
+                name="posting_debit_xor_credit",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "entry"])]
+
+    def __str__(self):
+        side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"
+        return f"{self.gl_account.code} {side}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first result of a money-moving request, so a retry with the same key posts nothing new."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=128)
+    scope = models.CharField(max_length=64)
+    request_hash = models.CharField(max_length=64)
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")]
+
+    def __str__(self):
+        return f"{self.key} → {self.transaction_id}"
+
+
+class ServiceCharge(TimeStampedModel):
+    """A fee charged with a transaction type (optionally only for one product)."""
+
+    class Kind(models.TextChoices):
+        FLAT = "flat", "Flat amount"
+        PERCENT = "percent", "Percentage"
+
+    name = models.CharField(max_length=120)
+    transaction_type = models.CharField(max_length=16, choices=Transaction.Type.choices[:4])
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT,
+                                help_text="Leave empty to charge it on every product.")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.FLAT)
+    amount = models.DecimalField(**MONEY, default=ZERO, help_text="Flat fee.")
+    rate = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal("0"),
+                               help_text="Percentage of the amount, e.g. 1.5 for 1.5%.")
+    minimum = models.DecimalField(**MONEY, null=True, blank=True)
+    maximum = models.DecimalField(**MONEY, null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["transaction_type", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0) & Q(rate__gte=0) & Q(rate__lte=100),
+                                   name="service_charge_sane"),
+            models.CheckConstraint(condition=Q(minimum__isnull=True) | Q(maximum__isnull=True)
+                                   | Q(minimum__lte=models.F("maximum")), name="service_charge_min_le_max"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class LedgerPolicy(models.Model):
+    """Bank-wide rules staff can change: the four-eyes threshold."""
+
+    approval_threshold = models.DecimalField(
+        **MONEY, default=Decimal("10000.00"),
+        help_text="Withdrawals, transfers and payments above this wait for a second person's approval.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "ledger policy"
+        verbose_name_plural = "ledger policy"
+
+    def __str__(self):
+        return "Ledger policy"
+
+    @classmethod
+    def current(cls) -> "LedgerPolicy":
+        return cls.objects.order_by("pk").first() or cls.objects.create()

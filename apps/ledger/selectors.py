@@ -1,0 +1,57 @@
+"""Reads shared by the admin, the portal and the API. Access rules live here, once."""
+
+from django.db.models import Q, Sum
+
+from apps.members.selectors import members_visible_to
+
+from .models import ZERO, Account, GLAccount, Posting, Transaction
+
+
+def accounts_visible_to(user):
+    base = Account.objects.select_related("product", "member")
+    if not user.is_authenticated:
+        return base.none()
+    if user.role in ("customer", "mobile_banker"):
+        return base.filter(member__in=members_visible_to(user))
+    return base if user.is_staff else base.none()
+
+
+def transactions_visible_to(user):
+    base = Transaction.objects.select_related("from_account", "to_account", "initiated_by")
+    if not user.is_authenticated:
+        return base.none()
+    if user.role in ("customer", "mobile_banker"):
+        accounts = accounts_visible_to(user).values("pk")
+        return base.filter(Q(from_account__in=accounts) | Q(to_account__in=accounts))
+    return base if user.is_staff else base.none()
+
+
+def account_transactions(account: Account):
+    return (Transaction.objects.filter(Q(from_account=account) | Q(to_account=account))
+            .select_related("from_account", "to_account").order_by("-created_at", "-id"))
+
+
+def pending_approvals():
+    return (Transaction.objects.filter(status=Transaction.Status.PENDING)
+            .select_related("from_account__member", "to_account__member", "initiated_by", "reverses")
+            .order_by("created_at"))
+
+
+def account_movements(account: Account, *, limit: int | None = None):
+    """Postings on the account with a signed amount (credit-normal: credits add), newest first."""
+    postings = (Posting.objects.filter(account=account).select_related("entry", "entry__transaction", "gl_account")
+                .order_by("-entry__business_date", "-entry_id", "-id"))
+    return postings[:limit] if limit else postings
+
+
+def posted_balance(account: Account):
+    totals = Posting.objects.filter(account=account).aggregate(d=Sum("debit"), c=Sum("credit"))
+    debit, credit = totals["d"] or ZERO, totals["c"] or ZERO
+    return debit - credit if account.product.control_account.debit_normal else credit - debit
+
+
+def trial_balance():
+    """Per GL account debits and credits; the grand totals must be equal."""
+    rows = (Posting.objects.values("gl_account").annotate(d=Sum("debit"), c=Sum("credit")).order_by("gl_account"))
+    names = {gl.pk: gl for gl in GLAccount.objects.all()}
+    return [(names[row["gl_account"]], row["d"] or ZERO, row["c"] or ZERO) for row in rows]

@@ -1,0 +1,463 @@
+"""Every write to accounts and the ledger. The admin, the portal, the API and jobs call these.
+
+Each money-moving service is one database transaction: validate, lock, post (or hold and wait
+for a second person), record the idempotency key. Amounts are parsed with
+`apps.core.money.parse_amount`, so a float never reaches the ledger.
+"""
+
+import hashlib
+import json
+import random
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+
+from apps.audit.services import record
+from apps.core.business_day import BusinessDayClosed, current_business_date
+from apps.core.money import InvalidAmount, parse_amount, quantize
+from apps.members.models import Member
+from apps.members.selectors import can_collect_from
+
+from . import chart
+from .errors import ApprovalError, LedgerError
+from .models import (
+    ZERO,
+    Account,
+    GLAccount,
+    IdempotencyRecord,
+    LedgerPolicy,
+    Product,
+    ServiceCharge,
+    Transaction,
+)
+from .posting import Line, holds_for, lock_accounts, new_reference, retry_on_conflict, write_entry
+
+T = Transaction.Type
+OUTGOING = (T.WITHDRAWAL, T.TRANSFER, T.PAYMENT)
+DEPOSIT_ROLES = ("cashier", "mobile_banker")
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def gl(code: str) -> GLAccount:
+    return GLAccount.objects.get(code=code)
+
+
+def amount_or_error(raw, field: str = "amount") -> Decimal:
+    try:
+        return parse_amount(raw)
+    except InvalidAmount as exc:
+        raise ValidationError({field: str(exc)})
+
+
+def compute_fee(*, transaction_type: str, product: Product, amount: Decimal) -> Decimal:
+    """Sum of the active service charges for this type: product-specific ones and bank-wide ones."""
+    charges = ServiceCharge.objects.filter(is_active=True, transaction_type=transaction_type).filter(
+        Q(product=product) | Q(product__isnull=True))
+    total = ZERO
+    for charge in charges:
+        fee = charge.amount if charge.kind == ServiceCharge.Kind.FLAT else quantize(amount * charge.rate / 100)
+        if charge.minimum is not None:
+            fee = max(fee, charge.minimum)
+        if charge.maximum is not None:
+            fee = min(fee, charge.maximum)
+        total += fee
+    return total
+
+
+def plan_lines(txn: Transaction) -> list[Line]:
+    """The postings a transaction makes, derived only from the transaction row."""
+    lines: list[Line] = []
+    src, dst, amount, fee = txn.from_account, txn.to_account, txn.amount, txn.fee
+    kind = txn.transaction_type
+    if kind == T.REVERSAL:
+        original = txn.reverses.entry
+        return [Line(gl=p.gl_account, account=p.account, debit=p.credit, credit=p.debit)
+                for p in original.postings.select_related("gl_account", "account__product")]
+    if kind == T.DEPOSIT:
+        lines += [Line(gl=txn.counterparty_gl, debit=amount), Line(gl=dst.product.control_account, account=dst,
+                                                                    credit=amount)]
+    elif kind == T.TRANSFER:
+        lines += [Line(gl=src.product.control_account, account=src, debit=amount),
+                  Line(gl=dst.product.control_account, account=dst, credit=amount)]
+    elif kind in (T.WITHDRAWAL, T.PAYMENT, T.FEE):
+        lines += [Line(gl=src.product.control_account, account=src, debit=amount),
+                  Line(gl=txn.counterparty_gl, credit=amount)]
+    if fee:
+        payer = src or dst
+        lines += [Line(gl=payer.product.control_account, account=payer, debit=fee),
+                  Line(gl=gl(chart.FEE_INCOME), credit=fee)]
+    return lines
+
+
+def _check_accounts(lines: list[Line], accounts: dict[int, Account], *, release: dict[int, Decimal] | None = None):
+    """Every account touched must be active, and none may go below what it must keep."""
+    release = release or {}
+    effect: dict[int, Decimal] = {}
+    for line in lines:
+        if line.account is not None:
+            sign = 1 if line.gl.debit_normal else -1
+            effect[line.account.pk] = effect.get(line.account.pk, ZERO) + sign * (line.debit - line.credit)
+    for pk, delta in effect.items():
+        account = accounts[pk]
+        _check_status(account)
+        if delta < 0:
+            other_holds = account.held_balance - release.get(pk, ZERO)
+            available = account.balance - other_holds - account.product.minimum_balance
+            if available + delta < 0:
+                raise LedgerError("insufficient_funds",
+                                  f"Insufficient funds in {account.account_number}: available "
+                                  f"{max(available, ZERO):,.2f}, needed {-delta:,.2f}.")
+
+
+def _check_status(account: Account) -> None:
+    messages = {
+        Account.Status.FROZEN: ("account_frozen", "is frozen"),
+        Account.Status.CLOSED: ("account_closed", "is closed"),
+        Account.Status.DORMANT: ("account_dormant", "is dormant: a manager must reactivate it first"),
+    }
+    if account.status in messages:
+        code, text = messages[account.status]
+        reason = f" ({account.status_reason})" if account.status_reason else ""
+        raise LedgerError(code, f"Account {account.account_number} {text}{reason}.")
+
+
+def _check_limits(*, actor, txn: Transaction, business_date) -> None:
+    if txn.transaction_type not in OUTGOING:
+        return
+    account = txn.from_account
+    if account.member.kyc_status != Member.Kyc.VERIFIED:
+        raise LedgerError("kyc_not_verified",
+                          f"{account.member.full_name}'s KYC is {account.member.get_kyc_status_display().lower()}: "
+                          "money can be paid in, but not taken out, until it is verified.")
+    if not account.product.allows_withdrawal:
+        raise LedgerError("withdrawal_not_allowed",
+                          f"{account.product.name} can only be withdrawn when the member exits, with a manager's "
+                          "approval.")
+    counted = Transaction.objects.filter(business_date=business_date, transaction_type__in=OUTGOING,
+                                         status__in=[Transaction.Status.PENDING, Transaction.Status.COMPLETED])
+    limit = account.product.daily_withdrawal_limit
+    if limit is not None:
+        used = counted.filter(from_account=account).aggregate(s=Sum("amount"))["s"] or ZERO
+        if used + txn.amount > limit:
+            raise LedgerError("limit_exceeded",
+                              f"This would take {account.account_number} past its daily limit of {limit:,.2f} "
+                              f"({used:,.2f} already today).")
+    used = counted.filter(initiated_by=actor).aggregate(s=Sum("amount"))["s"] or ZERO
+    if used + txn.amount > actor.daily_transaction_limit:
+        raise LedgerError("limit_exceeded",
+                          f"This would take you past your daily limit of {actor.daily_transaction_limit:,.2f} "
+                          f"({used:,.2f} already today).")
+
+
+def _needs_approval(txn: Transaction) -> bool:
+    if txn.transaction_type == T.REVERSAL:
+        return True
+    return txn.transaction_type in OUTGOING and txn.amount > LedgerPolicy.current().approval_threshold
+
+
+def _fingerprint(scope: str, payload: dict) -> str:
+    return hashlib.sha256(json.dumps({"scope": scope, **payload}, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _replay(*, actor, key: str | None, request_hash: str) -> Transaction | None:
+    if not key:
+        return None
+    found = IdempotencyRecord.objects.filter(user=actor, key=key).select_related("transaction").first()
+    if found is None:
+        return None
+    if found.request_hash != request_hash:
+        raise LedgerError("idempotency_conflict",
+                          "This Idempotency-Key was already used for a different request. Use a new key.")
+    return found.transaction
+
+
+# --- submitting a movement -------------------------------------------------------------------
+
+@retry_on_conflict
+def _submit(*, actor, txn: Transaction, idempotency_key: str | None, scope: str, fingerprint: dict) -> Transaction:
+    request_hash = _fingerprint(scope, fingerprint)
+    replayed = _replay(actor=actor, key=idempotency_key, request_hash=request_hash)
+    if replayed is not None:
+        return replayed
+    try:
+        with transaction.atomic():
+            return _submit_locked(actor=actor, txn=txn, idempotency_key=idempotency_key, scope=scope,
+                                  request_hash=request_hash)
+    except IntegrityError:
+        # A concurrent request with the same key won the race: answer with its result.
+        replayed = _replay(actor=actor, key=idempotency_key, request_hash=request_hash)
+        if replayed is None:
+            raise
+        return replayed
+
+
+def _submit_locked(*, actor, txn, idempotency_key, scope, request_hash) -> Transaction:
+    try:
+        business_date = current_business_date()
+    except BusinessDayClosed as exc:
+        raise LedgerError("business_day_closed", str(exc))
+    type(actor).objects.select_for_update().filter(pk=actor.pk).first()  # serialises this user's limit checks
+    accounts = lock_accounts([txn.from_account_id, txn.to_account_id])
+    txn.from_account = accounts.get(txn.from_account_id)
+    txn.to_account = accounts.get(txn.to_account_id)
+    txn.business_date, txn.initiated_by = business_date, actor
+    txn.reference = new_reference("TX", business_date)
+    if txn.transaction_type != T.FEE:
+        payer = txn.from_account or txn.to_account
+        txn.fee = compute_fee(transaction_type=txn.transaction_type, product=payer.product, amount=txn.amount)
+    _check_limits(actor=actor, txn=txn, business_date=business_date)
+    lines = plan_lines(txn)
+    _check_accounts(lines, accounts)
+    if _needs_approval(txn):
+        txn.status = Transaction.Status.PENDING
+        txn.save()
+        _apply_holds(lines, sign=1)
+    else:
+        txn.status, txn.completed_at = Transaction.Status.COMPLETED, timezone.now()
+        txn.save()
+        write_entry(lines=lines, business_date=business_date, created_by=actor, transaction=txn,
+                    description=txn.description or txn.get_transaction_type_display())
+    if idempotency_key:
+        IdempotencyRecord.objects.create(user=actor, key=idempotency_key, scope=scope, request_hash=request_hash,
+                                         transaction=txn)
+    return txn
+
+
+def _apply_holds(lines: list[Line], *, sign: int) -> None:
+    for pk, amount in holds_for(lines).items():
+        Account.objects.filter(pk=pk).update(held_balance=F("held_balance") + sign * amount)
+
+
+def _account(account_or_id, field: str) -> Account:
+    pk = account_or_id.pk if isinstance(account_or_id, Account) else account_or_id
+    account = Account.objects.select_related("product", "member").filter(pk=pk).first()
+    if account is None:
+        raise ValidationError({field: "No such account."})
+    return account
+
+
+def deposit_create(*, actor, account, amount, description: str = "", channel: str = "admin",
+                   idempotency_key: str | None = None) -> Transaction:
+    """Cash paid in at a teller (cashier) or to a field banker (mobile banker, assigned members only)."""
+    amount = amount_or_error(amount)
+    account = _account(account, "account_id")
+    if actor.role not in DEPOSIT_ROLES:
+        raise PermissionDenied("Only cashiers and mobile bankers take cash deposits.")
+    if actor.role == "mobile_banker" and not can_collect_from(actor, account.member):
+        raise PermissionDenied("This member is not assigned to you.")
+    cash = chart.CASH_FIELD if actor.role == "mobile_banker" else chart.CASH_DRAWERS
+    txn = Transaction(transaction_type=T.DEPOSIT, amount=amount, to_account=account, counterparty_gl=gl(cash),
+                      description=description or "Cash deposit", channel=channel)
+    return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="deposit",
+                   fingerprint={"account": account.pk, "amount": str(amount), "description": description})
+
+
+def withdrawal_create(*, actor, account, amount, description: str = "", channel: str = "admin",
+                      idempotency_key: str | None = None) -> Transaction:
+    amount = amount_or_error(amount)
+    account = _account(account, "account_id")
+    if actor.role != "cashier":
+        raise PermissionDenied("Only cashiers pay out cash withdrawals.")
+    txn = Transaction(transaction_type=T.WITHDRAWAL, amount=amount, from_account=account,
+                      counterparty_gl=gl(chart.CASH_DRAWERS), description=description or "Cash withdrawal",
+                      channel=channel)
+    return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="withdrawal",
+                   fingerprint={"account": account.pk, "amount": str(amount), "description": description})
+
+
+def transfer_create(*, actor, from_account, to_account_number: str, amount, description: str = "",
+                    channel: str = "admin", idempotency_key: str | None = None) -> Transaction:
+    """A customer moves money from their own account; staff (cashier, manager) for any member."""
+    amount = amount_or_error(amount)
+    source = _account(from_account, "from_account_id")
+    target = Account.objects.select_related("product").filter(account_number=(to_account_number or "").strip()).first()
+    if target is None:
+        raise ValidationError({"to_account_number": "No account has that number."})
+    if target.pk == source.pk:
+        raise ValidationError({"to_account_number": "Choose a different account to transfer to."})
+    if actor.role == "customer":
+        if source.member.user_id != actor.pk:
+            raise PermissionDenied("You can only transfer from your own accounts.")
+    elif actor.role not in ("cashier", "manager"):
+        raise PermissionDenied("Your role may not make transfers.")
+    txn = Transaction(transaction_type=T.TRANSFER, amount=amount, from_account=source, to_account=target,
+                      description=description or f"Transfer to {target.account_number}", channel=channel)
+    return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="transfer",
+                   fingerprint={"from": source.pk, "to": target.pk, "amount": str(amount),
+                                "description": description})
+
+
+def payment_create(*, actor, account, amount, description: str, channel: str = "admin",
+                   idempotency_key: str | None = None) -> Transaction:
+    """Money paid from a member account to an outside payee, through the payments clearing account."""
+    if not (description or "").strip():
+        raise ValidationError({"description": "Say who the payment is to."})
+    amount = amount_or_error(amount)
+    account = _account(account, "account_id")
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff record payments.")
+    txn = Transaction(transaction_type=T.PAYMENT, amount=amount, from_account=account,
+                      counterparty_gl=gl(chart.PAYMENTS_CLEARING), description=description.strip(), channel=channel)
+    return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="payment",
+                   fingerprint={"account": account.pk, "amount": str(amount), "description": description})
+
+
+def fee_charge(*, actor, account, amount, description: str, channel: str = "admin",
+               idempotency_key: str | None = None) -> Transaction:
+    """A one-off service charge taken from a member account into fee income."""
+    if not (description or "").strip():
+        raise ValidationError({"description": "Say what the fee is for; the member sees it on their statement."})
+    amount = amount_or_error(amount)
+    account = _account(account, "account_id")
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff charge fees.")
+    txn = Transaction(transaction_type=T.FEE, amount=amount, from_account=account,
+                      counterparty_gl=gl(chart.FEE_INCOME), description=description.strip(), channel=channel)
+    return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="fee",
+                   fingerprint={"account": account.pk, "amount": str(amount), "description": description})
+
+
+def reversal_request(*, actor, original: Transaction, reason: str, request=None) -> Transaction:
+    """Ask to reverse a completed transaction. It waits for a different person's approval."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Give the reason for the reversal."})
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff may request reversals.")
+    original = Transaction.objects.select_related("from_account", "to_account").get(pk=original.pk)
+    if original.status != Transaction.Status.COMPLETED:
+        raise LedgerError("not_reversible", "Only completed transactions can be reversed.")
+    if original.transaction_type == T.REVERSAL:
+        raise LedgerError("not_reversible", "A reversal cannot itself be reversed; post a new transaction.")
+    if Transaction.objects.filter(reverses=original).exists():
+        raise LedgerError("already_reversed", f"{original.reference} already has a reversal.")
+    txn = Transaction(transaction_type=T.REVERSAL, amount=original.amount, fee=original.fee,
+                      from_account=original.to_account, to_account=original.from_account, reverses=original,
+                      description=f"Reversal of {original.reference}: {reason.strip()}"[:255], channel="admin")
+    try:
+        result = _submit(actor=actor, txn=txn, idempotency_key=None, scope="reversal",
+                         fingerprint={"original": original.pk})
+    except IntegrityError:
+        raise LedgerError("already_reversed", f"{original.reference} already has a reversal.")
+    record(actor, "transaction.reversal_requested", original, request=request, reversal=result.reference,
+           reason=reason.strip())
+    return result
+
+
+# --- four eyes ---------------------------------------------------------------------------------
+
+def _decide_checks(actor, txn: Transaction) -> None:
+    if not actor.has_perm("ledger.approve_transaction"):
+        raise ApprovalError("forbidden", "Only managers approve transactions.")
+    if txn.status != Transaction.Status.PENDING:
+        raise LedgerError("not_pending", f"{txn.reference} is {txn.get_status_display().lower()}, not pending.")
+    if txn.initiated_by_id == actor.pk:
+        raise ApprovalError("self_approval", "A second person must decide: you started this transaction.")
+
+
+@retry_on_conflict
+def transaction_approve(*, actor, txn: Transaction, request=None) -> Transaction:
+    with transaction.atomic():
+        txn = Transaction.objects.select_for_update().get(pk=txn.pk)
+        _decide_checks(actor, txn)
+        try:
+            business_date = current_business_date()
+        except BusinessDayClosed as exc:
+            raise LedgerError("business_day_closed", str(exc))
+        accounts = lock_accounts([txn.from_account_id, txn.to_account_id])
+        txn.from_account, txn.to_account = accounts.get(txn.from_account_id), accounts.get(txn.to_account_id)
+        lines = plan_lines(txn)
+        holds = holds_for(lines)
+        _check_accounts(lines, accounts, release=holds)
+        _apply_holds(lines, sign=-1)
+        txn.status, txn.approved_by = Transaction.Status.COMPLETED, actor
+        txn.decided_at = txn.completed_at = timezone.now()
+        txn.save(update_fields=["status", "approved_by", "decided_at", "completed_at", "updated_at"])
+        write_entry(lines=lines, business_date=business_date, description=txn.description, created_by=actor,
+                    transaction=txn, reverses=txn.reverses.entry if txn.reverses_id else None)
+        record(actor, "transaction.approve", txn, request=request)
+        return txn
+
+
+@retry_on_conflict
+def transaction_reject(*, actor, txn: Transaction, reason: str, request=None) -> Transaction:
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Give the reason for rejecting it."})
+    with transaction.atomic():
+        txn = Transaction.objects.select_for_update().get(pk=txn.pk)
+        _decide_checks(actor, txn)
+        lock_accounts([txn.from_account_id, txn.to_account_id])
+        _apply_holds(plan_lines(txn), sign=-1)
+        txn.status, txn.approved_by, txn.decided_at = Transaction.Status.CANCELLED, actor, timezone.now()
+        txn.decision_note = reason.strip()[:255]
+        txn.save(update_fields=["status", "approved_by", "decided_at", "decision_note", "updated_at"])
+        record(actor, "transaction.reject", txn, request=request, reason=reason.strip())
+        return txn
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+ACCOUNT_NUMBER_PREFIX = "10"
+
+
+def luhn_check_digit(digits: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            d = d - 9 if d > 9 else d
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def is_valid_account_number(number: str) -> bool:
+    return number.isdigit() and len(number) == 10 and luhn_check_digit(number[:-1]) == number[-1]
+
+
+def _new_account_number() -> str:
+    while True:
+        body = ACCOUNT_NUMBER_PREFIX + f"{random.randrange(10**7):07d}"
+        number = body + luhn_check_digit(body)
+        if not Account.objects.filter(account_number=number).exists():
+            return number
+
+
+@transaction.atomic
+def account_open(*, actor, member: Member, product: Product, request=None) -> Account:
+    if not product.is_active:
+        raise ValidationError({"account_type": f"{product.name} is not offered at the moment."})
+    if member.status != Member.Status.ACTIVE:
+        raise ValidationError({"member_id": "This member has exited the credit union."})
+    if actor.role == "mobile_banker" and not can_collect_from(actor, member):
+        raise PermissionDenied("This member is not assigned to you.")
+    if Account.objects.filter(member=member, product=product).exclude(status=Account.Status.CLOSED).exists():
+        raise LedgerError("account_exists", f"{member.full_name} already has a {product.name} account.")
+    account = Account.objects.create(account_number=_new_account_number(), member=member, product=product,
+                                     opened_by=actor)
+    record(actor, "account.open", account, request=request)
+    return account
+
+
+@transaction.atomic
+def account_set_status(*, actor, account: Account, status: str, reason: str, request=None) -> Account:
+    """Freeze, unfreeze, reactivate a dormant account, or close one (only at zero balance)."""
+    if not actor.has_perm("ledger.freeze_account"):
+        raise PermissionDenied("Only managers and operations managers change an account's status.")
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Give the reason; it is shown to staff and kept in the history."})
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if account.status == Account.Status.CLOSED:
+        raise LedgerError("account_closed", "A closed account cannot be changed.")
+    if status == Account.Status.CLOSED and (account.balance != ZERO or account.held_balance != ZERO):
+        raise LedgerError("balance_not_zero", "Pay out or transfer the balance before closing the account.")
+    old = account.status
+    account.status = status
+    account.status_reason = "" if status == Account.Status.ACTIVE else reason.strip()[:255]
+    account.closed_at = timezone.now() if status == Account.Status.CLOSED else None
+    account.save(update_fields=["status", "status_reason", "closed_at", "updated_at"])
+    record(actor, "account.status", account, request=request, old=old, new=status, reason=reason.strip())
+    return account

@@ -1,0 +1,116 @@
+"""Shared fixtures: users per role with a known password, API sign-in, TOTP codes, a clean cache."""
+
+import itertools
+
+import pytest
+from django.core.cache import cache
+
+from apps.users.models import User
+
+from .support import PASSWORD, add_totp_device, api_login, new_client, staff_client_for, totp_code
+
+_emails = itertools.count(1)
+
+
+def _clear_cache():
+    prefix = cache.key_prefix
+    if prefix and cache.__class__.__name__ == "RedisCache":
+        # The Redis database is shared by every xdist worker: remove only this worker's keys
+        # (its KEY_PREFIX); cache.clear() would flush the other workers' keys as well.
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Throttle counters and anything else cached must not leak from one test into the next."""
+    _clear_cache()
+    yield
+    _clear_cache()
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user(role="customer", *, email=None, password=PASSWORD, **fields) -> User"""
+
+    def make(role="customer", *, email=None, password=PASSWORD, **fields):
+        email = email or f"{role.replace('_', '-')}-{next(_emails)}@coastal.test"
+        return User.objects.create_user(email, password, role=role, **fields)
+
+    return make
+
+
+@pytest.fixture
+def customer(make_user):
+    return make_user("customer")
+
+
+@pytest.fixture
+def cashier(make_user):
+    return make_user("cashier")
+
+
+@pytest.fixture
+def mobile_banker(make_user):
+    return make_user("mobile_banker")
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user("manager")
+
+
+@pytest.fixture
+def operations_manager(make_user):
+    return make_user("operations_manager")
+
+
+@pytest.fixture
+def administrator(make_user):
+    return make_user("admin")
+
+
+@pytest.fixture
+def totp_device():
+    """totp_device(user) -> a confirmed TOTPDevice"""
+    return add_totp_device
+
+
+@pytest.fixture
+def code_for():
+    """code_for(device) -> the 6-digit code the authenticator shows now"""
+    return totp_code
+
+
+@pytest.fixture
+def client():
+    """pytest-django's client, with a user agent so activity rows have one to record."""
+    return new_client()
+
+
+@pytest.fixture
+def staff_client():
+    """staff_client(user) -> a client signed in as the user (second factor verified if enrolled)"""
+    return staff_client_for
+
+
+@pytest.fixture
+def api():
+    """api(user_or_email, password=PASSWORD, otp=None) -> Bearer headers for a signed-in user."""
+
+    def login(user, password=PASSWORD, *, otp=None):
+        email = user if isinstance(user, str) else user.email
+        response, tokens = api_login(email, password, otp=otp)
+        assert response.status_code == 200, response.content
+        return tokens["headers"]
+
+    return login
