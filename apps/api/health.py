@@ -1,6 +1,6 @@
 from django.core.cache import cache
 from django.db import connection
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 router = Router(tags=["health"])
 
@@ -45,4 +45,4 @@ def health(request):
         except Exception as exc:  # a health check reports every failure, whatever its kind
             results[name] = f"error: {exc.__class__.__name__}"
     healthy = all(value == "ok" for value in results.values())
-    return (200 if healthy else 503), {"status": "ok" if healthy else "unavailable", **results}
+    return Status(200 if healthy else 503, {"status": "ok" if healthy else "unavailable", **results})

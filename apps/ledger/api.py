@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import field_validator
 
@@ -155,7 +155,7 @@ def account_open(request, payload: AccountOpenIn):
         raise ApiError(409, "product_unavailable", "That account type is not offered at the moment.")
     account = _ledger_call(services.account_open, actor=request.user, member=member, product=product,
                            request=request)
-    return 201, accounts_visible_to(request.user).get(pk=account.pk)
+    return Status(201, accounts_visible_to(request.user).get(pk=account.pk))
 
 
 @accounts_router.get("/{int:account_id}/", response=AccountOut, summary="One account")
@@ -193,7 +193,7 @@ def _key(request) -> str | None:
 
 
 def _created(txn: Transaction):
-    return 201, Transaction.objects.select_related("from_account", "to_account").get(pk=txn.pk)
+    return Status(201, Transaction.objects.select_related("from_account", "to_account").get(pk=txn.pk))
 
 
 @transactions_router.post("/deposit/", response={201: TransactionOut}, summary="Cash deposit")

@@ -19,15 +19,15 @@ def find_differences() -> list[str]:
     for pk, number, balance in Account.objects.values_list("pk", "account_number", "balance").iterator():
         posted = sums.get(pk) or ZERO
         if posted != balance:
-            problems.append(f"account {number}: balance {balance} but postings sum to {posted}")
+            problems.append(f"account {number}: balance {balance:.2f} but postings sum to {posted:.2f}")
     unbalanced = (JournalEntry.objects.annotate(d=Sum("postings__debit"), c=Sum("postings__credit"))
                   .exclude(d=F("c")).values_list("reference", "d", "c"))
     for reference, debit, credit in unbalanced:
-        problems.append(f"entry {reference}: debits {debit} != credits {credit}")
+        problems.append(f"entry {reference}: debits {debit or 0:.2f} != credits {credit or 0:.2f}")
     totals = Posting.objects.aggregate(d=Sum("debit"), c=Sum("credit"))
     debit, credit = totals["d"] or ZERO, totals["c"] or ZERO
     if debit != credit:
-        problems.append(f"trial balance: total debits {debit} != total credits {credit}")
+        problems.append(f"trial balance: total debits {debit:.2f} != total credits {credit:.2f}")
     return problems
 
 

@@ -1,0 +1,330 @@
+"""The ledger's rules, exercised through the services every channel uses."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from apps.core.models import BusinessDay
+from apps.ledger import chart, services
+from apps.ledger.errors import ApprovalError, LedgerError
+from apps.ledger.models import Account, GLAccount, JournalEntry, LedgerPolicy, Posting, ServiceCharge, Transaction
+from apps.ledger.selectors import posted_balance
+from apps.ledger.services import is_valid_account_number
+from apps.members.models import Member
+
+from .factories import fund, make_member, open_account
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def member(cashier, operations_manager):
+    return make_member(registrar=cashier, verifier=operations_manager)
+
+
+@pytest.fixture
+def susu(cashier, member):
+    return fund(open_account(actor=cashier, member=member), "1000.00", cashier=cashier)
+
+
+@pytest.fixture
+def monthly(cashier, member):
+    return open_account(actor=cashier, member=member, kind="monthly_contribution")
+
+
+def gl_balance(code):
+    gl = GLAccount.objects.get(code=code)
+    rows = Posting.objects.filter(gl_account=gl)
+    debit = sum((p.debit for p in rows), Decimal("0"))
+    credit = sum((p.credit for p in rows), Decimal("0"))
+    return debit - credit if gl.debit_normal else credit - debit
+
+
+def snapshot():
+    return Transaction.objects.count(), JournalEntry.objects.count(), Posting.objects.count()
+
+
+def test_deposit_posts_one_balanced_entry_against_drawer_cash(cashier, susu):
+    assert susu.balance == Decimal("1000.00")
+    entry = JournalEntry.objects.get(transaction__to_account=susu)
+    lines = {(p.gl_account.code, p.debit, p.credit) for p in entry.postings.all()}
+    assert lines == {(chart.CASH_DRAWERS, Decimal("1000.00"), Decimal("0")),
+                     (chart.DEPOSITS_SUSU, Decimal("0"), Decimal("1000.00"))}
+    assert posted_balance(susu) == susu.balance
+    assert gl_balance(chart.CASH_DRAWERS) == Decimal("1000.00")
+
+
+def test_withdrawal_cannot_overdraw_and_posts_nothing(cashier, susu):
+    before = snapshot()
+    with pytest.raises(LedgerError) as exc:
+        services.withdrawal_create(actor=cashier, account=susu, amount="1000.01")
+    assert exc.value.code == "insufficient_funds"
+    assert "available 1,000.00" in exc.value.message
+    assert snapshot() == before
+    susu.refresh_from_db()
+    assert susu.balance == Decimal("1000.00")
+
+
+def test_withdrawal_of_whole_balance_leaves_zero(cashier, susu):
+    services.withdrawal_create(actor=cashier, account=susu, amount="1000")
+    susu.refresh_from_db()
+    assert susu.balance == Decimal("0.00")
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "1.001", "abc", "NaN", "Infinity", None, ""])
+def test_bad_amounts_are_refused_before_anything_is_posted(cashier, susu, raw):
+    before = snapshot()
+    with pytest.raises(ValidationError) as exc:
+        services.deposit_create(actor=cashier, account=susu, amount=raw)
+    assert "amount" in exc.value.message_dict
+    assert snapshot() == before
+
+
+def test_transfer_moves_money_between_members(cashier, susu, monthly):
+    txn = services.transfer_create(actor=cashier, from_account=susu, to_account_number=monthly.account_number,
+                                   amount="250.50")
+    susu.refresh_from_db(), monthly.refresh_from_db()
+    assert txn.status == Transaction.Status.COMPLETED
+    assert (susu.balance, monthly.balance) == (Decimal("749.50"), Decimal("250.50"))
+
+
+def test_transfer_to_same_or_unknown_account_is_refused(cashier, susu):
+    with pytest.raises(ValidationError, match="different account"):
+        services.transfer_create(actor=cashier, from_account=susu, to_account_number=susu.account_number, amount=1)
+    with pytest.raises(ValidationError, match="No account has that number"):
+        services.transfer_create(actor=cashier, from_account=susu, to_account_number="1000000000", amount=1)
+
+
+def test_customer_can_only_transfer_from_own_account(cashier, operations_manager, customer, make_user, susu,
+                                                     monthly):
+    stranger = make_user("customer")
+    with pytest.raises(PermissionDenied):
+        services.transfer_create(actor=stranger, from_account=susu, to_account_number=monthly.account_number,
+                                 amount=1)
+    susu.member.user = customer
+    susu.member.save()
+    txn = services.transfer_create(actor=customer, from_account=susu, to_account_number=monthly.account_number,
+                                   amount=1, channel="portal")
+    assert txn.status == Transaction.Status.COMPLETED
+
+
+@pytest.mark.parametrize("status,code", [("frozen", "account_frozen"), ("dormant", "account_dormant")])
+def test_frozen_and_dormant_accounts_refuse_movements_both_ways(cashier, manager, susu, status, code):
+    services.account_set_status(actor=manager, account=susu, status=status, reason="Court order")
+    before = snapshot()
+    for attempt in (lambda: services.deposit_create(actor=cashier, account=susu, amount=5),
+                    lambda: services.withdrawal_create(actor=cashier, account=susu, amount=5)):
+        with pytest.raises(LedgerError) as exc:
+            attempt()
+        assert exc.value.code == code
+    assert snapshot() == before
+    services.account_set_status(actor=manager, account=susu, status="active", reason="Lifted")
+    services.withdrawal_create(actor=cashier, account=susu, amount=5)
+
+
+def test_account_closes_only_at_zero_and_then_refuses_everything(cashier, manager, susu):
+    with pytest.raises(LedgerError, match="before closing"):
+        services.account_set_status(actor=manager, account=susu, status="closed", reason="Member request")
+    services.withdrawal_create(actor=cashier, account=susu, amount="1000.00")
+    services.account_set_status(actor=manager, account=susu, status="closed", reason="Member request")
+    with pytest.raises(LedgerError) as exc:
+        services.deposit_create(actor=cashier, account=susu, amount=5)
+    assert exc.value.code == "account_closed"
+
+
+def test_only_managers_change_account_status(cashier, susu):
+    with pytest.raises(PermissionDenied):
+        services.account_set_status(actor=cashier, account=susu, status="frozen", reason="x")
+
+
+def test_shares_cannot_be_withdrawn(cashier, member):
+    shares = fund(open_account(actor=cashier, member=member, kind="shares"), 100, cashier=cashier)
+    with pytest.raises(LedgerError) as exc:
+        services.withdrawal_create(actor=cashier, account=shares, amount=10)
+    assert exc.value.code == "withdrawal_not_allowed"
+
+
+def test_unverified_member_can_pay_in_but_not_take_out(cashier):
+    pending = make_member(registrar=cashier)
+    account = fund(open_account(actor=cashier, member=pending), 50, cashier=cashier)
+    with pytest.raises(LedgerError) as exc:
+        services.withdrawal_create(actor=cashier, account=account, amount=10)
+    assert exc.value.code == "kyc_not_verified"
+
+
+def test_user_daily_limit_is_summed_per_business_date(cashier, susu):
+    cashier.daily_transaction_limit = Decimal("300.00")
+    cashier.save()
+    services.withdrawal_create(actor=cashier, account=susu, amount="200.00")
+    with pytest.raises(LedgerError) as exc:
+        services.withdrawal_create(actor=cashier, account=susu, amount="100.01")
+    assert exc.value.code == "limit_exceeded"
+    services.withdrawal_create(actor=cashier, account=susu, amount="100.00")  # exactly at the limit
+    today = BusinessDay.objects.get()
+    today.status = BusinessDay.Status.CLOSED
+    today.save()
+    BusinessDay.objects.create(date=today.date + timedelta(days=1))
+    services.withdrawal_create(actor=cashier, account=susu, amount="300.00")
+
+
+def test_product_daily_withdrawal_limit(cashier, susu):
+    susu.product.daily_withdrawal_limit = Decimal("150.00")
+    susu.product.save()
+    services.withdrawal_create(actor=cashier, account=susu, amount="100.00")
+    with pytest.raises(LedgerError, match="daily limit of 150.00"):
+        services.withdrawal_create(actor=cashier, account=susu, amount="60.00")
+
+
+def test_posting_on_a_closed_business_day_is_refused(cashier, susu):
+    BusinessDay.objects.update(status=BusinessDay.Status.CLOSED)
+    with pytest.raises(LedgerError) as exc:
+        services.deposit_create(actor=cashier, account=susu, amount=5)
+    assert exc.value.code == "business_day_closed"
+
+
+def test_service_charges_are_posted_to_fee_income(cashier, susu):
+    ServiceCharge.objects.create(name="Withdrawal fee", transaction_type="withdrawal", kind="percent",
+                                 rate=Decimal("1.5"), minimum=Decimal("2.00"), maximum=Decimal("10.00"))
+    ServiceCharge.objects.create(name="SMS alert", transaction_type="withdrawal", amount=Decimal("0.50"))
+    small = services.withdrawal_create(actor=cashier, account=susu, amount="100.00")  # 1.50 → min 2.00
+    large = services.withdrawal_create(actor=cashier, account=susu, amount="800.00")  # 12.00 → max 10.00
+    assert (small.fee, large.fee) == (Decimal("2.50"), Decimal("10.50"))
+    susu.refresh_from_db()
+    assert susu.balance == Decimal("1000.00") - Decimal("900.00") - Decimal("13.00")
+    assert gl_balance(chart.FEE_INCOME) == Decimal("13.00")
+
+
+def test_fee_counts_against_available_balance(cashier, susu):
+    ServiceCharge.objects.create(name="Withdrawal fee", transaction_type="withdrawal", amount=Decimal("1.00"))
+    with pytest.raises(LedgerError, match="needed 1,001.00"):
+        services.withdrawal_create(actor=cashier, account=susu, amount="1000.00")
+
+
+def test_same_idempotency_key_posts_once_and_different_body_conflicts(cashier, susu):
+    first = services.deposit_create(actor=cashier, account=susu, amount="10.00", idempotency_key="abc-1")
+    again = services.deposit_create(actor=cashier, account=susu, amount="10.00", idempotency_key="abc-1")
+    assert first.pk == again.pk
+    with pytest.raises(LedgerError) as exc:
+        services.deposit_create(actor=cashier, account=susu, amount="10.01", idempotency_key="abc-1")
+    assert exc.value.code == "idempotency_conflict"
+    susu.refresh_from_db()
+    assert susu.balance == Decimal("1010.00")
+
+
+def test_large_withdrawal_waits_for_a_different_manager(cashier, manager, make_user, susu):
+    LedgerPolicy.objects.update(approval_threshold=Decimal("500.00"))
+    txn = services.withdrawal_create(actor=cashier, account=susu, amount="600.00")
+    susu.refresh_from_db()
+    assert txn.status == Transaction.Status.PENDING
+    assert (susu.balance, susu.available_balance) == (Decimal("1000.00"), Decimal("400.00"))
+    assert not JournalEntry.objects.filter(transaction=txn).exists()
+    with pytest.raises(LedgerError, match="available 400.00"):  # the hold protects the pending amount
+        services.withdrawal_create(actor=cashier, account=susu, amount="401.00")
+    with pytest.raises(ApprovalError):
+        services.transaction_approve(actor=cashier, txn=txn)  # no approve permission
+    services.transaction_approve(actor=manager, txn=txn)
+    susu.refresh_from_db()
+    assert (susu.balance, susu.held_balance) == (Decimal("400.00"), Decimal("0.00"))
+    with pytest.raises(LedgerError) as exc:
+        services.transaction_approve(actor=make_user("manager"), txn=txn)
+    assert exc.value.code == "not_pending"
+
+
+def test_manager_cannot_approve_own_transfer(manager, cashier, susu, monthly):
+    LedgerPolicy.objects.update(approval_threshold=Decimal("100.00"))
+    txn = services.transfer_create(actor=manager, from_account=susu, to_account_number=monthly.account_number,
+                                   amount="150.00")
+    with pytest.raises(ApprovalError) as exc:
+        services.transaction_approve(actor=manager, txn=txn)
+    assert exc.value.code == "self_approval"
+
+
+def test_rejection_leaves_no_trace_on_balances(cashier, manager, susu):
+    LedgerPolicy.objects.update(approval_threshold=Decimal("100.00"))
+    txn = services.withdrawal_create(actor=cashier, account=susu, amount="150.00")
+    services.transaction_reject(actor=manager, txn=txn, reason="Signature mismatch")
+    susu.refresh_from_db()
+    txn.refresh_from_db()
+    assert txn.status == Transaction.Status.CANCELLED
+    assert (susu.balance, susu.held_balance, susu.available_balance) == (Decimal("1000.00"),) * 1 + (
+        Decimal("0.00"), Decimal("1000.00"))
+    assert not Posting.objects.filter(entry__transaction=txn).exists()
+
+
+def test_reversal_waits_for_approval_then_restores_both_sides(cashier, manager, susu, monthly):
+    ServiceCharge.objects.create(name="Transfer fee", transaction_type="transfer", amount=Decimal("2.00"))
+    original = services.transfer_create(actor=cashier, from_account=susu, to_account_number=monthly.account_number,
+                                        amount="300.00")
+    reversal = services.reversal_request(actor=cashier, original=original, reason="Keyed the wrong account")
+    assert reversal.status == Transaction.Status.PENDING
+    monthly.refresh_from_db()
+    assert monthly.available_balance == Decimal("0.00")  # the amount to be taken back is held
+    services.transaction_approve(actor=manager, txn=reversal)
+    susu.refresh_from_db(), monthly.refresh_from_db()
+    assert (susu.balance, monthly.balance) == (Decimal("1000.00"), Decimal("0.00"))
+    assert gl_balance(chart.FEE_INCOME) == Decimal("0.00")
+    assert reversal.entry.reverses == original.entry
+    with pytest.raises(LedgerError) as exc:
+        services.reversal_request(actor=cashier, original=original, reason="again")
+    assert exc.value.code == "already_reversed"
+
+
+def test_reversal_of_money_already_spent_is_refused(cashier, susu, monthly):
+    deposit = services.deposit_create(actor=cashier, account=monthly, amount="300.00")
+    services.withdrawal_create(actor=cashier, account=monthly, amount="300.00")
+    before = snapshot()
+    with pytest.raises(LedgerError) as exc:
+        services.reversal_request(actor=cashier, original=deposit, reason="Counterfeit notes")
+    assert exc.value.code == "insufficient_funds"
+    assert snapshot() == before
+
+
+def test_entries_and_postings_are_append_only(susu):
+    entry = JournalEntry.objects.first()
+    with pytest.raises(ValueError, match="append-only"):
+        entry.save()
+    with pytest.raises(ValueError, match="append-only"):
+        entry.postings.first().delete()
+
+
+def test_account_numbers_carry_a_check_digit(susu):
+    assert is_valid_account_number(susu.account_number)
+    wrong_digit = susu.account_number[:-1] + str((int(susu.account_number[-1]) + 1) % 10)
+    assert not is_valid_account_number(wrong_digit)
+
+
+def test_verify_ledger_passes_on_clean_books_and_reports_a_tampered_balance(cashier, susu, monthly, capsys):
+    services.transfer_create(actor=cashier, from_account=susu, to_account_number=monthly.account_number, amount=5)
+    call_command("verify_ledger")
+    assert "Ledger OK" in capsys.readouterr().out
+    Account.objects.filter(pk=susu.pk).update(balance=Decimal("1.00"))
+    with pytest.raises(CommandError, match="1 difference"):
+        call_command("verify_ledger")
+    assert f"account {susu.account_number}: balance 1.00 but postings sum to 995.00" in capsys.readouterr().err
+
+
+def test_mobile_banker_deposits_only_for_assigned_members(mobile_banker, manager, cashier, member, susu):
+    with pytest.raises(PermissionDenied):
+        services.deposit_create(actor=mobile_banker, account=susu, amount=10)
+    from apps.members.services import member_assign
+
+    member_assign(actor=manager, member=member, banker=mobile_banker)
+    txn = services.deposit_create(actor=mobile_banker, account=susu, amount=10)
+    assert txn.entry.postings.filter(gl_account__code=chart.CASH_FIELD, debit=Decimal("10.00")).exists()
+
+
+def test_one_open_account_per_product_per_member(cashier, member, susu):
+    with pytest.raises(LedgerError) as exc:
+        open_account(actor=cashier, member=member)
+    assert exc.value.code == "account_exists"
+
+
+def test_exited_member_cannot_open_accounts(cashier, member):
+    Member.objects.filter(pk=member.pk).update(status=Member.Status.EXITED)
+    member.refresh_from_db()
+    with pytest.raises(ValidationError):
+        open_account(actor=cashier, member=member, kind="shares")
