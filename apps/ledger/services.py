@@ -10,6 +10,7 @@ import json
 import random
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
@@ -200,7 +201,7 @@ def _submit_locked(*, actor, txn, idempotency_key, scope, request_hash) -> Trans
         business_date = current_business_date()
     except BusinessDayClosed as exc:
         raise LedgerError("business_day_closed", str(exc))
-    type(actor).objects.select_for_update().filter(pk=actor.pk).first()  # serialises this user's limit checks
+    get_user_model().objects.select_for_update().filter(pk=actor.pk).first()  # serialises this user's limit checks
     accounts = lock_accounts([txn.from_account_id, txn.to_account_id])
     txn.from_account = accounts.get(txn.from_account_id)
     txn.to_account = accounts.get(txn.to_account_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import banking, views
 
 app_name = "portal"
 
@@ -10,4 +10,8 @@ urlpatterns = [
     path("my/", views.dashboard, name="dashboard"),
     path("my/sessions/", views.sessions, name="sessions"),
     path("my/password/", views.password_change, name="password_change"),
+    path("my/accounts/", banking.account_list, name="accounts"),
+    path("my/accounts/<int:pk>/", banking.account_detail, name="account"),
+    path("my/transfer/", banking.transfer, name="transfer"),
+    path("my/transactions/<int:pk>/", banking.transaction_detail, name="transaction"),
 ]

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from qsessions.models import Session
 
+from apps.ledger.selectors import accounts_visible_to
 from apps.users import services as user_services
 from apps.users.models import UserActivity
 from apps.users.views import CoastalLoginView
@@ -25,7 +26,8 @@ def logout_view(request):
 @login_required
 def dashboard(request):
     recent = UserActivity.objects.filter(user=request.user)[:5]
-    return render(request, "portal/dashboard.html", {"recent_activity": recent})
+    accounts = accounts_visible_to(request.user).order_by("product__name") if request.user.role == "customer" else []
+    return render(request, "portal/dashboard.html", {"recent_activity": recent, "accounts": accounts})
 
 
 @login_required

@@ -1,0 +1,113 @@
+"""The member's own banking in the portal: accounts, movements and transfers.
+
+Every read goes through the ledger selectors (a member sees only their own accounts: anything
+else is a 404) and every transfer through `transfer_create`, the same path as the API.
+"""
+
+import uuid
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+
+from apps.core.money import InvalidAmount, parse_amount
+from apps.ledger import services
+from apps.ledger.errors import LedgerError
+from apps.ledger.selectors import account_transactions, accounts_visible_to, transactions_visible_to
+
+
+class TransferForm(forms.Form):
+    from_account = forms.TypedChoiceField(label="From", coerce=int)
+    to_account_number = forms.CharField(label="To account number", max_length=12)
+    amount = forms.CharField(label="Amount (GH₵)", max_length=20,
+                             widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.00"}))
+    description = forms.CharField(label="Reference (optional)", max_length=120, required=False)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, accounts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.accounts = {a.pk: a for a in accounts}
+        self.fields["from_account"].choices = [
+            (a.pk, f"{a.product.name} {a.account_number} — available GH₵ {a.available_balance:,.2f}")
+            for a in accounts]
+
+    def clean_amount(self):
+        try:
+            return parse_amount(self.cleaned_data["amount"])
+        except InvalidAmount as exc:
+            raise ValidationError(str(exc))
+
+    def clean_to_account_number(self):
+        return self.cleaned_data["to_account_number"].strip().replace(" ", "")
+
+
+def member_required(view):
+    """The portal's banking pages are for members: staff work in the staff console, where their
+    wider access is audited and limited by role."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.role != "customer":
+            return render(request, "portal/banking/staff_redirect.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@member_required
+def account_list(request):
+    accounts = accounts_visible_to(request.user).order_by("product__name")
+    return render(request, "portal/banking/accounts.html", {"accounts": accounts})
+
+
+@member_required
+def account_detail(request, pk: int):
+    account = get_object_or_404(accounts_visible_to(request.user), pk=pk)
+    page = Paginator(account_transactions(account), 25).get_page(request.GET.get("page"))
+    return render(request, "portal/banking/account_detail.html", {"account": account, "page": page})
+
+
+@member_required
+def transfer(request):
+    accounts = list(accounts_visible_to(request.user).filter(status="active").order_by("product__name"))
+    if request.method != "POST":
+        form = TransferForm(accounts=accounts, initial={"idempotency_key": uuid.uuid4().hex,
+                                                        "from_account": request.GET.get("from")})
+        return render(request, "portal/banking/transfer.html", {"form": form})
+    form = TransferForm(request.POST, accounts=accounts)
+    if not form.is_valid():
+        return render(request, "portal/banking/transfer.html", {"form": form}, status=422)
+    data = form.cleaned_data
+    source = form.accounts.get(data["from_account"])
+    if "confirm" not in request.POST:
+        return render(request, "portal/banking/transfer_confirm.html", {"form": form, "source": source,
+                                                                         "data": data})
+    try:
+        txn = services.transfer_create(actor=request.user, from_account=source,
+                                       to_account_number=data["to_account_number"], amount=data["amount"],
+                                       description=data["description"], channel="portal",
+                                       idempotency_key=f"portal-{data['idempotency_key']}")
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return render(request, "portal/banking/transfer.html", {"form": form}, status=422)
+    except (LedgerError, PermissionDenied) as exc:
+        form.add_error(None, getattr(exc, "message", str(exc)))
+        return render(request, "portal/banking/transfer.html", {"form": form}, status=409)
+    if txn.status == txn.Status.PENDING:
+        messages.info(request, f"Transfer {txn.reference} is waiting for approval by the credit union; "
+                               "the amount is held on your account until then.")
+    else:
+        messages.success(request, f"Transfer {txn.reference} is complete.")
+    return redirect("portal:transaction", pk=txn.pk)
+
+
+@member_required
+def transaction_detail(request, pk: int):
+    txn = get_object_or_404(transactions_visible_to(request.user), pk=pk)
+    return render(request, "portal/banking/transaction.html", {"txn": txn})

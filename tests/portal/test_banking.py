@@ -1,0 +1,77 @@
+"""The member's banking pages: own accounts only, and a transfer that posts exactly once."""
+
+from decimal import Decimal
+
+import pytest
+
+from apps.ledger.models import Transaction
+from tests.ledger.factories import fund, make_member, open_account
+from tests.support import staff_client_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def accounts(customer, cashier, operations_manager):
+    member = make_member(registrar=cashier, verifier=operations_manager, user=customer)
+    susu = fund(open_account(actor=cashier, member=member), "300.00", cashier=cashier)
+    monthly = open_account(actor=cashier, member=member, kind="monthly_contribution")
+    return susu, monthly
+
+
+@pytest.fixture
+def other_account(cashier, operations_manager):
+    member = make_member(registrar=cashier, verifier=operations_manager, first_name="Nana")
+    return fund(open_account(actor=cashier, member=member), "50.00", cashier=cashier)
+
+
+def test_dashboard_lists_the_members_accounts_and_balances(customer, accounts):
+    page = staff_client_for(customer).get("/my/").content.decode()
+    susu, monthly = accounts
+    assert susu.account_number in page and monthly.account_number in page
+    assert "GH₵ 300.00" in page
+
+
+def test_another_members_account_is_404(customer, accounts, other_account):
+    client = staff_client_for(customer)
+    assert client.get(f"/my/accounts/{other_account.pk}/").status_code == 404
+    txn = Transaction.objects.get(to_account=other_account)
+    assert client.get(f"/my/transactions/{txn.pk}/").status_code == 404
+
+
+def test_staff_are_sent_to_the_console(cashier, accounts):
+    response = staff_client_for(cashier).get("/my/accounts/")
+    assert response.status_code == 403
+    assert accounts[0].account_number not in response.content.decode()
+
+
+def test_transfer_confirms_then_posts_once_even_if_submitted_twice(customer, accounts):
+    susu, monthly = accounts
+    client = staff_client_for(customer)
+    form = {"from_account": susu.pk, "to_account_number": monthly.account_number, "amount": "75.25",
+            "description": "Savings", "idempotency_key": "f00d"}
+    confirm = client.post("/my/transfer/", form)
+    assert confirm.status_code == 200 and "Confirm transfer" in confirm.content.decode()
+    assert not Transaction.objects.filter(transaction_type="transfer").exists()
+    first = client.post("/my/transfer/", {**form, "confirm": "1"})
+    second = client.post("/my/transfer/", {**form, "confirm": "1"})
+    assert first.status_code == second.status_code == 302
+    assert Transaction.objects.filter(transaction_type="transfer").count() == 1
+    susu.refresh_from_db(), monthly.refresh_from_db()
+    assert (susu.balance, monthly.balance) == (Decimal("224.75"), Decimal("75.25"))
+    assert "is complete" in client.get(first.url).content.decode()
+
+
+def test_transfer_errors_are_shown_and_nothing_is_posted(customer, accounts, other_account):
+    susu, _ = accounts
+    client = staff_client_for(customer)
+    too_much = client.post("/my/transfer/", {"from_account": susu.pk, "to_account_number": other_account.account_number,
+                                             "amount": "300.01", "idempotency_key": "k1", "confirm": "1"})
+    assert too_much.status_code == 409 and "Insufficient funds" in too_much.content.decode()
+    bad = client.post("/my/transfer/", {"from_account": susu.pk, "to_account_number": other_account.account_number,
+                                        "amount": "1.999", "idempotency_key": "k2"})
+    assert bad.status_code == 422 and "two decimal places" in bad.content.decode()
+    not_mine = client.post("/my/transfer/", {"from_account": other_account.pk, "to_account_number": susu.account_number,
+                                             "amount": "1.00", "idempotency_key": "k3", "confirm": "1"})
+    assert not_mine.status_code == 422
+    assert not Transaction.objects.filter(transaction_type="transfer").exists()
