@@ -10,11 +10,13 @@ import json
 import random
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from apps.audit.services import record
 from apps.core.business_day import BusinessDayClosed, current_business_date
@@ -38,6 +40,7 @@ from .posting import Line, holds_for, lock_accounts, new_reference, retry_on_con
 
 T = Transaction.Type
 OUTGOING = (T.WITHDRAWAL, T.TRANSFER, T.PAYMENT)
+CASH_TYPES = (T.DEPOSIT, T.WITHDRAWAL)
 DEPOSIT_ROLES = ("cashier", "mobile_banker")
 
 
@@ -176,6 +179,18 @@ def _replay(*, actor, key: str | None, request_hash: str) -> Transaction | None:
     return found.transaction
 
 
+def default_cash_account(*, actor, txn: Transaction) -> GLAccount:
+    """Where cash paid in or out sits when no cash-management app is installed: the role's pool.
+
+    The `cash` app replaces this (settings.LEDGER_CASH_ACCOUNT_RESOLVER) with the cashier's open
+    drawer or the field banker's own cash account, and refuses cash without an open drawer."""
+    return gl(chart.CASH_FIELD if actor.role == "mobile_banker" else chart.CASH_DRAWERS)
+
+
+def default_cash_check(*, txn: Transaction) -> None:
+    """Called before a pending cash withdrawal is approved; the cash app checks the drawer is still open."""
+
+
 # --- submitting a movement -------------------------------------------------------------------
 
 @retry_on_conflict
@@ -211,6 +226,8 @@ def _submit_locked(*, actor, txn, idempotency_key, scope, request_hash) -> Trans
         payer = txn.from_account or txn.to_account
         txn.fee = compute_fee(transaction_type=txn.transaction_type, product=payer.product, amount=txn.amount)
     _check_limits(actor=actor, txn=txn, business_date=business_date)
+    if txn.transaction_type in CASH_TYPES:
+        txn.counterparty_gl = import_string(settings.LEDGER_CASH_ACCOUNT_RESOLVER)(actor=actor, txn=txn)
     lines = plan_lines(txn)
     _check_accounts(lines, accounts)
     if _needs_approval(txn):
@@ -250,8 +267,7 @@ def deposit_create(*, actor, account, amount, description: str = "", channel: st
         raise PermissionDenied("Only cashiers and mobile bankers take cash deposits.")
     if actor.role == "mobile_banker" and not can_collect_from(actor, account.member):
         raise PermissionDenied("This member is not assigned to you.")
-    cash = chart.CASH_FIELD if actor.role == "mobile_banker" else chart.CASH_DRAWERS
-    txn = Transaction(transaction_type=T.DEPOSIT, amount=amount, to_account=account, counterparty_gl=gl(cash),
+    txn = Transaction(transaction_type=T.DEPOSIT, amount=amount, to_account=account,
                       description=description or "Cash deposit", channel=channel)
     return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="deposit",
                    fingerprint={"account": account.pk, "amount": str(amount), "description": description})
@@ -264,8 +280,7 @@ def withdrawal_create(*, actor, account, amount, description: str = "", channel:
     if actor.role != "cashier":
         raise PermissionDenied("Only cashiers pay out cash withdrawals.")
     txn = Transaction(transaction_type=T.WITHDRAWAL, amount=amount, from_account=account,
-                      counterparty_gl=gl(chart.CASH_DRAWERS), description=description or "Cash withdrawal",
-                      channel=channel)
+                      description=description or "Cash withdrawal", channel=channel)
     return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="withdrawal",
                    fingerprint={"account": account.pk, "amount": str(amount), "description": description})
 
@@ -370,6 +385,8 @@ def transaction_approve(*, actor, txn: Transaction, request=None) -> Transaction
             raise LedgerError("business_day_closed", str(exc))
         accounts = lock_accounts([txn.from_account_id, txn.to_account_id])
         txn.from_account, txn.to_account = accounts.get(txn.from_account_id), accounts.get(txn.to_account_id)
+        if txn.transaction_type in CASH_TYPES:
+            import_string(settings.LEDGER_CASH_APPROVAL_CHECK)(txn=txn)
         lines = plan_lines(txn)
         holds = holds_for(lines)
         _check_accounts(lines, accounts, release=holds)

@@ -267,6 +267,12 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "csv", "txt"]
 WAGTAIL_USER_EDIT_FORM = None
 
+# --- ledger ----------------------------------------------------------------------------------
+# Where cash deposits and withdrawals post: the cash app routes them through the cashier's open
+# drawer or the field banker's own cash account (see apps/cash/services.py).
+LEDGER_CASH_ACCOUNT_RESOLVER = "apps.ledger.services.default_cash_account"
+LEDGER_CASH_APPROVAL_CHECK = "apps.ledger.services.default_cash_check"
+
 # --- API -----------------------------------------------------------------------------------
 NINJA_PAGINATION_MAX_LIMIT = 200
 
