@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.members",
     "apps.ledger",
+    "apps.cash",
     "apps.reports",
     "apps.portal",
     "apps.api",
@@ -202,7 +203,6 @@ AXES_RESET_ON_SUCCESS = True
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_LOCKOUT_CALLABLE = "apps.users.views.lockout_response"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
 
 # Roles that must use a second factor in the staff console.
 OTP_REQUIRED_ROLES = ("manager", "operations_manager", "admin")
@@ -270,8 +270,8 @@ WAGTAIL_USER_EDIT_FORM = None
 # --- ledger ----------------------------------------------------------------------------------
 # Where cash deposits and withdrawals post: the cash app routes them through the cashier's open
 # drawer or the field banker's own cash account (see apps/cash/services.py).
-LEDGER_CASH_ACCOUNT_RESOLVER = "apps.ledger.services.default_cash_account"
-LEDGER_CASH_APPROVAL_CHECK = "apps.ledger.services.default_cash_check"
+LEDGER_CASH_ACCOUNT_RESOLVER = "apps.cash.services.cash_account_for"
+LEDGER_CASH_APPROVAL_CHECK = "apps.cash.services.cash_approval_check"
 
 # --- API -----------------------------------------------------------------------------------
 NINJA_PAGINATION_MAX_LIMIT = 200
