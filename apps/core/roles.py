@@ -33,16 +33,20 @@ ROLES: dict[str, Role] = {
         CASHIER, "Cashier", "Cashiers", staff=True, otp_required=False,
         permissions=(
             "members.view_member", "members.add_member", "members.change_member",
+            "members.view_memberdocument", "members.add_memberdocument",
             "ledger.view_account", "ledger.add_account", "ledger.view_transaction", "ledger.add_transaction",
             "ledger.view_product",
+            "cash.view_cashdrawer", "cash.view_cashmovement", "cash.add_cashmovement", "cash.view_chequedeposit",
+            "cash.add_chequedeposit", "cash.view_denomination",
         ),
     ),
     MOBILE_BANKER: Role(
         MOBILE_BANKER, "Mobile banker", "Mobile bankers", staff=True, otp_required=False,
         # Members: object permissions (guardian) on the members assigned to them, nothing global.
         permissions=(
-            "members.add_member", "ledger.view_account", "ledger.add_account", "ledger.view_transaction",
-            "ledger.add_transaction", "ledger.view_product",
+            "members.add_member", "members.view_memberdocument", "members.add_memberdocument",
+            "ledger.view_account", "ledger.add_account", "ledger.view_transaction",
+            "ledger.add_transaction", "ledger.view_product", "cash.view_collectionrun",
         ),
     ),
     MANAGER: Role(
@@ -58,6 +62,9 @@ ROLES: dict[str, Role] = {
             "ledger.approve_transaction", "ledger.freeze_account", "ledger.view_journalentry",
             "ledger.view_posting", "ledger.view_glaccount", "ledger.view_product", "ledger.view_servicecharge",
             "ledger.view_ledgerpolicy", "core.view_businessday",
+            "cash.view_cashdrawer", "cash.approve_drawer", "cash.view_cashmovement", "cash.view_floatissue",
+            "cash.add_floatissue", "cash.view_chequedeposit", "cash.view_collectionrun", "cash.view_cashpolicy",
+            "cash.view_denomination",
         ),
     ),
     OPERATIONS_MANAGER: Role(
@@ -79,11 +86,18 @@ ROLES: dict[str, Role] = {
             "ledger.view_servicecharge", "ledger.add_servicecharge", "ledger.change_servicecharge",
             "ledger.view_ledgerpolicy", "ledger.change_ledgerpolicy",
             "core.view_businessday", "core.add_businessday", "core.change_businessday",
+            "cash.view_cashdrawer", "cash.view_chequedeposit", "cash.clear_cheque", "cash.view_collectionrun",
+            "cash.view_denomination", "cash.add_denomination", "cash.change_denomination", "cash.view_cashpolicy",
+            "cash.change_cashpolicy",
         ),
     ),
     ADMIN: Role(ADMIN, "Administrator", "Administrators", staff=True, otp_required=True,
                 permissions=(ALL_PERMISSIONS,)),
 }
+
+# Compliance CSV exports (members, accounts, transactions; every one audited) and bulk member import.
+EXPORT_ROLES = (MANAGER, OPERATIONS_MANAGER, ADMIN)
+IMPORT_ROLES = (OPERATIONS_MANAGER, ADMIN)
 
 ROLE_CHOICES = [(role.code, role.label) for role in ROLES.values()]
 STAFF_ROLES = tuple(code for code, role in ROLES.items() if role.staff)

@@ -4,6 +4,7 @@ CASH_VAULT = "1000"
 CASH_DRAWERS = "1010"
 CASH_FIELD = "1020"
 CHEQUES_CLEARING = "1200"
+DUE_FROM_BANKS = "1300"
 LOANS_RECEIVABLE = "1100"
 INTEREST_RECEIVABLE = "1110"
 DEPOSITS_SUSU = "2000"
@@ -27,6 +28,7 @@ CHART = [
     (LOANS_RECEIVABLE, "Loans receivable", "asset"),
     (INTEREST_RECEIVABLE, "Interest receivable", "asset"),
     (CHEQUES_CLEARING, "Cheques in clearing", "asset"),
+    (DUE_FROM_BANKS, "Due from banks (settlement account)", "asset"),
     (DEPOSITS_SUSU, "Member deposits — Daily Susu", "liability"),
     (DEPOSITS_MONTHLY, "Member deposits — Monthly Contribution", "liability"),
     (PAYMENTS_CLEARING, "Payments clearing (bills and external payees)", "liability"),

@@ -45,6 +45,8 @@ class GLAccount(models.Model):
     code = models.CharField(max_length=10, unique=True)
     name = models.CharField(max_length=120)
     type = models.CharField(max_length=16, choices=Type.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+                               help_text="Sub-ledgers (each drawer, each field banker) roll up to their parent.")
     is_active = models.BooleanField(default=True)
 
     history = HistoricalRecords()
@@ -79,6 +81,7 @@ class Product(TimeStampedModel):
         default=True, help_text="Shares: off — withdrawn only on exit, with a manager's approval.")
     daily_withdrawal_limit = models.DecimalField(**MONEY, null=True, blank=True,
                                                  help_text="Most that may leave one account per business day.")
+    cycle_days = models.PositiveSmallIntegerField(default=31, help_text="Daily Susu: days in a contribution cycle.")
     is_active = models.BooleanField(default=True)
 
     history = HistoricalRecords()
@@ -110,6 +113,9 @@ class Account(TimeStampedModel):
     balance = models.DecimalField(**MONEY, default=ZERO, editable=False)
     held_balance = models.DecimalField(**MONEY, default=ZERO, editable=False,
                                        help_text="Funds on hold (uncleared cheques): in the balance, not available.")
+    contribution_amount = models.DecimalField(
+        **MONEY, null=True, blank=True,
+        help_text="Daily Susu: the fixed daily amount; Monthly Contribution: the fixed monthly amount.")
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     closed_at = models.DateTimeField(null=True, blank=True)
 

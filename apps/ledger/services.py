@@ -216,7 +216,8 @@ def _submit_locked(*, actor, txn, idempotency_key, scope, request_hash) -> Trans
         business_date = current_business_date()
     except BusinessDayClosed as exc:
         raise LedgerError("business_day_closed", str(exc))
-    get_user_model().objects.select_for_update().filter(pk=actor.pk).first()  # serialises this user's limit checks
+    # Lock this user's row first: it serialises their limit checks. Only the pk is read, not the whole user.
+    list(get_user_model().objects.select_for_update().filter(pk=actor.pk).values_list("pk", flat=True))
     accounts = lock_accounts([txn.from_account_id, txn.to_account_id])
     txn.from_account = accounts.get(txn.from_account_id)
     txn.to_account = accounts.get(txn.to_account_id)
@@ -252,7 +253,9 @@ def _apply_holds(lines: list[Line], *, sign: int) -> None:
 
 def _account(account_or_id, field: str) -> Account:
     pk = account_or_id.pk if isinstance(account_or_id, Account) else account_or_id
-    account = Account.objects.select_related("product", "member").filter(pk=pk).first()
+    # Read for the caller's access checks (which look at the member); balances and the product's rules
+    # are read again under the row lock, so the product is not joined here.
+    account = Account.objects.select_related("member").filter(pk=pk).first()
     if account is None:
         raise ValidationError({field: "No such account."})
     return account
@@ -479,3 +482,78 @@ def account_set_status(*, actor, account: Account, status: str, reason: str, req
     account.save(update_fields=["status", "status_reason", "closed_at", "updated_at"])
     record(actor, "account.status", account, request=request, old=old, new=status, reason=reason.strip())
     return account
+
+
+# --- cheques: credited at once, held until cleared ------------------------------------------------
+
+@retry_on_conflict
+def cheque_credit(*, actor, account, amount, description: str, idempotency_key: str | None = None) -> Transaction:
+    """Credit a cheque to the member's account and hold it: in the balance, not available."""
+    amount = amount_or_error(amount)
+    account = _account(account, "account_id")
+    request_hash = _fingerprint("cheque", {"account": account.pk, "amount": str(amount), "description": description})
+    replayed = _replay(actor=actor, key=idempotency_key, request_hash=request_hash)
+    if replayed is not None:
+        return replayed
+    with transaction.atomic():
+        try:
+            business_date = current_business_date()
+        except BusinessDayClosed as exc:
+            raise LedgerError("business_day_closed", str(exc))
+        account = lock_accounts([account.pk])[account.pk]
+        txn = Transaction(transaction_type=T.DEPOSIT, amount=amount, to_account=account, channel="admin",
+                          counterparty_gl=gl(chart.CHEQUES_CLEARING), description=description[:255],
+                          business_date=business_date, initiated_by=actor,
+                          reference=new_reference("TX", business_date))
+        lines = plan_lines(txn)
+        _check_accounts(lines, {account.pk: account})
+        txn.status, txn.completed_at = Transaction.Status.COMPLETED, timezone.now()
+        txn.save()
+        write_entry(lines=lines, business_date=business_date, description=txn.description, created_by=actor,
+                    transaction=txn)
+        Account.objects.filter(pk=account.pk).update(held_balance=F("held_balance") + amount)
+        if idempotency_key:
+            IdempotencyRecord.objects.create(user=actor, key=idempotency_key, scope="cheque",
+                                             request_hash=request_hash, transaction=txn)
+        return txn
+
+
+def cheque_settle(*, actor, txn: Transaction) -> None:
+    """The cheque cleared: release the hold and move the money from clearing to the settlement bank.
+    Call inside the caller's transaction (the cheque row is locked there)."""
+    business_date = current_business_date()
+    lock_accounts([txn.to_account_id])
+    Account.objects.filter(pk=txn.to_account_id).update(held_balance=F("held_balance") - txn.amount)
+    write_entry(lines=[Line(gl=gl(chart.DUE_FROM_BANKS), debit=txn.amount),
+                       Line(gl=gl(chart.CHEQUES_CLEARING), credit=txn.amount)],
+                business_date=business_date, description=f"Cheque cleared: {txn.reference}", created_by=actor)
+
+
+def cheque_return(*, actor, txn: Transaction, reason: str) -> Transaction:
+    """The cheque bounced: remove the hold and take the credit back (a completed reversal).
+    Call inside the caller's transaction (the cheque row is locked there)."""
+    business_date = current_business_date()
+    accounts = lock_accounts([txn.to_account_id])
+    Account.objects.filter(pk=txn.to_account_id).update(held_balance=F("held_balance") - txn.amount)
+    accounts[txn.to_account_id].refresh_from_db()
+    reversal = Transaction(transaction_type=T.REVERSAL, amount=txn.amount, from_account=txn.to_account,
+                           reverses=txn, description=f"Cheque returned unpaid: {reason}"[:255], channel="admin",
+                           business_date=business_date, initiated_by=actor, approved_by=actor,
+                           reference=new_reference("TX", business_date))
+    lines = plan_lines(reversal)
+    _check_accounts(lines, accounts)
+    reversal.status, reversal.completed_at = Transaction.Status.COMPLETED, timezone.now()
+    reversal.save()
+    write_entry(lines=lines, business_date=business_date, description=reversal.description, created_by=actor,
+                transaction=reversal, reverses=txn.entry)
+    return reversal
+
+
+def gl_entry_post(*, actor, lines: list[Line], description: str):
+    """A movement between GL accounts only (vault, drawers, field cash, variance). Call it inside
+    the caller's transaction, after locking the cash rows it concerns."""
+    try:
+        business_date = current_business_date()
+    except BusinessDayClosed as exc:
+        raise LedgerError("business_day_closed", str(exc))
+    return write_entry(lines=lines, business_date=business_date, description=description, created_by=actor)

@@ -293,3 +293,6 @@ LOGGING = {
 SIMPLE_HISTORY_REVERT_DISABLED = True  # history is read-only in the admin
 
 
+
+# --- staff console ---------------------------------------------------------------------------
+from .unfold import UNFOLD  # noqa: E402,F401  (look, sidebar per role, dashboard callback)

@@ -1,8 +1,11 @@
-"""Building blocks for ledger tests: members, accounts and money, made through the services."""
+"""Building blocks for ledger tests: members, accounts, drawers and money, made through the services."""
 
 import itertools
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
+
+from apps.cash import services as cash
 from apps.ledger import services
 from apps.ledger.models import Account, Product
 from apps.members.models import Member
@@ -31,7 +34,25 @@ def open_account(*, actor, member: Member, kind: str = "daily_susu") -> Account:
     return services.account_open(actor=actor, member=member, product=Product.objects.get(kind=kind))
 
 
+def _vault_manager():
+    manager = get_user_model().objects.filter(role="manager", email="vault-keeper@coastal.test").first()
+    return manager or get_user_model().objects.create_user("vault-keeper@coastal.test", "x", role="manager")
+
+
+def open_drawer(cashier, float_amount: Decimal = Decimal("100000.00")):
+    """Fund the vault, issue a float and open the cashier's drawer (the way a cashier starts a day)."""
+    drawer = cash.current_drawer(cashier)
+    if drawer is not None:
+        return drawer
+    manager = _vault_manager()
+    cash.vault_receive(actor=manager, amount=float_amount, note="Test funding")
+    cash.float_issue(actor=manager, cashier=cashier, amount=float_amount)
+    notes = int(float_amount // 200)
+    return cash.drawer_open(actor=cashier, denominations={"200.00": notes})
+
+
 def fund(account: Account, amount, *, cashier) -> Account:
+    open_drawer(cashier)
     services.deposit_create(actor=cashier, account=account, amount=Decimal(str(amount)))
     account.refresh_from_db()
     return account

@@ -1,0 +1,302 @@
+"""Cash drawer, cash advance, cheque and field collection endpoints of API.md."""
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema, Status
+
+from apps.api.errors import ApiError
+from apps.api.permissions import require_role
+from apps.ledger.api import TransactionOut, money
+from apps.ledger.errors import LedgerError
+from apps.ledger.selectors import accounts_visible_to
+
+from . import services
+from .models import CashDrawer, CashMovement, ChequeDeposit
+
+drawers_router = Router(tags=["cash drawers"])
+advances_router = Router(tags=["cash advances"])
+cheques_router = Router(tags=["cheque deposits"])
+field_router = Router(tags=["field collections"])
+
+
+def _call(func, **kwargs):
+    try:
+        return func(**kwargs)
+    except LedgerError as exc:
+        raise ApiError(exc.status, exc.code, exc.message)
+
+
+class CountIn(Schema):
+    denominations: dict[str, Any] = Field(..., description='{"200.00": 5, "0.50": 10}')
+
+
+class CloseIn(CountIn):
+    total: str | None = Field(None, description="Optional: the total the cashier counted; must match the counts")
+
+
+class DrawerOut(Schema):
+    id: int
+    cashier_id: int
+    business_date: str
+    status: str
+    opened_at: datetime
+    closed_at: datetime | None
+    opening_balance: str
+    expected_balance: str
+    counted_balance: str | None
+    variance: str | None
+
+    @staticmethod
+    def resolve_business_date(obj): return obj.business_date.isoformat()
+    @staticmethod
+    def resolve_opening_balance(obj): return money(obj.opening_balance)
+    @staticmethod
+    def resolve_expected_balance(obj):
+        value = obj.expected_balance if obj.status != CashDrawer.Status.OPEN else services.drawer_expected(obj)
+        return money(value)
+    @staticmethod
+    def resolve_counted_balance(obj): return money(obj.counted_balance) if obj.counted_balance is not None else None
+    @staticmethod
+    def resolve_variance(obj): return money(obj.variance) if obj.variance is not None else None
+
+
+class FloatIn(Schema):
+    cashier_id: int
+    amount: str
+
+
+class FloatOut(Schema):
+    id: int
+    cashier_id: int
+    business_date: str
+    amount: str
+
+    @staticmethod
+    def resolve_business_date(obj): return obj.business_date.isoformat()
+    @staticmethod
+    def resolve_amount(obj): return money(obj.amount)
+
+
+class ReasonIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=255)
+
+
+class AdvanceIn(Schema):
+    amount: str | int | float
+    reason: str = Field(..., min_length=1, max_length=255)
+
+
+class MovementOut(Schema):
+    id: int
+    kind: str
+    drawer_id: int
+    amount: str
+    reason: str
+    status: str
+    requested_by_id: int
+    decided_by_id: int | None
+    decision_note: str
+
+    @staticmethod
+    def resolve_amount(obj): return money(obj.amount)
+
+
+class ChequeIn(Schema):
+    account_id: int
+    amount: str | int | float
+    drawer_bank: str = Field(..., min_length=1, max_length=120)
+    cheque_number: str = Field(..., min_length=1, max_length=32)
+
+
+class BounceIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=255)
+    fee: str | None = None
+
+
+class ChequeOut(Schema):
+    id: int
+    account_id: int
+    amount: str
+    drawer_bank: str
+    cheque_number: str
+    status: str
+    transaction_id: int
+    bounce_fee: str
+
+    @staticmethod
+    def resolve_amount(obj): return money(obj.amount)
+    @staticmethod
+    def resolve_bounce_fee(obj): return money(obj.bounce_fee)
+
+
+class SheetRow(Schema):
+    account_id: int
+    account_number: str
+    member_name: str
+    member_phone: str
+    daily_amount: str
+    paid_this_cycle: str
+    collected_today: str
+
+    @staticmethod
+    def resolve_daily_amount(obj): return money(obj["daily_amount"])
+    @staticmethod
+    def resolve_paid_this_cycle(obj): return money(obj["paid_this_cycle"])
+    @staticmethod
+    def resolve_collected_today(obj): return money(obj["collected_today"])
+
+
+class CollectIn(Schema):
+    account_id: int
+    amount: str | int | float
+
+
+class CollectionOut(TransactionOut):
+    receipt_text: str
+
+    @staticmethod
+    def resolve_receipt_text(obj): return services.receipt_text(obj)
+
+
+class RemitIn(CountIn):
+    cashier_id: int
+
+
+class RunOut(Schema):
+    id: int
+    business_date: str
+    status: str
+    remitted_to_id: int | None
+    expected_amount: str | None
+    counted_amount: str | None
+    variance: str | None
+
+    @staticmethod
+    def resolve_business_date(obj): return obj.business_date.isoformat()
+    @staticmethod
+    def resolve_expected_amount(obj): return money(obj.expected_amount) if obj.expected_amount is not None else None
+    @staticmethod
+    def resolve_counted_amount(obj): return money(obj.counted_amount) if obj.counted_amount is not None else None
+    @staticmethod
+    def resolve_variance(obj): return money(obj.variance) if obj.variance is not None else None
+
+
+# --- drawers --------------------------------------------------------------------------------
+
+@drawers_router.post("/float/", response={201: FloatOut}, summary="Issue today's float to a cashier (manager)")
+def issue_float(request, payload: FloatIn):
+    cashier = get_object_or_404(get_user_model(), pk=payload.cashier_id)
+    return Status(201, _call(services.float_issue, actor=request.user, cashier=cashier, amount=payload.amount,
+                             request=request))
+
+
+@drawers_router.post("/open/", response={201: DrawerOut}, summary="Open my drawer with the counted float")
+def drawer_open(request, payload: CountIn):
+    require_role(request, "cashier")
+    return Status(201, _call(services.drawer_open, actor=request.user, denominations=payload.denominations,
+                             request=request))
+
+
+@drawers_router.get("/current/", response=DrawerOut, summary="My drawer that is not yet closed")
+def drawer_current(request):
+    require_role(request, "cashier")
+    drawer = services.current_drawer(request.user)
+    if drawer is None:
+        raise ApiError(404, "not_found", "You have no open drawer.")
+    return drawer
+
+
+@drawers_router.post("/{int:drawer_id}/close/", response=DrawerOut, summary="Count and close my drawer")
+def drawer_close(request, drawer_id: int, payload: CloseIn):
+    drawer = get_object_or_404(CashDrawer, pk=drawer_id, cashier=request.user)
+    return _call(services.drawer_close, actor=request.user, drawer=drawer, denominations=payload.denominations,
+                 total=payload.total, request=request)
+
+
+@drawers_router.post("/{int:drawer_id}/approve-close/", response=DrawerOut,
+                     summary="Sign off a drawer variance above tolerance (manager)")
+def drawer_approve_close(request, drawer_id: int, payload: ReasonIn):
+    drawer = get_object_or_404(CashDrawer, pk=drawer_id)
+    return _call(services.drawer_approve_close, actor=request.user, drawer=drawer, note=payload.reason,
+                 request=request)
+
+
+# --- advances and returns ---------------------------------------------------------------------
+
+@advances_router.post("/", response={201: MovementOut}, summary="Ask for more float from the vault")
+def advance_request(request, payload: AdvanceIn):
+    return Status(201, _call(services.cash_movement_request, actor=request.user, kind=CashMovement.Kind.ADVANCE,
+                             amount=payload.amount, reason=payload.reason, request=request))
+
+
+@advances_router.post("/return/", response={201: MovementOut}, summary="Ask to return cash to the vault")
+def return_request(request, payload: AdvanceIn):
+    return Status(201, _call(services.cash_movement_request, actor=request.user, kind=CashMovement.Kind.RETURN,
+                             amount=payload.amount, reason=payload.reason, request=request))
+
+
+@advances_router.post("/{int:movement_id}/approve/", response=MovementOut, summary="Approve (manager)")
+def advance_approve(request, movement_id: int):
+    movement = get_object_or_404(CashMovement, pk=movement_id)
+    return _call(services.cash_movement_approve, actor=request.user, movement=movement, request=request)
+
+
+@advances_router.post("/{int:movement_id}/reject/", response=MovementOut, summary="Reject (manager)")
+def advance_reject(request, movement_id: int, payload: ReasonIn):
+    movement = get_object_or_404(CashMovement, pk=movement_id)
+    return _call(services.cash_movement_reject, actor=request.user, movement=movement, reason=payload.reason,
+                 request=request)
+
+
+# --- cheques ---------------------------------------------------------------------------------
+
+@cheques_router.post("/", response={201: ChequeOut}, summary="Deposit a cheque (held until cleared)")
+def cheque_deposit(request, payload: ChequeIn):
+    require_role(request, "cashier")
+    account = get_object_or_404(accounts_visible_to(request.user), pk=payload.account_id)
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    return Status(201, _call(services.cheque_deposit, actor=request.user, account=account, amount=payload.amount,
+                             drawer_bank=payload.drawer_bank, cheque_number=payload.cheque_number,
+                             idempotency_key=key, request=request))
+
+
+@cheques_router.post("/{int:cheque_id}/clear/", response=ChequeOut, summary="Cleared: release the hold")
+def cheque_clear(request, cheque_id: int):
+    cheque = get_object_or_404(ChequeDeposit, pk=cheque_id)
+    return _call(services.cheque_clear, actor=request.user, cheque=cheque, request=request)
+
+
+@cheques_router.post("/{int:cheque_id}/bounce/", response=ChequeOut, summary="Bounced: remove the credit")
+def cheque_bounce(request, cheque_id: int, payload: BounceIn):
+    cheque = get_object_or_404(ChequeDeposit, pk=cheque_id)
+    return _call(services.cheque_bounce, actor=request.user, cheque=cheque, reason=payload.reason, fee=payload.fee,
+                 request=request)
+
+
+# --- field collection ------------------------------------------------------------------------
+
+@field_router.get("/sheet/", response=list[SheetRow], summary="My assigned members' Daily Susu accounts")
+def sheet(request):
+    require_role(request, "mobile_banker")
+    return _call(services.collection_sheet, banker=request.user)
+
+
+@field_router.post("/", response={201: CollectionOut}, summary="Record a collection (send Idempotency-Key)")
+def collect(request, payload: CollectIn):
+    require_role(request, "mobile_banker")
+    account = get_object_or_404(accounts_visible_to(request.user), pk=payload.account_id)
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    txn = _call(services.field_collect, actor=request.user, account=account, amount=payload.amount,
+                idempotency_key=key)
+    return Status(201, txn)
+
+
+@field_router.post("/remit/", response={201: RunOut}, summary="Hand today's collections to a cashier")
+def remit(request, payload: RemitIn):
+    require_role(request, "mobile_banker")
+    cashier = get_object_or_404(get_user_model(), pk=payload.cashier_id, role="cashier")
+    return Status(201, _call(services.field_remit, actor=request.user, cashier=cashier,
+                             denominations=payload.denominations, request=request))

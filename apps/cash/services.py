@@ -1,0 +1,502 @@
+"""Cash operations. Every cedi that moves between the vault, a drawer, a field banker and a
+member's account is a posted, balanced journal entry; these services decide when."""
+
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from apps.audit.services import record
+from apps.core.business_day import BusinessDayClosed, current_business_date
+from apps.core.money import InvalidAmount, parse_amount
+from apps.ledger import chart
+from apps.ledger import services as ledger
+from apps.ledger.errors import LedgerError
+from apps.ledger.models import ZERO, Account, GLAccount, Posting, Transaction
+from apps.ledger.posting import Line
+from apps.members.selectors import members_visible_to
+
+from .models import (
+    CashDrawer,
+    CashMovement,
+    CashPolicy,
+    ChequeDeposit,
+    CollectionRun,
+    Denomination,
+    DrawerCount,
+    FloatIssue,
+)
+
+# --- positions and counts ---------------------------------------------------------------------
+
+
+def gl_balance(gl: GLAccount) -> Decimal:
+    totals = Posting.objects.filter(gl_account=gl).aggregate(d=Sum("debit"), c=Sum("credit"))
+    return (totals["d"] or ZERO) - (totals["c"] or ZERO)
+
+
+def sub_account(parent_code: str, user, label: str) -> GLAccount:
+    """The user's own cash sub-ledger (their drawer, or the cash they carry in the field)."""
+    parent = GLAccount.objects.get(code=parent_code)
+    account, _ = GLAccount.objects.get_or_create(
+        code=f"{parent_code}-{user.pk:05d}",
+        defaults={"name": f"{label} — {user.get_full_name() or user.email}", "type": parent.type, "parent": parent})
+    return account
+
+
+def vault_account() -> GLAccount:
+    return GLAccount.objects.get(code=chart.CASH_VAULT)
+
+
+def parse_counts(raw) -> tuple[dict[str, int], Decimal]:
+    """Validate a denomination count: known denominations, whole non-negative numbers of each."""
+    if not isinstance(raw, dict) or not raw:
+        raise ValidationError({"denominations": 'Count each denomination, e.g. {"200.00": 5, "0.50": 10}.'})
+    known = {f"{d.value:.2f}": d.value for d in Denomination.objects.filter(is_active=True)}
+    counts, total = {}, ZERO
+    for key, number in raw.items():
+        try:
+            value = f"{Decimal(str(key)):.2f}"
+        except (InvalidOperation, ValueError):
+            value = None
+        if value not in known:
+            raise ValidationError({"denominations": f"{key} is not a cedi denomination we count."})
+        if isinstance(number, bool) or not isinstance(number, int) and not (isinstance(number, str)
+                                                                            and number.isdigit()):
+            raise ValidationError({"denominations": f"The count of {value} notes or coins must be a whole number."})
+        number = int(number)
+        if number < 0:
+            raise ValidationError({"denominations": f"The count of {value} cannot be negative."})
+        counts[value] = counts.get(value, 0) + number
+        total += known[value] * number
+    return counts, total
+
+
+def _today():
+    try:
+        return current_business_date()
+    except BusinessDayClosed as exc:
+        raise LedgerError("business_day_closed", str(exc))
+
+
+def _require_perm(user, perm: str, message: str) -> None:
+    if not user.has_perm(perm):
+        raise PermissionDenied(message)
+
+
+def _post(actor, lines, description):
+    return ledger.gl_entry_post(actor=actor, lines=[line for line in lines if line.debit or line.credit],
+                                description=description)
+
+
+@transaction.atomic
+def vault_receive(*, actor, amount, note: str, request=None):
+    """Cash brought into the vault from the credit union's bank account (or sent back, with a negative
+    flag): the only way cash enters or leaves the branch other than over the counter."""
+    _require_perm(actor, "cash.approve_drawer", "Only managers move cash between the bank and the vault.")
+    try:
+        amount = parse_amount(amount)
+    except InvalidAmount as exc:
+        raise ValidationError({"amount": str(exc)})
+    if not (note or "").strip():
+        raise ValidationError({"note": "Say where the cash came from (e.g. the bank withdrawal slip number)."})
+    entry = _post(actor, [Line(gl=vault_account(), debit=amount),
+                          Line(gl=GLAccount.objects.get(code=chart.DUE_FROM_BANKS), credit=amount)],
+                  f"Cash into vault from bank: {note.strip()}")
+    record(actor, "cash.vault_receive", entry, request=request, amount=amount, note=note.strip())
+    return entry
+
+
+def vault_balance() -> Decimal:
+    return gl_balance(vault_account())
+
+
+# --- floats and drawers ------------------------------------------------------------------------
+
+@transaction.atomic
+def float_issue(*, actor, cashier, amount, request=None) -> FloatIssue:
+    _require_perm(actor, "cash.approve_drawer", "Only managers issue cashier floats.")
+    if cashier.role != "cashier":
+        raise ValidationError({"cashier_id": "Floats are issued to cashiers."})
+    try:
+        amount = parse_amount(amount)
+    except InvalidAmount as exc:
+        raise ValidationError({"amount": str(exc)})
+    try:
+        with transaction.atomic():
+            issue = FloatIssue.objects.create(cashier=cashier, business_date=_today(), amount=amount, issued_by=actor)
+    except IntegrityError:
+        raise LedgerError("float_already_issued", f"{cashier.email} already has a float for today.")
+    record(actor, "cash.float_issue", issue, request=request, amount=amount)
+    return issue
+
+
+def current_drawer(cashier) -> CashDrawer | None:
+    return CashDrawer.objects.filter(cashier=cashier).exclude(status=CashDrawer.Status.CLOSED).first()
+
+
+def drawer_expected(drawer: CashDrawer) -> Decimal:
+    if drawer.status == CashDrawer.Status.CLOSED:
+        return ZERO
+    return gl_balance(drawer.gl_account)
+
+
+@transaction.atomic
+def drawer_open(*, actor, denominations, request=None) -> CashDrawer:
+    """Open the cashier's drawer for the business day with the float issued, counted note by note."""
+    if actor.role != "cashier":
+        raise PermissionDenied("Only cashiers open drawers.")
+    counts, total = parse_counts(denominations)
+    business_date = _today()
+    if current_drawer(actor) is not None:
+        raise LedgerError("drawer_already_open", "You already have a drawer that is not closed.")
+    issue = FloatIssue.objects.select_for_update().filter(cashier=actor, business_date=business_date).first()
+    if issue is None or issue.drawer_id:
+        raise LedgerError("no_float", "No float has been issued to you for today. Ask a manager to issue one.")
+    if total != issue.amount:
+        raise ValidationError({"denominations": f"Your count comes to {total:,.2f} but the float issued is "
+                                                f"{issue.amount:,.2f}. Count again."})
+    vault = vault_account()
+    if gl_balance(vault) < total:
+        raise LedgerError("vault_short", "The vault does not hold enough cash for this float.")
+    gl = sub_account(chart.CASH_DRAWERS, actor, "Drawer")
+    try:
+        drawer = CashDrawer.objects.create(cashier=actor, business_date=business_date, gl_account=gl,
+                                           opening_balance=total)
+    except IntegrityError:
+        raise LedgerError("drawer_already_open", "You already have a drawer that is not closed.")
+    _post(actor, [Line(gl=gl, debit=total), Line(gl=vault, credit=total)], f"Float to drawer of {actor.email}")
+    DrawerCount.objects.create(drawer=drawer, purpose=DrawerCount.Purpose.OPEN, counts=counts, total=total,
+                               counted_by=actor)
+    issue.drawer = drawer
+    issue.save(update_fields=["drawer", "updated_at"])
+    record(actor, "cash.drawer_open", drawer, request=request, amount=total)
+    return drawer
+
+
+@transaction.atomic
+def drawer_close(*, actor, drawer: CashDrawer, denominations, total=None, request=None) -> CashDrawer:
+    """Count the drawer at the end of the shift; small variances settle at once, large ones wait."""
+    drawer = CashDrawer.objects.select_for_update().get(pk=drawer.pk)
+    if drawer.cashier_id != actor.pk:
+        raise PermissionDenied("You can only close your own drawer.")
+    if drawer.status != CashDrawer.Status.OPEN:
+        raise LedgerError("drawer_not_open", "This drawer is already closed.")
+    counts, counted = parse_counts(denominations)
+    if total is not None:
+        try:
+            entered = parse_amount(total, allow_zero=True)
+        except InvalidAmount as exc:
+            raise ValidationError({"total": str(exc)})
+        if entered != counted:
+            raise ValidationError({"total": f"The denominations add up to {counted:,.2f}, not {entered:,.2f}."})
+    if CashMovement.objects.filter(drawer=drawer, status=CashMovement.Status.PENDING).exists():
+        raise LedgerError("movements_pending", "A cash advance or return for this drawer is still waiting for a "
+                                               "decision.")
+    expected = gl_balance(drawer.gl_account)
+    drawer.expected_balance, drawer.counted_balance, drawer.variance = expected, counted, counted - expected
+    drawer.closed_at = timezone.now()
+    DrawerCount.objects.create(drawer=drawer, purpose=DrawerCount.Purpose.CLOSE, counts=counts, total=counted,
+                               counted_by=actor)
+    if abs(drawer.variance) > CashPolicy.current().variance_tolerance:
+        drawer.status = CashDrawer.Status.PENDING_APPROVAL
+        drawer.save()
+        record(actor, "cash.drawer_close_pending", drawer, request=request, variance=drawer.variance)
+        return drawer
+    _settle_drawer(actor, drawer)
+    record(actor, "cash.drawer_close", drawer, request=request, variance=drawer.variance)
+    return drawer
+
+
+def _variance_lines(gl: GLAccount, variance: Decimal) -> list[Line]:
+    """Bring a cash account to what was counted; the difference goes to cash over and short."""
+    over_short = GLAccount.objects.get(code=chart.CASH_VARIANCE)
+    if variance > 0:
+        return [Line(gl=gl, debit=variance), Line(gl=over_short, credit=variance)]
+    if variance < 0:
+        return [Line(gl=over_short, debit=-variance), Line(gl=gl, credit=-variance)]
+    return []
+
+
+def _settle_drawer(actor, drawer: CashDrawer) -> None:
+    lines = _variance_lines(drawer.gl_account, drawer.variance)
+    if lines:
+        _post(actor, lines, f"Drawer variance, {drawer.cashier.email} {drawer.business_date}")
+    if drawer.counted_balance:
+        _post(actor, [Line(gl=vault_account(), debit=drawer.counted_balance),
+                      Line(gl=drawer.gl_account, credit=drawer.counted_balance)],
+              f"Drawer cash back to vault, {drawer.cashier.email}")
+    drawer.status = CashDrawer.Status.CLOSED
+    drawer.save()
+
+
+@transaction.atomic
+def drawer_approve_close(*, actor, drawer: CashDrawer, note: str, request=None) -> CashDrawer:
+    _require_perm(actor, "cash.approve_drawer", "Only managers sign off drawer variances.")
+    if not (note or "").strip():
+        raise ValidationError({"reason": "Say why the variance is accepted."})
+    drawer = CashDrawer.objects.select_for_update().get(pk=drawer.pk)
+    if drawer.status != CashDrawer.Status.PENDING_APPROVAL:
+        raise LedgerError("not_pending", "This drawer is not waiting for a sign-off.")
+    if drawer.cashier_id == actor.pk:
+        raise LedgerError("self_approval", "Another manager must sign off your own drawer.")
+    drawer.approved_by, drawer.approval_note = actor, note.strip()[:255]
+    _settle_drawer(actor, drawer)
+    record(actor, "cash.drawer_close_approved", drawer, request=request, variance=drawer.variance, note=note)
+    return drawer
+
+
+# --- the ledger's cash hooks ----------------------------------------------------------------------
+
+def cash_account_for(*, actor, txn: Transaction) -> GLAccount:
+    """settings.LEDGER_CASH_ACCOUNT_RESOLVER: a cashier's cash goes through their open drawer,
+    a field banker's into their own field cash account. Called under the ledger's locks."""
+    if actor.role == "cashier":
+        drawer = (CashDrawer.objects.select_for_update().filter(cashier=actor, status=CashDrawer.Status.OPEN)
+                  .first())
+        if drawer is None:
+            raise LedgerError("drawer_closed", "Open your cash drawer before taking in or paying out cash.")
+        if txn.transaction_type == Transaction.Type.WITHDRAWAL:
+            _check_drawer_cash(drawer, txn.amount)
+        return drawer.gl_account
+    if actor.role == "mobile_banker" and txn.transaction_type == Transaction.Type.DEPOSIT:
+        return collection_run_for(actor).gl_account
+    raise LedgerError("no_cash_role", "Only cashiers (and field bankers collecting) handle cash.")
+
+
+def cash_approval_check(*, txn: Transaction) -> None:
+    """settings.LEDGER_CASH_APPROVAL_CHECK: a pending withdrawal pays out of a drawer that is still open."""
+    drawer = (CashDrawer.objects.select_for_update().filter(gl_account=txn.counterparty_gl,
+                                                            status=CashDrawer.Status.OPEN).first())
+    if drawer is None:
+        raise LedgerError("drawer_closed", "The cashier's drawer for this withdrawal is closed; the cashier must "
+                                           "post it again from an open drawer.")
+    _check_drawer_cash(drawer, txn.amount)
+
+
+def _check_drawer_cash(drawer: CashDrawer, amount: Decimal) -> None:
+    held = gl_balance(drawer.gl_account)
+    if held < amount:
+        raise LedgerError("drawer_short", f"Your drawer holds {held:,.2f}; request a cash advance to pay out "
+                                          f"{amount:,.2f}.")
+
+
+# --- cash advances and returns ------------------------------------------------------------------
+
+@transaction.atomic
+def cash_movement_request(*, actor, kind: str, amount, reason: str, request=None) -> CashMovement:
+    if actor.role != "cashier":
+        raise PermissionDenied("Only cashiers request cash advances and returns.")
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Give a reason for the request."})
+    try:
+        amount = parse_amount(amount)
+    except InvalidAmount as exc:
+        raise ValidationError({"amount": str(exc)})
+    drawer = CashDrawer.objects.select_for_update().filter(cashier=actor, status=CashDrawer.Status.OPEN).first()
+    if drawer is None:
+        raise LedgerError("drawer_closed", "Open your drawer first.")
+    if kind == CashMovement.Kind.RETURN:
+        _check_drawer_cash(drawer, amount)
+    movement = CashMovement.objects.create(kind=kind, drawer=drawer, amount=amount, reason=reason.strip()[:255],
+                                           requested_by=actor)
+    record(actor, f"cash.{kind}_request", movement, request=request, amount=amount)
+    return movement
+
+
+def _decide_movement(actor, movement: CashMovement) -> CashMovement:
+    _require_perm(actor, "cash.approve_drawer", "Only managers decide cash advances and returns.")
+    movement = CashMovement.objects.select_for_update().select_related("drawer").get(pk=movement.pk)
+    if movement.status != CashMovement.Status.PENDING:
+        raise LedgerError("not_pending", f"This request is already {movement.get_status_display().lower()}.")
+    if movement.requested_by_id == actor.pk:
+        raise LedgerError("self_approval", "Another manager must decide your own request.")
+    return movement
+
+
+@transaction.atomic
+def cash_movement_approve(*, actor, movement: CashMovement, request=None) -> CashMovement:
+    movement = _decide_movement(actor, movement)
+    drawer = CashDrawer.objects.select_for_update().get(pk=movement.drawer_id)
+    if drawer.status != CashDrawer.Status.OPEN:
+        raise LedgerError("drawer_closed", "The drawer has been closed since the request.")
+    vault = vault_account()
+    if movement.kind == CashMovement.Kind.ADVANCE:
+        if gl_balance(vault) < movement.amount:
+            raise LedgerError("vault_short", "The vault does not hold enough cash for this advance.")
+        lines = [Line(gl=drawer.gl_account, debit=movement.amount), Line(gl=vault, credit=movement.amount)]
+    else:
+        _check_drawer_cash(drawer, movement.amount)
+        lines = [Line(gl=vault, debit=movement.amount), Line(gl=drawer.gl_account, credit=movement.amount)]
+    movement.entry = _post(actor, lines, f"{movement.get_kind_display()}: {movement.reason}")
+    movement.status, movement.decided_by, movement.decided_at = CashMovement.Status.APPROVED, actor, timezone.now()
+    movement.save()
+    record(actor, f"cash.{movement.kind}_approve", movement, request=request, amount=movement.amount)
+    return movement
+
+
+@transaction.atomic
+def cash_movement_reject(*, actor, movement: CashMovement, reason: str, request=None) -> CashMovement:
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Give the reason for rejecting it."})
+    movement = _decide_movement(actor, movement)
+    movement.status, movement.decided_by, movement.decided_at = CashMovement.Status.REJECTED, actor, timezone.now()
+    movement.decision_note = reason.strip()[:255]
+    movement.save()
+    record(actor, f"cash.{movement.kind}_reject", movement, request=request, reason=reason)
+    return movement
+
+
+# --- cheques --------------------------------------------------------------------------------------
+
+@transaction.atomic
+def cheque_deposit(*, actor, account: Account, amount, drawer_bank: str, cheque_number: str, image=None,
+                   idempotency_key: str | None = None, request=None) -> ChequeDeposit:
+    if actor.role != "cashier":
+        raise PermissionDenied("Only cashiers take cheque deposits.")
+    drawer_bank, cheque_number = (drawer_bank or "").strip(), (cheque_number or "").strip()
+    if not drawer_bank:
+        raise ValidationError({"drawer_bank": "Enter the bank the cheque is drawn on."})
+    if not cheque_number.isdigit():
+        raise ValidationError({"cheque_number": "Enter the cheque number (digits only)."})
+    existing = ChequeDeposit.objects.filter(drawer_bank__iexact=drawer_bank, cheque_number=cheque_number).first()
+    if existing is not None:
+        if idempotency_key and existing.deposited_by_id == actor.pk and existing.transaction.amount == parse_amount(
+                amount):
+            return existing
+        raise LedgerError("cheque_duplicate", f"Cheque {cheque_number} from {drawer_bank} was already deposited.")
+    txn = ledger.cheque_credit(actor=actor, account=account, amount=amount, idempotency_key=idempotency_key,
+                               description=f"Cheque {cheque_number} ({drawer_bank}), held until cleared")
+    cheque = ChequeDeposit.objects.create(account=account, amount=txn.amount, drawer_bank=drawer_bank,
+                                          cheque_number=cheque_number, image=image or "", transaction=txn,
+                                          deposited_by=actor)
+    record(actor, "cash.cheque_deposit", cheque, request=request, amount=txn.amount)
+    return cheque
+
+
+def _decide_cheque(actor, cheque: ChequeDeposit) -> ChequeDeposit:
+    _require_perm(actor, "cash.clear_cheque", "Only operations managers clear or bounce cheques.")
+    cheque = ChequeDeposit.objects.select_for_update().select_related("transaction").get(pk=cheque.pk)
+    if cheque.status != ChequeDeposit.Status.HELD:
+        raise LedgerError("cheque_decided", f"This cheque is already {cheque.get_status_display().lower()}.")
+    return cheque
+
+
+@transaction.atomic
+def cheque_clear(*, actor, cheque: ChequeDeposit, request=None) -> ChequeDeposit:
+    cheque = _decide_cheque(actor, cheque)
+    ledger.cheque_settle(actor=actor, txn=cheque.transaction)
+    cheque.status, cheque.decided_by, cheque.decided_at = ChequeDeposit.Status.CLEARED, actor, timezone.now()
+    cheque.save()
+    record(actor, "cash.cheque_clear", cheque, request=request)
+    return cheque
+
+
+@transaction.atomic
+def cheque_bounce(*, actor, cheque: ChequeDeposit, reason: str, fee=None, request=None) -> ChequeDeposit:
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Give the reason the cheque was returned."})
+    cheque = _decide_cheque(actor, cheque)
+    ledger.cheque_return(actor=actor, txn=cheque.transaction, reason=reason.strip())
+    charged = ZERO
+    if fee not in (None, "", 0, "0"):
+        try:
+            with transaction.atomic():
+                charged = ledger.fee_charge(actor=actor, account=cheque.account, amount=fee,
+                                            description=f"Returned cheque fee, cheque {cheque.cheque_number}").amount
+        except LedgerError:
+            charged = ZERO  # the member cannot cover it now: the bounce still stands, without the fee
+    cheque.status, cheque.decided_by, cheque.decided_at = ChequeDeposit.Status.BOUNCED, actor, timezone.now()
+    cheque.bounce_reason, cheque.bounce_fee = reason.strip()[:255], charged
+    cheque.save()
+    record(actor, "cash.cheque_bounce", cheque, request=request, reason=reason, fee=charged)
+    return cheque
+
+
+# --- field collection ------------------------------------------------------------------------------
+
+def collection_run_for(banker) -> CollectionRun:
+    """Today's run for the banker, started by their first collection. Locked for the caller."""
+    business_date = _today()
+    gl = sub_account(chart.CASH_FIELD, banker, "Field cash")
+    run, _ = CollectionRun.objects.get_or_create(banker=banker, business_date=business_date,
+                                                 defaults={"gl_account": gl})
+    run = CollectionRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != CollectionRun.Status.OPEN:
+        raise LedgerError("run_remitted", "Today's collections are already remitted; further cash waits until the "
+                                          "next business day.")
+    return run
+
+
+def cycle_start(account: Account, on) -> object:
+    opened = timezone.localtime(account.created_at).date()
+    days = account.product.cycle_days or 31
+    return opened + timedelta(days=((on - opened).days // days) * days)
+
+
+def collection_sheet(banker) -> list[dict]:
+    """The banker's assigned members' Daily Susu accounts with what they have paid this cycle."""
+    business_date = _today()
+    accounts = (Account.objects.filter(member__in=members_visible_to(banker), product__kind="daily_susu",
+                                       status=Account.Status.ACTIVE)
+                .select_related("member", "product").order_by("member__last_name", "member__first_name"))
+    sheet = []
+    for account in accounts:
+        paid = (Transaction.objects.filter(to_account=account, transaction_type=Transaction.Type.DEPOSIT,
+                                           status=Transaction.Status.COMPLETED,
+                                           business_date__gte=cycle_start(account, business_date))
+                .aggregate(s=Sum("amount"))["s"] or ZERO)
+        today = (Transaction.objects.filter(to_account=account, transaction_type=Transaction.Type.DEPOSIT,
+                                            status=Transaction.Status.COMPLETED, business_date=business_date,
+                                            initiated_by=banker).aggregate(s=Sum("amount"))["s"] or ZERO)
+        sheet.append({"account_id": account.pk, "account_number": account.account_number,
+                      "member_name": account.member.full_name, "member_phone": account.member.phone,
+                      "daily_amount": account.contribution_amount or ZERO, "paid_this_cycle": paid,
+                      "collected_today": today})
+    return sheet
+
+
+def field_collect(*, actor, account: Account, amount, idempotency_key: str | None = None) -> Transaction:
+    """One field collection: a deposit into the member's Susu account against the banker's field cash."""
+    return ledger.deposit_create(actor=actor, account=account, amount=amount, description="Field collection",
+                                 channel="field", idempotency_key=idempotency_key)
+
+
+def receipt_text(txn: Transaction) -> str:
+    """The SMS or printed receipt a member gets for a collection."""
+    account = txn.to_account
+    return (f"Coastal CU: GH₵{txn.amount:,.2f} received into {account.product.name} {account.account_number} "
+            f"on {txn.business_date:%d/%m/%Y}. Ref {txn.reference}. Thank you.")
+
+
+@transaction.atomic
+def field_remit(*, actor, cashier, denominations, request=None) -> CollectionRun:
+    """The banker hands the day's cash to a cashier, who counts it into their open drawer."""
+    if actor.role != "mobile_banker":
+        raise PermissionDenied("Only mobile bankers remit field collections.")
+    counts, counted = parse_counts(denominations)
+    run = CollectionRun.objects.select_for_update().filter(banker=actor, business_date=_today()).first()
+    if run is None:
+        raise LedgerError("nothing_to_remit", "You have no collections to remit today.")
+    if run.status == CollectionRun.Status.REMITTED:
+        raise LedgerError("already_remitted", "Today's collections were already remitted.")
+    drawer = CashDrawer.objects.select_for_update().filter(cashier=cashier, status=CashDrawer.Status.OPEN).first()
+    if cashier.role != "cashier" or drawer is None:
+        raise LedgerError("drawer_closed", "Remit to a cashier whose drawer is open.")
+    expected = gl_balance(run.gl_account)
+    variance = counted - expected
+    lines = [Line(gl=drawer.gl_account, debit=counted), Line(gl=run.gl_account, credit=expected)]
+    lines += [line for line in _variance_lines(run.gl_account, variance) if line.gl != run.gl_account]
+    if counted or expected:
+        _post(actor, lines, f"Field cash remitted by {actor.email} to {cashier.email}")
+    DrawerCount.objects.create(run=run, drawer=drawer, purpose=DrawerCount.Purpose.REMITTANCE, counts=counts,
+                               total=counted, counted_by=cashier)
+    run.status, run.remitted_to, run.remitted_at = CollectionRun.Status.REMITTED, cashier, timezone.now()
+    run.expected_amount, run.counted_amount, run.variance = expected, counted, variance
+    run.save()
+    record(actor, "cash.field_remit", run, request=request, expected=expected, counted=counted, variance=variance,
+           over_tolerance=abs(variance) > CashPolicy.current().variance_tolerance)
+    return run
