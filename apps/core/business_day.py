@@ -13,6 +13,9 @@ def current_business_date():
     once days are being opened and closed, a closed day refuses postings until the next opens."""
     from .models import BusinessDay
 
+    day = BusinessDay.objects.filter(status=BusinessDay.Status.OPEN).order_by("-date").first()
+    if day is not None:
+        return day.date
     day = BusinessDay.objects.order_by("-date").first()
     if day is None:
         with transaction.atomic():

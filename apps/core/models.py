@@ -34,3 +34,52 @@ class BusinessDay(models.Model):
 
     def __str__(self):
         return f"{self.date:%d %b %Y} ({self.get_status_display()})"
+
+
+class EndOfDayRun(models.Model):
+    """One end-of-day chain for a business date. Steps run in order; a failed step stops the chain
+    and the run can be resumed, skipping the steps already done."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        FAILED = "failed", "Failed"
+        COMPLETED = "completed", "Completed"
+
+    business_date = models.DateField(unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-business_date"]
+        verbose_name = "end-of-day run"
+
+    def __str__(self):
+        return f"End of day {self.business_date:%d %b %Y} ({self.get_status_display()})"
+
+
+class EndOfDayStep(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(EndOfDayRun, on_delete=models.CASCADE, related_name="steps")
+    name = models.CharField(max_length=64)
+    position = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [models.UniqueConstraint(fields=["run", "name"], name="eod_step_once_per_run")]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_status_display()})"

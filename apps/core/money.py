@@ -39,14 +39,15 @@ def parse_amount(raw, *, allow_zero: bool = False) -> Decimal:
         raise InvalidAmount("Enter the amount as a number, for example 150.00.")
     if not value.is_finite():
         raise InvalidAmount("Enter the amount as a number, for example 150.00.")
+    if abs(value) > MAX_AMOUNT:
+        # Checked before quantize(): a value with more than 28 digits cannot be quantized at all.
+        raise InvalidAmount("The amount is too large.")
     if value.as_tuple().exponent < -2 and value != value.quantize(CENT):
         raise InvalidAmount("An amount can have at most two decimal places.")
     if value < 0:
         raise InvalidAmount("The amount must be positive.")
     if value == 0 and not allow_zero:
         raise InvalidAmount("The amount must be greater than zero.")
-    if value > MAX_AMOUNT:
-        raise InvalidAmount("The amount is too large.")
     return value.quantize(CENT)
 
 

@@ -65,6 +65,7 @@ ROLES: dict[str, Role] = {
             "cash.view_cashdrawer", "cash.approve_drawer", "cash.view_cashmovement", "cash.view_floatissue",
             "cash.add_floatissue", "cash.view_chequedeposit", "cash.view_collectionrun", "cash.view_cashpolicy",
             "cash.view_denomination",
+            "core.view_endofdayrun", "core.view_endofdaystep", "ledger.view_dividenddeclaration",
         ),
     ),
     OPERATIONS_MANAGER: Role(
@@ -89,6 +90,9 @@ ROLES: dict[str, Role] = {
             "cash.view_cashdrawer", "cash.view_chequedeposit", "cash.clear_cheque", "cash.view_collectionrun",
             "cash.view_denomination", "cash.add_denomination", "cash.change_denomination", "cash.view_cashpolicy",
             "cash.change_cashpolicy",
+            "ledger.declare_dividend", "ledger.view_dividenddeclaration", "ledger.add_dividenddeclaration",
+            "ledger.view_scheduledfee", "ledger.add_scheduledfee", "ledger.change_scheduledfee",
+            "core.view_endofdayrun", "core.view_endofdaystep",
         ),
     ),
     ADMIN: Role(ADMIN, "Administrator", "Administrators", staff=True, otp_required=True,

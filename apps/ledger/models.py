@@ -82,6 +82,26 @@ class Product(TimeStampedModel):
     daily_withdrawal_limit = models.DecimalField(**MONEY, null=True, blank=True,
                                                  help_text="Most that may leave one account per business day.")
     cycle_days = models.PositiveSmallIntegerField(default=31, help_text="Daily Susu: days in a contribution cycle.")
+    commission_mode = models.CharField(
+        max_length=12, default="first_day", choices=[("first_day", "One day's contribution"),
+                                                     ("percent", "A percentage of the cycle's contributions")],
+        help_text="Daily Susu: the collector's commission at the end of each cycle.")
+    commission_rate = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal("0"),
+                                          help_text="Daily Susu, percentage mode: e.g. 3.2258 for 1/31.")
+    early_withdrawal = models.CharField(
+        max_length=12, default="commission", choices=[("refuse", "Refused until the cycle ends"),
+                                                      ("commission", "Allowed, commission taken first")],
+        help_text="Daily Susu: withdrawals before the cycle ends.")
+    interest_rate = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal("0"),
+                                        help_text="Annual interest %, accrued daily (actual/365), posted monthly.")
+    dormancy_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Days without a member-initiated movement before the account turns "
+                                         "dormant. Empty: never.")
+    share_price = models.DecimalField(**MONEY, null=True, blank=True, help_text="Shares: price of one share.")
+    dividend_destination = models.CharField(
+        max_length=12, default="shares", choices=[("shares", "Buy more shares"),
+                                                  ("savings", "Pay into the member's Monthly Contribution")],
+        help_text="Shares: where declared dividends are paid.")
     is_active = models.BooleanField(default=True)
 
     history = HistoricalRecords()
@@ -140,6 +160,11 @@ class Account(TimeStampedModel):
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
 
+    @property
+    def share_count(self) -> int | None:
+        price = self.product.share_price
+        return int(self.balance // price) if price else None
+
 
 class Transaction(TimeStampedModel):
     """A customer-facing money movement; once completed it has exactly one journal entry."""
@@ -151,6 +176,9 @@ class Transaction(TimeStampedModel):
         PAYMENT = "payment", "Payment"
         FEE = "fee", "Fee"
         REVERSAL = "reversal", "Reversal"
+        INTEREST = "interest", "Interest"
+        COMMISSION = "commission", "Susu commission"
+        DIVIDEND = "dividend", "Dividend"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending approval"
@@ -163,13 +191,15 @@ class Transaction(TimeStampedModel):
     status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
     amount = models.DecimalField(**MONEY)
     fee = models.DecimalField(**MONEY, default=ZERO)
-    from_account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    to_account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    from_account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="outgoing")
+    to_account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="incoming")
     counterparty_gl = models.ForeignKey(GLAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                                         help_text="The other side when money enters or leaves the members' books "
                                                   "(cash, payments clearing, fee income).")
     description = models.CharField(max_length=255, blank=True)
     channel = models.CharField(max_length=16, default="admin")
+    purpose = models.CharField(max_length=16, blank=True,
+                               help_text="member_exit: a share redemption, allowed only on exit with approval.")
     business_date = models.DateField(db_index=True)
     initiated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -270,7 +300,7 @@ class ServiceCharge(TimeStampedModel):
         PERCENT = "percent", "Percentage"
 
     name = models.CharField(max_length=120)
-    transaction_type = models.CharField(max_length=16, choices=Transaction.Type.choices[:4])
+    transaction_type = models.CharField(max_length=16, choices=Transaction.Type.choices[:4])  # the movements
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT,
                                 help_text="Leave empty to charge it on every product.")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.FLAT)
@@ -316,3 +346,143 @@ class LedgerPolicy(models.Model):
     @classmethod
     def current(cls) -> "LedgerPolicy":
         return cls.objects.order_by("pk").first() or cls.objects.create()
+
+
+# --- product life cycles ------------------------------------------------------------------------
+
+class InterestAccrual(models.Model):
+    """One day's interest on the end-of-day balance, actual/365, kept to six places until posted."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="accruals")
+    date = models.DateField()
+    balance = models.DecimalField(**MONEY)
+    rate = models.DecimalField(max_digits=7, decimal_places=4)
+    amount = models.DecimalField(max_digits=20, decimal_places=6)
+
+    class Meta:
+        ordering = ["account", "date"]
+        constraints = [models.UniqueConstraint(fields=["account", "date"], name="one_accrual_per_day")]
+
+    def __str__(self):
+        return f"{self.account} {self.date} {self.amount}"
+
+
+class InterestPosting(models.Model):
+    """A month's accrued interest posted to the account, rounded half-even; the residue carries forward."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="interest_postings")
+    period_end = models.DateField()
+    accrued = models.DecimalField(max_digits=20, decimal_places=6, help_text="This month's accruals + carried residue.")
+    posted = models.DecimalField(**MONEY)
+    residue = models.DecimalField(max_digits=20, decimal_places=6, help_text="Carried into next month.")
+    transaction = models.OneToOneField(Transaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["account", "period_end"]
+        constraints = [models.UniqueConstraint(fields=["account", "period_end"], name="one_interest_posting_per_month")]
+
+    def __str__(self):
+        return f"{self.account} interest to {self.period_end}: {self.posted}"
+
+
+class SusuCycle(models.Model):
+    """A closed Daily Susu cycle: what was expected, paid, missed, and the collector's commission."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="susu_cycles")
+    start = models.DateField()
+    end = models.DateField()
+    daily_amount = models.DecimalField(**MONEY)
+    contributions = models.DecimalField(**MONEY)
+    days_paid = models.PositiveSmallIntegerField()
+    days_missed = models.PositiveSmallIntegerField()
+    days_in_advance = models.PositiveSmallIntegerField(default=0)
+    commission = models.DecimalField(**MONEY)
+    commission_transaction = models.OneToOneField(Transaction, null=True, blank=True, on_delete=models.PROTECT,
+                                                  related_name="+")
+    closed = models.BooleanField(default=False, help_text="The cycle's statement is final.")
+
+    class Meta:
+        ordering = ["account", "-start"]
+        constraints = [models.UniqueConstraint(fields=["account", "start"], name="one_susu_cycle_per_start")]
+
+    def __str__(self):
+        return f"{self.account} cycle {self.start}–{self.end}"
+
+
+class ScheduledFee(TimeStampedModel):
+    """A recurring charge (monthly maintenance, SMS alerts) taken by the end-of-day chain at month end."""
+
+    name = models.CharField(max_length=120)
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT,
+                                help_text="Leave empty to charge every product.")
+    amount = models.DecimalField(**MONEY)
+    is_active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="scheduled_fee_positive")]
+
+    def __str__(self):
+        return f"{self.name} ({self.amount}/month)"
+
+
+class FeeCharge(models.Model):
+    """A scheduled fee for one account and period: charged, or skipped when the balance could not cover it."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="fee_charges")
+    fee = models.ForeignKey(ScheduledFee, on_delete=models.PROTECT, related_name="charges")
+    period = models.DateField(help_text="First day of the month charged.")
+    amount = models.DecimalField(**MONEY)
+    status = models.CharField(max_length=10, choices=[("charged", "Charged"), ("skipped", "Skipped")])
+    transaction = models.OneToOneField(Transaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "fee", "period"], name="fee_once_per_period")]
+
+    def __str__(self):
+        return f"{self.fee.name} {self.period:%b %Y} {self.account}"
+
+
+class DividendDeclaration(TimeStampedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Previewed"
+        POSTED = "posted", "Posted"
+
+    period_start = models.DateField()
+    period_end = models.DateField()
+    rate = models.DecimalField(max_digits=7, decimal_places=4, help_text="Annual % on the average share balance.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-period_end"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rate__gte=0) & Q(rate__lte=100), name="dividend_rate_sane"),
+            models.CheckConstraint(condition=Q(period_start__lte=models.F("period_end")), name="dividend_period"),
+        ]
+        permissions = [("declare_dividend", "Can declare and post dividends")]
+
+    def __str__(self):
+        return f"Dividend {self.rate}% for {self.period_start}–{self.period_end}"
+
+
+class DividendLine(models.Model):
+    declaration = models.ForeignKey(DividendDeclaration, on_delete=models.CASCADE, related_name="lines")
+    shares_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    average_balance = models.DecimalField(**MONEY)
+    amount = models.DecimalField(**MONEY)
+    paid_to = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    transaction = models.OneToOneField(Transaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["declaration", "shares_account"], name="dividend_once")]
+
+    def __str__(self):
+        return f"{self.shares_account}: {self.amount}"

@@ -41,6 +41,7 @@ from .posting import Line, holds_for, lock_accounts, new_reference, retry_on_con
 T = Transaction.Type
 OUTGOING = (T.WITHDRAWAL, T.TRANSFER, T.PAYMENT)
 CASH_TYPES = (T.DEPOSIT, T.WITHDRAWAL)
+MEMBER_EXIT = "member_exit"
 DEPOSIT_ROLES = ("cashier", "mobile_banker")
 
 
@@ -137,7 +138,7 @@ def _check_limits(*, actor, txn: Transaction, business_date) -> None:
         raise LedgerError("kyc_not_verified",
                           f"{account.member.full_name}'s KYC is {account.member.get_kyc_status_display().lower()}: "
                           "money can be paid in, but not taken out, until it is verified.")
-    if not account.product.allows_withdrawal:
+    if not account.product.allows_withdrawal and txn.purpose != MEMBER_EXIT:
         raise LedgerError("withdrawal_not_allowed",
                           f"{account.product.name} can only be withdrawn when the member exits, with a manager's "
                           "approval.")
@@ -157,8 +158,31 @@ def _check_limits(*, actor, txn: Transaction, business_date) -> None:
                           f"({used:,.2f} already today).")
 
 
+def _check_product_rules(*, actor, txn: Transaction, business_date) -> None:
+    """Shares are bought in whole shares; Susu money leaves mid-cycle only as the product allows."""
+    target = txn.to_account
+    if target is not None and target.product.share_price and txn.transaction_type in (T.DEPOSIT, T.TRANSFER):
+        if txn.amount % target.product.share_price:
+            raise ValidationError({"amount": f"Shares are bought in whole shares of "
+                                             f"GH₵ {target.product.share_price:,.2f}; {txn.amount:,.2f} is not a "
+                                             "whole number of shares."})
+    source = txn.from_account
+    if source is None or source.product.kind != Product.Kind.DAILY_SUSU or txn.transaction_type not in OUTGOING:
+        return
+    from .lifecycle import cycle_bounds, take_early_commission
+
+    _, cycle_end = cycle_bounds(source, business_date)
+    if business_date >= cycle_end or not source.contribution_amount:
+        return
+    if source.product.early_withdrawal == "refuse":
+        raise LedgerError("susu_cycle_locked", f"Daily Susu savings can be withdrawn when the cycle ends on "
+                                               f"{cycle_end:%d %b %Y}.")
+    take_early_commission(account=source, business_date=business_date, actor=actor)
+    source.refresh_from_db(fields=["balance", "held_balance"])
+
+
 def _needs_approval(txn: Transaction) -> bool:
-    if txn.transaction_type == T.REVERSAL:
+    if txn.transaction_type == T.REVERSAL or txn.purpose == MEMBER_EXIT:
         return True
     return txn.transaction_type in OUTGOING and txn.amount > LedgerPolicy.current().approval_threshold
 
@@ -227,6 +251,7 @@ def _submit_locked(*, actor, txn, idempotency_key, scope, request_hash) -> Trans
         payer = txn.from_account or txn.to_account
         txn.fee = compute_fee(transaction_type=txn.transaction_type, product=payer.product, amount=txn.amount)
     _check_limits(actor=actor, txn=txn, business_date=business_date)
+    _check_product_rules(actor=actor, txn=txn, business_date=business_date)
     if txn.transaction_type in CASH_TYPES:
         txn.counterparty_gl = import_string(settings.LEDGER_CASH_ACCOUNT_RESOLVER)(actor=actor, txn=txn)
     lines = plan_lines(txn)
@@ -557,3 +582,24 @@ def gl_entry_post(*, actor, lines: list[Line], description: str):
     except BusinessDayClosed as exc:
         raise LedgerError("business_day_closed", str(exc))
     return write_entry(lines=lines, business_date=business_date, description=description, created_by=actor)
+
+
+def shares_redeem(*, actor, shares_account, to_account_number: str, reason: str, request=None) -> Transaction:
+    """A member leaving the credit union takes their shares out: a transfer that always waits for
+    a manager's approval (four eyes), the only way money leaves a Shares account."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Record why the member is exiting."})
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff start a member's exit.")
+    source = _account(shares_account, "account_id")
+    target = Account.objects.filter(account_number=(to_account_number or "").strip()).first()
+    if target is None or target.member_id != source.member_id or target.pk == source.pk:
+        raise ValidationError({"to_account_number": "Pay shares out to another account of the same member."})
+    if source.balance <= 0:
+        raise LedgerError("nothing_to_redeem", "This shares account holds nothing to redeem.")
+    txn = Transaction(transaction_type=T.TRANSFER, amount=source.balance, from_account=source, to_account=target,
+                      purpose=MEMBER_EXIT, description=f"Share redemption on exit: {reason.strip()}"[:255])
+    result = _submit(actor=actor, txn=txn, idempotency_key=None, scope="shares_redeem",
+                     fingerprint={"from": source.pk, "to": target.pk})
+    record(actor, "shares.redeem_requested", source, request=request, transaction=result.reference)
+    return result

@@ -1,0 +1,85 @@
+"""The end-of-day chain: a registry of steps that apps contribute, and the runner.
+
+Apps register their steps in AppConfig.ready() with `register_step(name, position, func)`;
+`func(business_date, actor)` must be idempotent (safe to run again after a crash: it records
+what it did per account and period and skips what is already recorded) and returns a small
+dict for the summary. The runner runs them in position order, one database transaction per
+step, marks each done, and stops at the first failure.
+"""
+
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import BusinessDay, EndOfDayRun, EndOfDayStep
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    position: int
+    func: Callable
+    label: str
+
+
+STEPS: dict[str, Step] = {}
+
+
+def register_step(name: str, position: int, func: Callable, label: str = "") -> None:
+    STEPS[name] = Step(name=name, position=position, func=func, label=label or name.replace("_", " ").capitalize())
+
+
+def ordered_steps() -> list[Step]:
+    return sorted(STEPS.values(), key=lambda step: step.position)
+
+
+def run_chain(run_id: int) -> EndOfDayRun:
+    """Run (or resume) an end-of-day run. Called by the django-q2 task; safe to call twice."""
+    run = EndOfDayRun.objects.select_related("started_by").get(pk=run_id)
+    if run.status == EndOfDayRun.Status.COMPLETED:
+        return run
+    EndOfDayRun.objects.filter(pk=run.pk).update(status=EndOfDayRun.Status.RUNNING)
+    for step in ordered_steps():
+        record, _ = EndOfDayStep.objects.get_or_create(run=run, name=step.name, defaults={"position": step.position})
+        if record.status == EndOfDayStep.Status.DONE:
+            continue
+        EndOfDayStep.objects.filter(pk=record.pk).update(status=EndOfDayStep.Status.RUNNING,
+                                                         started_at=timezone.now(), attempts=record.attempts + 1)
+        try:
+            with transaction.atomic():
+                result = step.func(business_date=run.business_date, actor=run.started_by) or {}
+                EndOfDayStep.objects.filter(pk=record.pk).update(
+                    status=EndOfDayStep.Status.DONE, finished_at=timezone.now(), result=result, error="")
+        except Exception as exc:  # any failure stops the chain; it is reported and can be re-run
+            log.exception("End of day %s: step %s failed", run.business_date, step.name)
+            EndOfDayStep.objects.filter(pk=record.pk).update(
+                status=EndOfDayStep.Status.FAILED, finished_at=timezone.now(),
+                error=f"{exc.__class__.__name__}: {exc}\n\n{traceback.format_exc(limit=6)}")
+            EndOfDayRun.objects.filter(pk=run.pk).update(status=EndOfDayRun.Status.FAILED, finished_at=timezone.now())
+            _notify_failure(run, step, exc)
+            run.refresh_from_db()
+            return run
+    _finish(run)
+    run.refresh_from_db()
+    return run
+
+
+def _finish(run: EndOfDayRun) -> None:
+    summary = {step.name: step.result for step in run.steps.all()}
+    with transaction.atomic():
+        EndOfDayRun.objects.filter(pk=run.pk).update(status=EndOfDayRun.Status.COMPLETED, finished_at=timezone.now(),
+                                                     summary=summary)
+        BusinessDay.objects.filter(date=run.business_date).update(status=BusinessDay.Status.CLOSED,
+                                                                  closed_at=timezone.now(), closed_by=run.started_by)
+
+
+def _notify_failure(run: EndOfDayRun, step: Step, exc: Exception) -> None:
+    from apps.audit.services import record
+
+    record(run.started_by, "eod.step_failed", run, step=step.name, error=f"{exc.__class__.__name__}: {exc}")

@@ -1,0 +1,73 @@
+"""Opening and closing the business date. Closing runs the end-of-day chain as django-q2 tasks."""
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from apps.audit.services import record
+from apps.core.models import BusinessDay, EndOfDayRun
+
+from .errors import LedgerError
+
+
+def _require(actor, perm: str) -> None:
+    if not actor.has_perm(perm):
+        raise PermissionDenied("Only operations managers open and close the business day.")
+
+
+@transaction.atomic
+def business_day_open(*, actor, day=None, request=None) -> BusinessDay:
+    _require(actor, "core.add_businessday")
+    today = timezone.localdate()
+    unsettled = BusinessDay.objects.select_for_update().exclude(status=BusinessDay.Status.CLOSED).first()
+    if unsettled is not None:
+        raise LedgerError("day_not_closed", f"{unsettled.date:%d %b %Y} is still "
+                                            f"{unsettled.get_status_display().lower()}: close it before opening the "
+                                            "next day.")
+    last = BusinessDay.objects.order_by("-date").first()
+    day = day or max(today, last.date + timedelta(days=1) if last else today)
+    if day < today:
+        raise ValidationError({"date": f"{day:%d %b %Y} is in the past; open today ({today:%d %b %Y}) or later."})
+    if last is not None and day <= last.date:
+        raise ValidationError({"date": f"{day:%d %b %Y} was already used; the next business date is after "
+                                       f"{last.date:%d %b %Y}."})
+    if day > today + timedelta(days=7):
+        raise ValidationError({"date": "A business date more than a week ahead is almost certainly a typo."})
+    opened = BusinessDay.objects.create(date=day, opened_by=actor)
+    record(actor, "business_day.open", opened, request=request)
+    return opened
+
+
+@transaction.atomic
+def business_day_close(*, actor, request=None) -> EndOfDayRun:
+    """Stop postings for the open date and queue its end-of-day chain."""
+    _require(actor, "core.change_businessday")
+    day = (BusinessDay.objects.select_for_update().exclude(status=BusinessDay.Status.CLOSED).order_by("-date")
+           .first())
+    if day is None:
+        raise LedgerError("day_already_closed", "There is no open business day to close.")
+    if day.status == BusinessDay.Status.CLOSING:
+        raise LedgerError("day_closing", f"{day.date:%d %b %Y} is already closing; see its end-of-day run.")
+    day.status = BusinessDay.Status.CLOSING
+    day.save(update_fields=["status"])
+    run = EndOfDayRun.objects.create(business_date=day.date, started_by=actor)
+    record(actor, "business_day.close", day, request=request, run=run.pk)
+    transaction.on_commit(lambda: async_task("apps.ledger.tasks.run_end_of_day", run.pk,
+                                             task_name=f"End of day {day.date}"))
+    return run
+
+
+@transaction.atomic
+def end_of_day_resume(*, actor, run: EndOfDayRun, request=None) -> EndOfDayRun:
+    """Re-run a failed chain after the cause is fixed; steps already done are skipped."""
+    _require(actor, "core.change_businessday")
+    run = EndOfDayRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != EndOfDayRun.Status.FAILED:
+        raise LedgerError("not_failed", "Only a failed end-of-day run can be resumed.")
+    record(actor, "business_day.resume", run, request=request)
+    transaction.on_commit(lambda: async_task("apps.ledger.tasks.run_end_of_day", run.pk,
+                                             task_name=f"End of day {run.business_date} (resumed)"))
+    return run

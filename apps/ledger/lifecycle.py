@@ -1,0 +1,295 @@
+"""Product life cycles run by the end-of-day chain: interest, Susu cycles, dormancy, scheduled fees.
+
+Each step takes the business date being closed and the person who closed it, is idempotent
+(a unique row per account and day/period records what was done, so a re-run after a crash
+skips it) and returns a summary dict.
+
+Day count: interest accrues daily on the end-of-day balance as balance × rate / 365 (actual/365
+fixed, also in leap years), kept to six decimal places; at month end the month's accruals plus
+the residue carried from last month are rounded half-even to the pesewa and posted, and the
+new residue is carried forward — nothing is lost to rounding.
+"""
+
+import calendar
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from django.db.models import Max, Q, Sum
+from django.utils import timezone
+
+from apps.core.money import quantize, quantize_interest
+
+from . import chart
+from .errors import LedgerError
+from .models import (
+    ZERO,
+    Account,
+    FeeCharge,
+    GLAccount,
+    InterestAccrual,
+    InterestPosting,
+    Product,
+    ScheduledFee,
+    SusuCycle,
+    Transaction,
+)
+from .posting import Line, lock_accounts, new_reference, write_entry
+
+T = Transaction.Type
+SIX_PLACES = Decimal("0.000001")
+MEMBER_INITIATED = (T.DEPOSIT, T.WITHDRAWAL, T.TRANSFER, T.PAYMENT)
+
+
+def is_month_end(day: date) -> bool:
+    return day.day == calendar.monthrange(day.year, day.month)[1]
+
+
+def system_post(*, actor, business_date, txn_type: str, account: Account, amount: Decimal, gl_code: str,
+                member_side: str, description: str) -> Transaction:
+    """Post a bank-initiated movement (interest, commission, fee, dividend) on a given business date.
+
+    Credits reach any account that is not closed (a frozen member still earns interest); debits
+    need the money to be available. Runs inside the caller's transaction.
+    """
+    account = lock_accounts([account.pk])[account.pk]
+    if account.status == Account.Status.CLOSED:
+        raise LedgerError("account_closed", f"Account {account.account_number} is closed.")
+    counterparty = GLAccount.objects.get(code=gl_code)
+    control = account.product.control_account
+    if member_side == "debit":
+        if account.balance - account.held_balance < amount:
+            raise LedgerError("insufficient_funds", f"Insufficient funds in {account.account_number}.")
+        lines = [Line(gl=control, account=account, debit=amount), Line(gl=counterparty, credit=amount)]
+        txn = Transaction(from_account=account)
+    else:
+        lines = [Line(gl=counterparty, debit=amount), Line(gl=control, account=account, credit=amount)]
+        txn = Transaction(to_account=account)
+    txn.transaction_type, txn.amount, txn.counterparty_gl = txn_type, amount, counterparty
+    txn.description, txn.channel = description[:255], "system"
+    txn.business_date, txn.initiated_by = business_date, actor
+    txn.reference, txn.status, txn.completed_at = new_reference("TX", business_date), "completed", timezone.now()
+    txn.save()
+    write_entry(lines=lines, business_date=business_date, description=txn.description, created_by=actor,
+                transaction=txn)
+    return txn
+
+
+# --- interest -------------------------------------------------------------------------------------
+
+def accrue_interest(*, business_date, actor) -> dict:
+    accounts = (Account.objects.filter(product__interest_rate__gt=0, balance__gt=0)
+                .exclude(status=Account.Status.CLOSED).select_related("product"))
+    accruals = [
+        InterestAccrual(account=a, date=business_date, balance=a.balance, rate=a.product.interest_rate,
+                        amount=(a.balance * a.product.interest_rate / Decimal(36500)).quantize(
+                            SIX_PLACES, rounding=ROUND_HALF_EVEN))
+        for a in accounts.iterator(chunk_size=2000)
+    ]
+    InterestAccrual.objects.bulk_create(accruals, ignore_conflicts=True, batch_size=2000)
+    posted = post_monthly_interest(business_date=business_date, actor=actor) if is_month_end(business_date) else {}
+    return {"accrued_accounts": len(accruals), **posted}
+
+
+def post_monthly_interest(*, business_date, actor) -> dict:
+    month_start = business_date.replace(day=1)
+    done = set(InterestPosting.objects.filter(period_end=business_date).values_list("account_id", flat=True))
+    sums = (InterestAccrual.objects.filter(date__gte=month_start, date__lte=business_date)
+            .values("account").annotate(total=Sum("amount")))
+    residues = {}
+    for row in (InterestPosting.objects.filter(period_end__lt=month_start).values("account")
+                .annotate(last=Max("period_end"))):
+        residues[row["account"]] = row["last"]
+    count, total_posted = 0, ZERO
+    for row in sums:
+        account_id = row["account"]
+        if account_id in done:
+            continue
+        carried = ZERO
+        if account_id in residues:
+            carried = InterestPosting.objects.get(account_id=account_id, period_end=residues[account_id]).residue
+        accrued = row["total"] + carried
+        amount = quantize_interest(accrued)
+        txn = None
+        if amount > 0:
+            txn = system_post(actor=actor, business_date=business_date, txn_type=T.INTEREST,
+                              account=Account(pk=account_id), amount=amount, gl_code=chart.INTEREST_EXPENSE,
+                              member_side="credit", description=f"Interest for {business_date:%B %Y}")
+        InterestPosting.objects.create(account_id=account_id, period_end=business_date, accrued=accrued,
+                                       posted=max(amount, ZERO), residue=accrued - max(amount, ZERO), transaction=txn)
+        count += 1
+        total_posted += max(amount, ZERO)
+    return {"interest_posted_accounts": count, "interest_posted": str(total_posted)}
+
+
+# --- Daily Susu -----------------------------------------------------------------------------------
+
+def opened_on(account: Account) -> date:
+    return timezone.localtime(account.created_at).date()
+
+
+def cycle_bounds(account: Account, on: date) -> tuple[date, date]:
+    days = account.product.cycle_days or 31
+    opened = opened_on(account)
+    start = opened + timedelta(days=max((on - opened).days, 0) // days * days)
+    return start, start + timedelta(days=days - 1)
+
+
+def _deposits_by_date(account: Account, start: date, end: date) -> dict[date, Decimal]:
+    rows = (Transaction.objects.filter(to_account=account, transaction_type=T.DEPOSIT, status="completed",
+                                       business_date__gte=start, business_date__lte=end)
+            .values("business_date").annotate(total=Sum("amount")))
+    return {row["business_date"]: row["total"] for row in rows}
+
+
+def susu_cycle_grid(account: Account, on: date) -> list[dict]:
+    """The current cycle day by day: paid (on the day or before it: in advance), missed or due."""
+    start, end = cycle_bounds(account, on)
+    daily = account.contribution_amount or ZERO
+    deposits = _deposits_by_date(account, start, end)
+    grid, running = [], ZERO
+    for offset in range((end - start).days + 1):
+        day = start + timedelta(days=offset)
+        before = running
+        running += deposits.get(day, ZERO)
+        covered_before = int(before // daily) if daily else 0
+        covered_now = int(running // daily) if daily else 0
+        if daily and covered_before > offset:
+            status = "advance"
+        elif daily and covered_now > offset:
+            status = "paid"
+        elif day <= on:
+            status = "missed"
+        else:
+            status = "due"
+        grid.append({"date": day, "status": status, "paid": deposits.get(day, ZERO)})
+    return grid
+
+
+def _commission_for(account: Account, contributions: Decimal) -> Decimal:
+    product = account.product
+    if product.commission_mode == "percent":
+        due = quantize(contributions * product.commission_rate / 100)
+    else:
+        due = account.contribution_amount or ZERO
+    return min(due, contributions)
+
+
+def _take_commission(*, account, cycle: SusuCycle, business_date, actor, contributions: Decimal) -> None:
+    if cycle.commission_transaction_id:
+        return
+    due = _commission_for(account, contributions)
+    account.refresh_from_db(fields=["balance", "held_balance"])
+    due = min(due, max(account.balance - account.held_balance, ZERO))
+    if due > 0:
+        cycle.commission_transaction = system_post(
+            actor=actor, business_date=business_date, txn_type=T.COMMISSION, account=account, amount=due,
+            gl_code=chart.SUSU_COMMISSION, member_side="debit",
+            description=f"Susu commission, cycle {cycle.start:%d %b}–{cycle.end:%d %b %Y}")
+    cycle.commission = due
+
+
+def _cycle_row(account: Account, start: date, end: date) -> SusuCycle:
+    cycle, _ = SusuCycle.objects.get_or_create(account=account, start=start, defaults={
+        "end": end, "daily_amount": account.contribution_amount or ZERO, "contributions": ZERO, "days_paid": 0,
+        "days_missed": 0, "commission": ZERO})
+    return cycle
+
+
+def take_early_commission(*, account: Account, business_date, actor) -> None:
+    """A withdrawal inside a cycle, where the product allows it: the collector's commission first."""
+    start, end = cycle_bounds(account, business_date)
+    contributions = sum(_deposits_by_date(account, start, end).values(), ZERO)
+    cycle = _cycle_row(account, start, end)
+    _take_commission(account=account, cycle=cycle, business_date=business_date, actor=actor,
+                     contributions=contributions)
+    cycle.save()
+
+
+def close_susu_cycles(*, business_date, actor) -> dict:
+    closed, commission_total = 0, ZERO
+    accounts = (Account.objects.filter(product__kind=Product.Kind.DAILY_SUSU, contribution_amount__gt=0)
+                .exclude(status=Account.Status.CLOSED).select_related("product"))
+    for account in accounts.iterator(chunk_size=1000):
+        start, end = cycle_bounds(account, business_date)
+        if end != business_date:
+            continue
+        cycle = _cycle_row(account, start, end)
+        if cycle.closed:
+            continue
+        deposits = _deposits_by_date(account, start, end)
+        contributions = sum(deposits.values(), ZERO)
+        days = (end - start).days + 1
+        covered = int(contributions // account.contribution_amount)
+        cycle.contributions, cycle.daily_amount = contributions, account.contribution_amount
+        cycle.days_paid, cycle.days_missed = min(covered, days), max(days - covered, 0)
+        cycle.days_in_advance = max(covered - days, 0)
+        _take_commission(account=account, cycle=cycle, business_date=business_date, actor=actor,
+                         contributions=contributions)
+        cycle.closed = True
+        cycle.save()
+        closed += 1
+        commission_total += cycle.commission
+    return {"susu_cycles_closed": closed, "susu_commission": str(commission_total)}
+
+
+# --- dormancy -------------------------------------------------------------------------------------
+
+def mark_dormant(*, business_date, actor) -> dict:
+    marked = 0
+    for product in Product.objects.filter(dormancy_days__isnull=False):
+        cutoff = business_date - timedelta(days=product.dormancy_days)
+        candidates = (Account.objects.filter(product=product, status=Account.Status.ACTIVE)
+                      .annotate(last_out=Max("outgoing__business_date", filter=Q(
+                          outgoing__transaction_type__in=MEMBER_INITIATED, outgoing__status="completed")),
+                                last_in=Max("incoming__business_date", filter=Q(
+                                    incoming__transaction_type__in=MEMBER_INITIATED, incoming__status="completed"))))
+        for account in candidates.iterator(chunk_size=1000):
+            last = max(filter(None, [account.last_out, account.last_in, opened_on(account)]))
+            if last < cutoff:
+                Account.objects.filter(pk=account.pk, status=Account.Status.ACTIVE).update(
+                    status=Account.Status.DORMANT,
+                    status_reason=f"No member activity since {last:%d %b %Y}; a manager must reactivate it.")
+                marked += 1
+    return {"accounts_made_dormant": marked}
+
+
+# --- scheduled fees -------------------------------------------------------------------------------
+
+def charge_scheduled_fees(*, business_date, actor) -> dict:
+    if not is_month_end(business_date):
+        return {"fees": "not month end"}
+    period = business_date.replace(day=1)
+    charged = skipped = 0
+    for fee in ScheduledFee.objects.filter(is_active=True):
+        accounts = Account.objects.filter(status=Account.Status.ACTIVE).exclude(
+            fee_charges__fee=fee, fee_charges__period=period)
+        if fee.product_id:
+            accounts = accounts.filter(product_id=fee.product_id)
+        for account in accounts.select_related("product").iterator(chunk_size=1000):
+            try:
+                txn = system_post(actor=actor, business_date=business_date, txn_type=T.FEE, account=account,
+                                  amount=fee.amount, gl_code=chart.FEE_INCOME, member_side="debit",
+                                  description=f"{fee.name}, {business_date:%B %Y}")
+            except LedgerError:
+                FeeCharge.objects.create(account=account, fee=fee, period=period, amount=fee.amount, status="skipped")
+                skipped += 1
+            else:
+                FeeCharge.objects.create(account=account, fee=fee, period=period, amount=fee.amount,
+                                         status="charged", transaction=txn)
+                charged += 1
+    return {"fees_charged": charged, "fees_skipped": skipped}
+
+
+def check_books(*, business_date, actor) -> dict:
+    from .management.commands.verify_ledger import find_differences
+
+    problems = find_differences()
+    if problems:
+        raise RuntimeError(f"verify_ledger found {len(problems)} difference(s): " + "; ".join(problems[:5]))
+    return {"verify_ledger": "ok"}
+
+
+def summarise(*, business_date, actor) -> dict:
+    movements = Transaction.objects.filter(business_date=business_date, status="completed")
+    return {"transactions": movements.count(),
+            "volume": str(movements.aggregate(s=Sum("amount"))["s"] or ZERO)}
