@@ -14,7 +14,7 @@ import calendar
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from django.db.models import Max, Q, Sum
+from django.db.models import Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from apps.core.money import quantize, quantize_interest
@@ -33,7 +33,7 @@ from .models import (
     SusuCycle,
     Transaction,
 )
-from .posting import Line, lock_accounts, new_reference, write_entry
+from .posting import Line, SystemItem, lock_accounts, new_reference, post_system_batch, write_entry
 
 T = Transaction.Type
 SIX_PLACES = Decimal("0.000001")
@@ -92,33 +92,24 @@ def accrue_interest(*, business_date, actor) -> dict:
 
 def post_monthly_interest(*, business_date, actor) -> dict:
     month_start = business_date.replace(day=1)
-    done = set(InterestPosting.objects.filter(period_end=business_date).values_list("account_id", flat=True))
-    sums = (InterestAccrual.objects.filter(date__gte=month_start, date__lte=business_date)
-            .values("account").annotate(total=Sum("amount")))
-    residues = {}
-    for row in (InterestPosting.objects.filter(period_end__lt=month_start).values("account")
-                .annotate(last=Max("period_end"))):
-        residues[row["account"]] = row["last"]
-    count, total_posted = 0, ZERO
-    for row in sums:
-        account_id = row["account"]
-        if account_id in done:
-            continue
-        carried = ZERO
-        if account_id in residues:
-            carried = InterestPosting.objects.get(account_id=account_id, period_end=residues[account_id]).residue
-        accrued = row["total"] + carried
-        amount = quantize_interest(accrued)
-        txn = None
-        if amount > 0:
-            txn = system_post(actor=actor, business_date=business_date, txn_type=T.INTEREST,
-                              account=Account(pk=account_id), amount=amount, gl_code=chart.INTEREST_EXPENSE,
-                              member_side="credit", description=f"Interest for {business_date:%B %Y}")
-        InterestPosting.objects.create(account_id=account_id, period_end=business_date, accrued=accrued,
-                                       posted=max(amount, ZERO), residue=accrued - max(amount, ZERO), transaction=txn)
-        count += 1
-        total_posted += max(amount, ZERO)
-    return {"interest_posted_accounts": count, "interest_posted": str(total_posted)}
+    carried = InterestPosting.objects.filter(account=OuterRef("account"), period_end__lt=month_start).order_by(
+        "-period_end").values("residue")[:1]
+    months = (InterestAccrual.objects.filter(date__gte=month_start, date__lte=business_date)
+              .exclude(account__interest_postings__period_end=business_date)
+              .values("account").annotate(total=Sum("amount"), carried=Subquery(carried)))
+    accrued = {row["account"]: row["total"] + (row["carried"] or ZERO) for row in months}
+    amounts = {pk: max(quantize_interest(value), ZERO) for pk, value in accrued.items()}
+    posted, _ = post_system_batch(
+        actor=actor, business_date=business_date, txn_type=T.INTEREST,
+        counterparty=GLAccount.objects.get(code=chart.INTEREST_EXPENSE), member_side="credit",
+        items=[SystemItem(pk, amount, f"Interest for {business_date:%B %Y}") for pk, amount in amounts.items()])
+    InterestPosting.objects.bulk_create([
+        InterestPosting(account_id=pk, period_end=business_date, accrued=accrued[pk],
+                        posted=amounts[pk] if pk in posted else ZERO,
+                        residue=accrued[pk] - (amounts[pk] if pk in posted else ZERO), transaction=posted.get(pk))
+        for pk in accrued], batch_size=2000)
+    return {"interest_posted_accounts": len(posted),
+            "interest_posted": str(sum((amounts[pk] for pk in posted), ZERO))}
 
 
 # --- Daily Susu -----------------------------------------------------------------------------------
@@ -206,30 +197,52 @@ def take_early_commission(*, account: Account, business_date, actor) -> None:
 
 
 def close_susu_cycles(*, business_date, actor) -> dict:
-    closed, commission_total = 0, ZERO
-    accounts = (Account.objects.filter(product__kind=Product.Kind.DAILY_SUSU, contribution_amount__gt=0)
-                .exclude(status=Account.Status.CLOSED).select_related("product"))
-    for account in accounts.iterator(chunk_size=1000):
-        start, end = cycle_bounds(account, business_date)
-        if end != business_date:
+    """Close every Susu cycle that ends today: tally it, take the collector's commission, start the next."""
+    accounts = {a.pk: a for a in Account.objects.filter(product__kind=Product.Kind.DAILY_SUSU,
+                                                        contribution_amount__gt=0)
+                .exclude(status=Account.Status.CLOSED).select_related("product")}
+    ending = {pk: cycle_bounds(a, business_date)[0] for pk, a in accounts.items()
+              if cycle_bounds(a, business_date)[1] == business_date}
+    existing = {c.account_id: c for c in SusuCycle.objects.filter(account_id__in=ending, end=business_date)}
+    contributions = dict.fromkeys(ending, ZERO)
+    if ending:
+        rows = (Transaction.objects.filter(to_account_id__in=ending, transaction_type=T.DEPOSIT, status="completed",
+                                           business_date__gte=min(ending.values()), business_date__lte=business_date)
+                .values("to_account", "business_date").annotate(total=Sum("amount")))
+        for row in rows:
+            if row["business_date"] >= ending[row["to_account"]]:
+                contributions[row["to_account"]] += row["total"]
+    due = {}
+    for pk in ending:
+        cycle = existing.get(pk)
+        if cycle is not None and (cycle.closed or cycle.commission_transaction_id):
             continue
-        cycle = _cycle_row(account, start, end)
-        if cycle.closed:
+        account = accounts[pk]
+        due[pk] = min(_commission_for(account, contributions[pk]), max(account.balance - account.held_balance, ZERO))
+    posted, _ = post_system_batch(
+        actor=actor, business_date=business_date, txn_type=T.COMMISSION,
+        counterparty=GLAccount.objects.get(code=chart.SUSU_COMMISSION), member_side="debit",
+        items=[SystemItem(pk, amount, f"Susu commission, cycle {ending[pk]:%d %b}–{business_date:%d %b %Y}")
+               for pk, amount in due.items()])
+    new, changed, commission_total = [], [], ZERO
+    for pk, start in ending.items():
+        account, cycle = accounts[pk], existing.get(pk)
+        if cycle is not None and cycle.closed:
             continue
-        deposits = _deposits_by_date(account, start, end)
-        contributions = sum(deposits.values(), ZERO)
-        days = (end - start).days + 1
-        covered = int(contributions // account.contribution_amount)
-        cycle.contributions, cycle.daily_amount = contributions, account.contribution_amount
+        days = (business_date - start).days + 1
+        covered = int(contributions[pk] // account.contribution_amount)
+        cycle = cycle or SusuCycle(account=account, start=start, end=business_date, commission=ZERO)
+        cycle.daily_amount, cycle.contributions = account.contribution_amount, contributions[pk]
         cycle.days_paid, cycle.days_missed = min(covered, days), max(days - covered, 0)
-        cycle.days_in_advance = max(covered - days, 0)
-        _take_commission(account=account, cycle=cycle, business_date=business_date, actor=actor,
-                         contributions=contributions)
-        cycle.closed = True
-        cycle.save()
-        closed += 1
+        cycle.days_in_advance, cycle.closed = max(covered - days, 0), True
+        if pk in posted:
+            cycle.commission, cycle.commission_transaction = posted[pk].amount, posted[pk]
         commission_total += cycle.commission
-    return {"susu_cycles_closed": closed, "susu_commission": str(commission_total)}
+        (changed if cycle.pk else new).append(cycle)
+    SusuCycle.objects.bulk_create(new, batch_size=2000)
+    SusuCycle.objects.bulk_update(changed, ["daily_amount", "contributions", "days_paid", "days_missed",
+                                            "days_in_advance", "closed", "commission", "commission_transaction"])
+    return {"susu_cycles_closed": len(new) + len(changed), "susu_commission": str(commission_total)}
 
 
 # --- dormancy -------------------------------------------------------------------------------------
@@ -259,24 +272,22 @@ def charge_scheduled_fees(*, business_date, actor) -> dict:
     if not is_month_end(business_date):
         return {"fees": "not month end"}
     period = business_date.replace(day=1)
+    income = GLAccount.objects.get(code=chart.FEE_INCOME)
     charged = skipped = 0
     for fee in ScheduledFee.objects.filter(is_active=True):
         accounts = Account.objects.filter(status=Account.Status.ACTIVE).exclude(
             fee_charges__fee=fee, fee_charges__period=period)
         if fee.product_id:
             accounts = accounts.filter(product_id=fee.product_id)
-        for account in accounts.select_related("product").iterator(chunk_size=1000):
-            try:
-                txn = system_post(actor=actor, business_date=business_date, txn_type=T.FEE, account=account,
-                                  amount=fee.amount, gl_code=chart.FEE_INCOME, member_side="debit",
-                                  description=f"{fee.name}, {business_date:%B %Y}")
-            except LedgerError:
-                FeeCharge.objects.create(account=account, fee=fee, period=period, amount=fee.amount, status="skipped")
-                skipped += 1
-            else:
-                FeeCharge.objects.create(account=account, fee=fee, period=period, amount=fee.amount,
-                                         status="charged", transaction=txn)
-                charged += 1
+        ids = list(accounts.values_list("pk", flat=True))
+        posted, refused = post_system_batch(
+            actor=actor, business_date=business_date, txn_type=T.FEE, counterparty=income, member_side="debit",
+            items=[SystemItem(pk, fee.amount, f"{fee.name}, {business_date:%B %Y}") for pk in ids])
+        FeeCharge.objects.bulk_create([
+            FeeCharge(account_id=pk, fee=fee, period=period, amount=fee.amount,
+                      status="charged" if pk in posted else "skipped", transaction=posted.get(pk))
+            for pk in ids], batch_size=2000)
+        charged, skipped = charged + len(posted), skipped + len(refused)
     return {"fees_charged": charged, "fees_skipped": skipped}
 
 

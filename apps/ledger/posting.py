@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import OperationalError, connection
-from django.db.models import F
+from django.db.models import Case, DecimalField, F, Value, When
 
 from .models import ZERO, Account, GLAccount, JournalEntry, Posting, Transaction
 
@@ -49,7 +49,9 @@ def holds_for(lines: list[Line]) -> dict[int, Decimal]:
 
 def lock_accounts(account_ids) -> dict[int, Account]:
     ids = sorted({pk for pk in account_ids if pk is not None})
-    locked = (Account.objects.select_for_update(of=("self",)).select_related("product", "member")
+    # The product's control GL account comes in the same query: plan_lines needs it for every line.
+    locked = (Account.objects.select_for_update(of=("self",))
+              .select_related("product__control_account", "member")
               .filter(pk__in=ids).order_by("pk"))
     return {account.pk: account for account in locked}
 
@@ -69,9 +71,14 @@ def write_entry(*, lines: list[Line], business_date, description: str, created_b
         Posting(entry=entry, gl_account=line.gl, account=line.account, debit=line.debit, credit=line.credit)
         for line in lines if line.debit or line.credit
     ])
-    for pk, delta in balance_effect(lines).items():
-        if delta:
-            Account.objects.filter(pk=pk).update(balance=F("balance") + delta)
+    effect = {pk: delta for pk, delta in balance_effect(lines).items() if delta}
+    if len(effect) == 1:
+        [(pk, delta)] = effect.items()
+        Account.objects.filter(pk=pk).update(balance=F("balance") + delta)
+    elif effect:  # one UPDATE for every account the entry moves (the rows are already locked)
+        Account.objects.filter(pk__in=sorted(effect)).update(balance=F("balance") + Case(
+            *[When(pk=pk, then=Value(delta)) for pk, delta in effect.items()],
+            output_field=DecimalField(max_digits=18, decimal_places=2)))
     return entry
 
 
@@ -104,3 +111,66 @@ def retry_on_conflict(func=None, *, attempts: int = 6):
 
 __all__ = ["Line", "Transaction", "balance_effect", "holds_for", "lock_accounts", "new_reference",
            "retry_on_conflict", "write_entry"]
+
+
+@dataclass(frozen=True)
+class SystemItem:
+    """One bank-initiated movement for `post_system_batch`: credit or debit `amount` to a member account."""
+
+    account_id: int
+    amount: Decimal
+    description: str
+
+
+def post_system_batch(*, actor, business_date, txn_type: str, counterparty: GLAccount, member_side: str,
+                      items: list[SystemItem], chunk: int = 1000) -> tuple[dict[int, Transaction], list[int]]:
+    """Post many bank-initiated movements (interest, commission, fees, dividends) at once.
+
+    Same rules as one at a time — each movement is its own transaction and balanced entry, member
+    accounts are locked in primary-key order and debits need available funds — but written with
+    bulk inserts, so end of day for thousands of accounts takes seconds. Runs inside the caller's
+    transaction. Returns the transactions by account id and the account ids refused for lack of funds.
+    """
+    from django.utils import timezone
+
+    posted: dict[int, Transaction] = {}
+    refused: list[int] = []
+    items = sorted((item for item in items if item.amount > 0), key=lambda item: item.account_id)
+    for start in range(0, len(items), chunk):
+        batch = items[start:start + chunk]
+        accounts = lock_accounts([item.account_id for item in batch])
+        ready = []
+        for item in batch:
+            account = accounts[item.account_id]
+            if account.status == Account.Status.CLOSED or (
+                    member_side == "debit" and account.balance - account.held_balance < item.amount):
+                refused.append(item.account_id)
+                continue
+            sign = 1 if member_side == "credit" else -1
+            sign = -sign if account.product.control_account.debit_normal else sign
+            account.balance += sign * item.amount
+            ready.append((item, account))
+        now = timezone.now()
+        txns = Transaction.objects.bulk_create([
+            Transaction(transaction_type=txn_type, status=Transaction.Status.COMPLETED, amount=item.amount,
+                        from_account=account if member_side == "debit" else None,
+                        to_account=account if member_side == "credit" else None, counterparty_gl=counterparty,
+                        description=item.description[:255], channel="system", business_date=business_date,
+                        initiated_by=actor, reference=new_reference("TX", business_date), completed_at=now)
+            for item, account in ready])
+        entries = JournalEntry.objects.bulk_create([
+            JournalEntry(reference=new_reference("JE", business_date), transaction=txn, business_date=business_date,
+                         description=txn.description, created_by=actor) for txn in txns])
+        postings = []
+        for (item, account), entry in zip(ready, entries, strict=True):
+            member = Posting(entry=entry, gl_account=account.product.control_account, account=account)
+            other = Posting(entry=entry, gl_account=counterparty)
+            if member_side == "credit":
+                member.credit, other.debit = item.amount, item.amount
+            else:
+                member.debit, other.credit = item.amount, item.amount
+            postings += [member, other]
+        Posting.objects.bulk_create(postings, batch_size=2000)
+        Account.objects.bulk_update([account for _, account in ready], ["balance"], batch_size=1000)
+        posted.update({item.account_id: txn for (item, _), txn in zip(ready, txns, strict=True)})
+    return posted, refused
