@@ -42,9 +42,12 @@ class CoastalAdminSite(UnfoldAdminSite):
 
     def extra_urls(self):
         """Custom staff pages that live under /admin/ (OTP enrolment, own sessions, …)."""
+        from apps.ledger import eod_views
         from apps.users import views as user_views
 
         return [
+            path("business-day/", self.admin_view(eod_views.business_day_view), name="business_day"),
+            path("dividends/", self.admin_view(eod_views.dividends_view), name="dividends"),
             path("otp/enrol/", user_views.otp_enrol, name="otp_enrol"),
             path("otp/backup-codes/", self.admin_view(user_views.otp_backup_codes), name="otp_backup_codes"),
             path("my-sessions/", self.admin_view(user_views.StaffSessionsView.as_view()), name="my_sessions"),
