@@ -22,11 +22,13 @@ def _mount() -> None:
     from apps.audit.api import router as audit_router
     from apps.cash.api import advances_router, cheques_router, drawers_router, field_router
     from apps.ledger.api import accounts_router, transactions_router
+    from apps.reports.api import router as statements_router
     from apps.users.api import router as users_router
 
     api.add_router("/", health_router)
     api.add_router("/users/", users_router)
     api.add_router("/accounts/", accounts_router)
+    api.add_router("/accounts/", statements_router)
     api.add_router("/transactions/", transactions_router)
     api.add_router("/cash-drawers/", drawers_router)
     api.add_router("/cash-advances/", advances_router)

@@ -43,9 +43,11 @@ class CoastalAdminSite(UnfoldAdminSite):
     def extra_urls(self):
         """Custom staff pages that live under /admin/ (OTP enrolment, own sessions, …)."""
         from apps.ledger import eod_views
+        from apps.reports.admin_views import statement_urls
         from apps.users import views as user_views
 
         return [
+            *statement_urls(self),
             path("business-day/", self.admin_view(eod_views.business_day_view), name="business_day"),
             path("dividends/", self.admin_view(eod_views.dividends_view), name="dividends"),
             path("otp/enrol/", user_views.otp_enrol, name="otp_enrol"),

@@ -287,6 +287,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
         "django_q": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -1,0 +1,56 @@
+"""The staff console's statement page: pick a period and a format, download the file.
+
+Mount it with `statement_urls(self)` in CoastalAdminSite.extra_urls; the page is then
+"admin:account_statement" at /admin/statements/<account_id>/. Access is the ledger's rule
+(accounts_visible_to): staff see every account, a mobile banker only their assigned members'.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_http_methods
+
+from apps.ledger.selectors import accounts_visible_to
+
+from .api import file_response
+from .forms import AdminStatementForm
+from .services import statement_generate
+
+
+@require_http_methods(["GET", "POST"])
+def statement_admin_view(request, account_id: int):
+    account = get_object_or_404(accounts_visible_to(request.user), pk=account_id)
+    status = 200
+    if request.method == "POST":
+        form = AdminStatementForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                generated = statement_generate(actor=request.user, account=account, start=data["start"],
+                                               end=data["end"], fmt=data["format"], request=request)
+            except ValidationError as exc:
+                for name, errors in exc.message_dict.items():
+                    form.add_error(name if name in form.fields else None, errors)
+            else:
+                return file_response(generated)
+        status = 422
+        messages.error(request, "The statement was not produced: correct the period below.")
+    else:
+        form = AdminStatementForm(initial=AdminStatementForm.initial_period())
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Statement for {account.account_number}",
+        "account": account,
+        "form": form,
+        "account_url": reverse("admin:ledger_account_change", args=[account.pk]),
+    }
+    return render(request, "reports/admin_statement.html", context, status=status)
+
+
+def statement_urls(site=None) -> list:
+    """URL patterns for CoastalAdminSite.extra_urls: `*statement_urls(self)`."""
+    site = site or admin.site
+    return [
+        path("statements/<int:account_id>/", site.admin_view(statement_admin_view), name="account_statement"),
+    ]

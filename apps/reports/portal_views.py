@@ -1,0 +1,37 @@
+"""The member portal's statement page: /my/accounts/<pk>/statement/.
+
+Members only (staff get the portal's 403 page: they use the staff console, where their access
+is limited by role); a member sees only their own accounts, anything else is a 404.
+"""
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_http_methods
+
+from apps.ledger.selectors import accounts_visible_to
+from apps.portal.banking import member_required
+
+from .api import file_response
+from .forms import StatementForm
+from .services import statement_generate
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def account_statement(request, pk: int):
+    account = get_object_or_404(accounts_visible_to(request.user), pk=pk)
+    if request.method != "POST":
+        form = StatementForm(initial=StatementForm.initial_period())
+        return render(request, "portal/banking/statement.html", {"account": account, "form": form})
+    form = StatementForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            generated = statement_generate(actor=request.user, account=account, start=data["start"],
+                                           end=data["end"], fmt=data["format"], request=request)
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            return file_response(generated)
+    return render(request, "portal/banking/statement.html", {"account": account, "form": form}, status=422)
