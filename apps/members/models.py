@@ -20,6 +20,16 @@ def validate_ghana_card(value: str) -> None:
         raise ValidationError("Enter the Ghana Card number as GHA-123456789-0.")
 
 
+PHONE = re.compile(r"^\+?\d{9,15}$")
+
+
+def validate_phone(value: str) -> None:
+    """A phone number a person can be called on: 9 to 15 digits, optionally starting with +.
+    Spaces, dashes and brackets are allowed for readability (024 412 3456, +233 24 412 3456)."""
+    if not PHONE.match(re.sub(r"[\s\-()]", "", value or "")):
+        raise ValidationError("Enter a phone number such as 024 412 3456 or +233 24 412 3456.")
+
+
 class Member(TimeStampedModel):
     """A member of the credit union (a customer), separate from any login they may have."""
 
@@ -83,6 +93,11 @@ class Member(TimeStampedModel):
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.other_names, self.last_name) if part)
+
+    @property
+    def initials(self) -> str:
+        """For an avatar where there is no photo."""
+        return "".join(part[0] for part in (self.first_name, self.last_name) if part).upper() or "?"
 
     @property
     def national_id_masked(self) -> str:

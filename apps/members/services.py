@@ -8,7 +8,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from apps.audit.services import record
 from apps.core.crypto import blind_index
 
-from .models import Member, normalise_ghana_card
+from .models import Member, MemberDocument, normalise_ghana_card
 
 BANKER_OBJECT_PERMS = ("members.view_member", "members.collect_member")
 MEMBER_FIELDS = {
@@ -17,7 +17,7 @@ MEMBER_FIELDS = {
 }
 
 
-def _check_unique_national_id(national_id: str, exclude_pk=None) -> None:
+def check_unique_national_id(national_id: str, exclude_pk=None) -> None:
     if not national_id:
         return
     clash = Member.objects.filter(national_id_index=blind_index(normalise_ghana_card(national_id)))
@@ -37,7 +37,7 @@ def member_register(*, actor, assign_to_self: bool = False, request=None, **fiel
             with transaction.atomic():
                 member = Member(registered_by=actor, **fields)
                 member.full_clean(exclude=["member_number", "national_id_index"])
-                _check_unique_national_id(member.national_id)
+                check_unique_national_id(member.national_id)
                 member.save()
                 if assign_to_self and actor.role == "mobile_banker":
                     _grant_banker(member, actor)
@@ -110,6 +110,47 @@ def member_kyc_reject(*, actor, member: Member, reason: str, request=None) -> Me
     if not (reason or "").strip():
         raise ValidationError({"reason": "Give the reason for rejecting KYC; the member will be told."})
     return _review(actor=actor, member=member, status=Member.Kyc.REJECTED, note=reason.strip(), request=request)
+
+
+@transaction.atomic
+def member_update(*, actor, member: Member, request=None, **fields) -> Member:
+    """Change a member's details. A new Ghana Card number sends KYC back to pending: what was
+    verified was the old card. The audit row names the fields changed, never an ID number."""
+    if not actor.has_perm("members.change_member"):
+        raise PermissionDenied("Your role may not change member details.")
+    unknown = set(fields) - MEMBER_FIELDS
+    if unknown:
+        raise ValidationError(f"Unknown member fields: {', '.join(sorted(unknown))}.")
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    old_national_id = member.national_id or ""
+    changed = sorted(name for name, value in fields.items() if getattr(member, name) != value)
+    for name, value in fields.items():
+        setattr(member, name, value)
+    member.full_clean(exclude=["member_number", "national_id_index"])
+    new_national_id = normalise_ghana_card(member.national_id) if member.national_id else ""
+    kyc_reset = False
+    if new_national_id != old_national_id:
+        check_unique_national_id(new_national_id, exclude_pk=member.pk)
+        if member.kyc_status != Member.Kyc.PENDING:
+            kyc_reset = True
+            member.kyc_status, member.kyc_reviewed_by, member.kyc_reviewed_at = Member.Kyc.PENDING, None, None
+            member.kyc_note = "Ghana Card number changed: KYC must be verified again."
+    member.save()
+    if changed:
+        record(actor, "member.update", member, request=request, fields=changed, kyc_reset=kyc_reset)
+    return member
+
+
+@transaction.atomic
+def member_document_add(*, actor, member: Member, kind: str, file, request=None) -> MemberDocument:
+    """Attach a KYC document (ID card, proof of address, signature) to a member."""
+    if not actor.has_perm("members.add_memberdocument"):
+        raise PermissionDenied("Your role may not upload member documents.")
+    document = MemberDocument(member=member, kind=kind, file=file, uploaded_by=actor)
+    document.full_clean()
+    document.save()
+    record(actor, "member.document_add", member, request=request, kind=kind)
+    return document
 
 
 @transaction.atomic

@@ -4,11 +4,15 @@ import json
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
+from apps.core.models import BusinessDay
 from apps.core.roles import ROLES
+from apps.ledger.models import ZERO, Account, Transaction
+from apps.ledger.selectors import pending_approvals
+from apps.members.models import Member
 from apps.users.models import User, UserActivity
 
 
@@ -40,6 +44,36 @@ def _sign_in_series(days: int = 14) -> dict:
     }
 
 
+def _banking(user) -> dict:
+    """Banking figures, each only for the roles that may see it: bank-wide money for managers,
+    operations and administrators; a teller's own day for cashiers and field bankers."""
+    figures = {}
+    day = BusinessDay.objects.order_by("-date").first()
+    business_date = day.date if day else timezone.localdate()
+    figures["business_date"] = business_date
+    completed = Transaction.objects.filter(business_date=business_date, status=Transaction.Status.COMPLETED)
+    if user.has_perm("ledger.view_glaccount"):
+        by_product = (Account.objects.exclude(status=Account.Status.CLOSED).values("product__name")
+                      .annotate(total=Sum("balance"), accounts=Count("id")).order_by("product__name"))
+        figures["deposits_by_product"] = [(row["product__name"], row["total"] or ZERO, row["accounts"])
+                                          for row in by_product]
+        figures["deposits_total"] = sum((row[1] for row in figures["deposits_by_product"]), ZERO)
+        today = completed.aggregate(n=Count("id"), volume=Sum("amount"))
+        figures["today_scope"] = "All staff"
+    elif user.has_perm("ledger.add_transaction"):
+        today = completed.filter(initiated_by=user).aggregate(n=Count("id"), volume=Sum("amount"))
+        figures["today_scope"] = "Posted by you"
+    else:
+        today = None
+    if today is not None:
+        figures["today_count"], figures["today_volume"] = today["n"] or 0, today["volume"] or ZERO
+    if user.has_perm("ledger.approve_transaction"):
+        figures["pending_approvals"] = pending_approvals().count()
+    if user.has_perm("members.verify_kyc") or user.has_perm("members.view_member"):
+        figures["kyc_pending"] = Member.objects.filter(kyc_status=Member.Kyc.PENDING).count()
+    return figures
+
+
 def dashboard_callback(request, context):
     today = timezone.localdate()
     by_role = dict(User.objects.values_list("role").annotate(n=Count("id")))
@@ -54,5 +88,6 @@ def dashboard_callback(request, context):
         "can_see_audit": request.user.has_perm("audit.view_auditevent"),
         "recent_audit": AuditEvent.objects.select_related("actor")[:10]
         if request.user.has_perm("audit.view_auditevent") else [],
+        "banking": _banking(request.user),
     })
     return context

@@ -8,6 +8,9 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from apps.audit.services import record
+from apps.core.admin_mixins import ReadOnlyHistoryMixin
+
 from . import services
 from .models import ApiToken, User, UserActivity
 
@@ -53,7 +56,7 @@ class CoastalUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin, ModelAdmin):
+class UserAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin, BaseUserAdmin, ModelAdmin):
     form = CoastalUserChangeForm
     add_form = CoastalUserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -73,6 +76,9 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin, ModelAdmin):
     inlines = [ActivityInline, ApiTokenInline]
     actions = ["unlock_selected"]
     actions_detail = ["unlock_detail", "reset_otp_detail"]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # a user being added has no activity yet
 
     @display(description="Name")
     def full_name(self, obj):
@@ -97,11 +103,22 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin, ModelAdmin):
         if change and "role" in form.changed_data:
             obj.role = form.initial["role"]
         super().save_model(request, obj, form, change)
-        if change and new_role != obj.role:
+        if not change:
+            record(request.user, "user.create", obj, request=request, role=obj.role)
+        elif new_role != obj.role:
             try:
                 services.user_set_role(actor=request.user, user=obj, role=new_role, request=request)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
+
+    def user_change_password(self, request, id, form_url=""):
+        """Setting someone else's password is audited; their API tokens end with the old password."""
+        response = super().user_change_password(request, id, form_url)
+        succeeded = request.method == "POST" and response.status_code == 302 and \
+            response.url != request.get_full_path()
+        if succeeded and str(request.user.pk) != str(id):
+            record(request.user, "user.password_set", User.objects.get(pk=id), request=request)
+        return response
 
     @action(description="Unlock selected accounts", permissions=["unlock"])
     def unlock_selected(self, request, queryset):

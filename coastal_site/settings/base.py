@@ -273,6 +273,10 @@ WAGTAIL_USER_EDIT_FORM = None
 LEDGER_CASH_ACCOUNT_RESOLVER = "apps.cash.services.cash_account_for"
 LEDGER_CASH_APPROVAL_CHECK = "apps.cash.services.cash_approval_check"
 
+# --- CSV import/export ---------------------------------------------------------------------------
+# A name such as "=HYPERLINK(...)" must not run as a formula when compliance opens the CSV in Excel.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
 # --- API -----------------------------------------------------------------------------------
 NINJA_PAGINATION_MAX_LIMIT = 200
 

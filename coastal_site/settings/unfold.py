@@ -1,6 +1,6 @@
 """The staff console's look and its sidebar: each role sees only what it may use."""
 
-from django.urls import reverse_lazy
+from django.urls import NoReverseMatch, reverse, reverse_lazy
 
 
 def perm(*codenames: str):
@@ -12,8 +12,149 @@ def role(*roles: str):
     return lambda request: getattr(request.user, "role", None) in roles
 
 
-def _item(title, icon, link, permission=None):
-    return {"title": title, "icon": icon, "link": link, "permission": permission}
+def _item(title, icon, link, permission=None, **extra):
+    return {"title": title, "icon": icon, "link": link, "permission": permission, **extra}
+
+
+def _path_is(name: str, *, prefix: bool = False):
+    """Mark a sidebar item active on exactly its page (or below it), not on every page whose URL
+    happens to contain its link (unfold's default), so Transactions is not lit on the teller pages."""
+    def active(request):
+        url = str(reverse_lazy(name))
+        return request.path.startswith(url) and not _under_custom_pages(request.path) if prefix else (
+            request.path == url)
+    return active
+
+
+def _under_custom_pages(path: str) -> bool:
+    return "/ledger/transaction/teller/" in path or "/ledger/transaction/approvals/" in path
+
+
+def _page(title, icon, url_name, permission=None, **extra):
+    """An item for a page another app mounts (cash desk, business day, ...): left out, rather than
+    breaking every admin page, while that app's URL is not there."""
+    try:
+        return [_item(title, icon, reverse(url_name), permission, **extra)]
+    except NoReverseMatch:
+        return []
+
+
+def _pending_approvals_badge(request):
+    from apps.ledger.admin_views import pending_approvals_badge
+
+    return pending_approvals_badge(request)
+
+
+def navigation(request):
+    """The sidebar, per request: each role sees what it may use (the pages check again)."""
+    badge = _pending_approvals_badge(request) if request.user.is_authenticated else None
+    approvals = _item("Approvals", "fact_check", reverse_lazy("admin:ledger_approvals"),
+                      perm("ledger.approve_transaction"))
+    if badge:
+        approvals.update(badge=badge, badge_variant="danger")
+    return [
+        {
+            "title": "Overview",
+            "items": [
+                _item("Dashboard", "dashboard", reverse_lazy("admin:index")),
+            ],
+        },
+        {
+            "title": "Members",
+            "collapsible": True,
+            "items": [
+                _item("Members", "groups", reverse_lazy("admin:members_member_changelist"),
+                      lambda request: request.user.has_perm("members.view_member")
+                      or getattr(request.user, "role", None) == "mobile_banker"),
+                _item("Register a member", "person_add", reverse_lazy("admin:members_member_add"),
+                      perm("members.add_member")),
+            ],
+        },
+        {
+            "title": "Banking",
+            "collapsible": True,
+            "items": [
+                _item("Deposit", "savings", reverse_lazy("admin:ledger_teller_deposit"), role("cashier")),
+                _item("Withdrawal", "payments", reverse_lazy("admin:ledger_teller_withdrawal"), role("cashier")),
+                _item("Transfer", "swap_horiz", reverse_lazy("admin:ledger_teller_transfer"), role("cashier")),
+                _item("Field deposit", "directions_walk", reverse_lazy("admin:ledger_teller_deposit"),
+                      role("mobile_banker")),
+                *_page("My drawer", "point_of_sale", "admin:cash_my_drawer", role("cashier")),
+                *_page("Field collections", "route", "admin:cash_field_sheet", role("mobile_banker")),
+                *_page("Drawer sign-offs", "approval", "admin:cash_drawer_signoffs", role("manager")),
+                *_page("Cash position", "account_balance", "admin:cash_position", role("manager")),
+                _item("Accounts", "account_balance_wallet", reverse_lazy("admin:ledger_account_changelist"),
+                      perm("ledger.view_account")),
+                _item("Transactions", "receipt_long", reverse_lazy("admin:ledger_transaction_changelist"),
+                      perm("ledger.view_transaction"),
+                      active=_path_is("admin:ledger_transaction_changelist", prefix=True)),
+                _item("Journal", "menu_book", reverse_lazy("admin:ledger_journalentry_changelist"),
+                      perm("ledger.view_journalentry")),
+                approvals,
+            ],
+        },
+        {
+            "title": "Ledger setup",
+            "collapsible": True,
+            "items": [
+                _item("Products", "category", reverse_lazy("admin:ledger_product_changelist"),
+                      perm("ledger.change_product")),
+                _item("Service charges", "request_quote", reverse_lazy("admin:ledger_servicecharge_changelist"),
+                      perm("ledger.change_servicecharge")),
+                _item("Chart of accounts", "account_tree", reverse_lazy("admin:ledger_glaccount_changelist"),
+                      perm("ledger.change_glaccount")),
+                _item("Ledger policy", "policy", reverse_lazy("admin:ledger_ledgerpolicy_changelist"),
+                      perm("ledger.change_ledgerpolicy")),
+                *_page("Business day", "event_available", "admin:business_day", perm("core.change_businessday")),
+                *_page("Dividends", "volunteer_activism", "admin:dividends", perm("ledger.add_dividenddeclaration")),
+            ],
+        },
+        {
+            "title": "People",
+            "collapsible": True,
+            "items": [
+                _item("Users", "group", reverse_lazy("admin:users_user_changelist"), perm("users.view_user")),
+                _item("Sign-in activity", "login", reverse_lazy("admin:users_useractivity_changelist"),
+                      perm("users.view_useractivity")),
+                _item("Roles", "badge", reverse_lazy("admin:auth_group_changelist"), perm("auth.view_group")),
+            ],
+        },
+        {
+            "title": "Security",
+            "collapsible": True,
+            "items": [
+                _item("Audit log", "policy", reverse_lazy("admin:audit_auditevent_changelist"),
+                      perm("audit.view_auditevent")),
+                _item("Failed sign-ins", "gpp_bad", reverse_lazy("admin:axes_accessattempt_changelist"),
+                      perm("axes.view_accessattempt")),
+                _item("All sessions", "devices", reverse_lazy("admin:qsessions_session_changelist"),
+                      perm("qsessions.view_session")),
+                _item("Authenticator devices", "phonelink_lock",
+                      reverse_lazy("admin:otp_totp_totpdevice_changelist"), perm("otp_totp.view_totpdevice")),
+            ],
+        },
+        {
+            "title": "Operations",
+            "collapsible": True,
+            "items": [
+                _item("Scheduled jobs", "schedule", reverse_lazy("admin:django_q_schedule_changelist"),
+                      perm("django_q.view_schedule")),
+                _item("Finished jobs", "task_alt", reverse_lazy("admin:django_q_success_changelist"),
+                      perm("django_q.view_success")),
+                _item("Failed jobs", "error", reverse_lazy("admin:django_q_failure_changelist"),
+                      perm("django_q.view_failure")),
+                _item("Website content", "web", "/cms/", perm("wagtailadmin.access_admin")),
+            ],
+        },
+        {
+            "title": "My account",
+            "items": [
+                _item("My sessions", "devices_other", reverse_lazy("admin:my_sessions")),
+                _item("Backup codes", "key", reverse_lazy("admin:otp_backup_codes")),
+                _item("Change password", "password", reverse_lazy("admin:password_change")),
+            ],
+        },
+    ]
 
 
 UNFOLD = {
@@ -46,58 +187,6 @@ UNFOLD = {
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": role("admin"),
-        "navigation": [
-            {
-                "title": "Overview",
-                "items": [
-                    _item("Dashboard", "dashboard", reverse_lazy("admin:index")),
-                ],
-            },
-            {
-                "title": "People",
-                "collapsible": True,
-                "items": [
-                    _item("Users", "group", reverse_lazy("admin:users_user_changelist"), perm("users.view_user")),
-                    _item("Sign-in activity", "login", reverse_lazy("admin:users_useractivity_changelist"),
-                          perm("users.view_useractivity")),
-                    _item("Roles", "badge", reverse_lazy("admin:auth_group_changelist"), perm("auth.view_group")),
-                ],
-            },
-            {
-                "title": "Security",
-                "collapsible": True,
-                "items": [
-                    _item("Audit log", "policy", reverse_lazy("admin:audit_auditevent_changelist"),
-                          perm("audit.view_auditevent")),
-                    _item("Failed sign-ins", "gpp_bad", reverse_lazy("admin:axes_accessattempt_changelist"),
-                          perm("axes.view_accessattempt")),
-                    _item("All sessions", "devices", reverse_lazy("admin:qsessions_session_changelist"),
-                          perm("qsessions.view_session")),
-                    _item("Authenticator devices", "phonelink_lock",
-                          reverse_lazy("admin:otp_totp_totpdevice_changelist"), perm("otp_totp.view_totpdevice")),
-                ],
-            },
-            {
-                "title": "Operations",
-                "collapsible": True,
-                "items": [
-                    _item("Scheduled jobs", "schedule", reverse_lazy("admin:django_q_schedule_changelist"),
-                          perm("django_q.view_schedule")),
-                    _item("Finished jobs", "task_alt", reverse_lazy("admin:django_q_success_changelist"),
-                          perm("django_q.view_success")),
-                    _item("Failed jobs", "error", reverse_lazy("admin:django_q_failure_changelist"),
-                          perm("django_q.view_failure")),
-                    _item("Website content", "web", "/cms/", perm("wagtailadmin.access_admin")),
-                ],
-            },
-            {
-                "title": "My account",
-                "items": [
-                    _item("My sessions", "devices_other", reverse_lazy("admin:my_sessions")),
-                    _item("Backup codes", "key", reverse_lazy("admin:otp_backup_codes")),
-                    _item("Change password", "password", reverse_lazy("admin:password_change")),
-                ],
-            },
-        ],
+        "navigation": navigation,
     },
 }

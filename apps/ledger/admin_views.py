@@ -1,0 +1,296 @@
+"""Custom pages of the staff console: teller screens (deposit, withdrawal, transfer), receipts,
+the account look-up, and the managers' approvals queue. Mounted by TransactionAdmin.get_urls().
+
+The pages are thin: they validate input, show what will happen, and call `services`; whatever a
+service refuses is shown on the form and nothing is posted.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import TemplateView
+from unfold.views import UnfoldModelAdminViewMixin
+
+from apps.core.admin_mixins import add_service_error, error_messages
+
+from . import services
+from .errors import LedgerError
+from .forms import TellerForm, TransferForm, new_idempotency_key
+from .models import ZERO, LedgerPolicy, Transaction
+from .selectors import pending_approvals, transactions_visible_to
+from .teller import account_lookup, balance_after
+
+SERVICE_ERRORS = (ValidationError, PermissionDenied, LedgerError)
+T = Transaction.Type
+
+
+class StaffPage(UnfoldModelAdminViewMixin):
+    """An admin page that decides access itself (roles the services accept)."""
+
+    roles: tuple[str, ...] = ()
+    permission_required = ()
+
+    def has_permission(self):
+        user = self.request.user
+        return user.is_staff and (not self.roles or getattr(user, "role", None) in self.roles) and super(
+        ).has_permission()
+
+
+# --- teller screens ------------------------------------------------------------------------------
+
+class TellerView(StaffPage, TemplateView):
+    """Three steps on one URL: the entry form (GET, or POST step=edit), the confirmation page
+    (POST step=review) and posting (POST step=confirm), which redirects to the receipt."""
+
+    kind = T.DEPOSIT
+    form_class = TellerForm
+    roles = ("cashier",)
+    permission_required = ("ledger.add_transaction",)
+    title = "Deposit"
+    action_label = "Post deposit"
+    template_name = "ledger/admin/teller_form.html"
+    confirm_template_name = "ledger/admin/teller_confirm.html"
+    service_field_map = {"account_id": "account", "amount": "amount", "description": "description"}
+
+    def get_title(self):
+        return self.title
+
+    def get_context_data(self, **kwargs):
+        self.title = self.get_title()
+        context = super().get_context_data(**kwargs)
+        context.update({"kind": self.kind, "action_label": self.action_label,
+                        "lookup_url": reverse("admin:ledger_teller_lookup"),
+                        "tabs": teller_tabs(self.request)})
+        return context
+
+    def new_form(self, data=None, initial=None):
+        return self.form_class(self.request.user, data=data, initial=initial)
+
+    def get(self, request, *args, **kwargs):
+        initial = {"idempotency_key": new_idempotency_key(), "account": request.GET.get("account", "").strip()}
+        query = request.GET.get("q", "").strip()
+        results = list(account_lookup(request.user, query)) if query else None
+        return self.render_to_response(self.get_context_data(form=self.new_form(initial=initial), query=query,
+                                                             results=results))
+
+    def post(self, request, *args, **kwargs):
+        form = self.new_form(data=request.POST)
+        step = request.POST.get("step", "review")
+        if step == "edit" or not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        if step == "confirm":
+            return self.confirm(form)
+        return self.review(form)
+
+    # step 2: what will happen
+    def preview(self, form) -> dict:
+        data = form.cleaned_data
+        account, amount = data["account"], data["amount"]
+        fee = services.compute_fee(transaction_type=self.kind, product=account.product, amount=amount)
+        if self.kind == T.DEPOSIT:
+            after = account.balance + amount - fee
+        else:
+            after = account.balance - amount - fee
+        outgoing = self.kind in (T.WITHDRAWAL, T.TRANSFER)
+        threshold = LedgerPolicy.current().approval_threshold
+        return {
+            "account": account, "member": account.member, "to_account": data.get("to_account"),
+            "amount": amount, "fee": fee, "balance_after": after,
+            "short_of_funds": outgoing and amount + fee > account.available_balance,
+            "funds_note": f"The available balance (GH₵ {account.available_balance:,.2f}) does not cover the amount "
+                          f"and fee (GH₵ {amount + fee:,.2f}): posting will be refused.",
+            "needs_approval": outgoing and amount > threshold,
+            "approval_note": f"This is above the approval threshold of GH₵ {threshold:,.2f}: it will wait for a "
+                             "manager's approval before any money moves.",
+        }
+
+    def review(self, form):
+        context = self.get_context_data(form=form, preview=self.preview(form),
+                                        confirm_title=f"Confirm {self.get_title().lower()}")
+        return self.render_to_response(context, template_name=self.confirm_template_name)
+
+    def render_to_response(self, context, template_name=None, **response_kwargs):
+        if template_name:
+            return self.response_class(request=self.request, template=[template_name], context=context,
+                                       using=self.template_engine, **response_kwargs)
+        return super().render_to_response(context, **response_kwargs)
+
+    # step 3: post it
+    def call_service(self, form) -> Transaction:
+        data = form.cleaned_data
+        func = services.deposit_create if self.kind == T.DEPOSIT else services.withdrawal_create
+        return func(actor=self.request.user, account=data["account"], amount=data["amount"],
+                    description=data["description"], channel="admin", idempotency_key=data["idempotency_key"])
+
+    def confirm(self, form):
+        try:
+            txn = self.call_service(form)
+        except SERVICE_ERRORS as exc:
+            if getattr(exc, "code", None) == "idempotency_conflict":
+                # This form already posted something else: give it a fresh key so it can post again.
+                data = form.data.copy()
+                data[form.add_prefix("idempotency_key")] = new_idempotency_key()
+                form = self.new_form(data=data)
+                form.is_valid()
+                form.add_error(None, "This form had already posted a different transaction, and nothing new "
+                                     "was posted. Check the details and post again.")
+            else:
+                add_service_error(form, exc, self.service_field_map)
+            return self.render_to_response(self.get_context_data(form=form))
+        return HttpResponseRedirect(reverse("admin:ledger_teller_receipt", args=[txn.pk]))
+
+
+class DepositView(TellerView):
+    kind = T.DEPOSIT
+    roles = ("cashier", "mobile_banker")
+    title = "Deposit"
+    action_label = "Post deposit"
+
+    def get_title(self):
+        return "Field deposit" if self.request.user.role == "mobile_banker" else "Deposit"
+
+
+class WithdrawalView(TellerView):
+    kind = T.WITHDRAWAL
+    roles = ("cashier",)
+    title = "Withdrawal"
+    action_label = "Pay out withdrawal"
+
+
+class TransferView(TellerView):
+    kind = T.TRANSFER
+    form_class = TransferForm
+    roles = ("cashier", "manager")
+    title = "Transfer"
+    action_label = "Post transfer"
+    service_field_map = {"from_account_id": "account", "to_account_number": "to_account", "amount": "amount",
+                         "description": "description"}
+
+    def call_service(self, form) -> Transaction:
+        data = form.cleaned_data
+        return services.transfer_create(actor=self.request.user, from_account=data["account"],
+                                        to_account_number=data["to_account"].account_number, amount=data["amount"],
+                                        description=data["description"], channel="admin",
+                                        idempotency_key=data["idempotency_key"])
+
+
+def teller_tabs(request) -> list[dict]:
+    """The teller screens this person may use, for the tab strip above the form."""
+    role = getattr(request.user, "role", None)
+    tabs = []
+    for kind, view in ((T.DEPOSIT, DepositView), (T.WITHDRAWAL, WithdrawalView), (T.TRANSFER, TransferView)):
+        if role in view.roles:
+            url = reverse(f"admin:ledger_teller_{kind}")
+            title = "Field deposit" if kind == T.DEPOSIT and role == "mobile_banker" else view.title
+            tabs.append({"title": title, "link": url, "active": request.path == url, "has_permission": True})
+    return tabs
+
+
+class AccountLookupView(StaffPage, View):
+    """JSON for the teller screens' look-up box: accounts by number, member number or name."""
+
+    roles = ("cashier", "mobile_banker", "manager")
+    permission_required = ("ledger.view_account",)
+
+    def get(self, request, *args, **kwargs):
+        results = [{
+            "account_number": account.account_number,
+            "member_name": account.member.full_name,
+            "member_number": account.member.member_number,
+            "product": account.product.name,
+            "status": account.get_status_display(),
+        } for account in account_lookup(request.user, request.GET.get("q", ""))]
+        return JsonResponse({"results": results})
+
+
+class ReceiptView(StaffPage, TemplateView):
+    """A printable receipt for a completed movement; 'waiting for approval' while it is pending."""
+
+    roles = ("cashier", "mobile_banker", "manager", "operations_manager", "admin")
+    permission_required = ("ledger.view_transaction",)
+    title = "Receipt"
+    template_name = "ledger/admin/teller_receipt.html"
+
+    def get_context_data(self, **kwargs):
+        txn = get_object_or_404(transactions_visible_to(self.request.user).select_related(
+            "from_account__member", "from_account__product__control_account", "to_account__member",
+            "to_account__product__control_account", "initiated_by", "approved_by"), pk=self.kwargs["pk"])
+        if txn.status == Transaction.Status.PENDING:
+            self.title = "Waiting for approval"
+        account = txn.from_account or txn.to_account
+        entry = getattr(txn, "entry", None) if txn.status == Transaction.Status.COMPLETED else None
+        new_balance = balance_after(account, entry) if entry is not None and account is not None else None
+        context = super().get_context_data(**kwargs)
+        context.update({"txn": txn, "account": account, "member": account.member if account else None,
+                        "new_balance": new_balance, "entry": entry,
+                        "total": txn.amount + (txn.fee or ZERO),
+                        "bank_name": getattr(settings, "WAGTAIL_SITE_NAME", "") or self.request.get_host(),
+                        "again_url": _again_url(self.request, txn)})
+        return context
+
+
+def _again_url(request, txn) -> str | None:
+    kind = {T.DEPOSIT: T.DEPOSIT, T.WITHDRAWAL: T.WITHDRAWAL, T.TRANSFER: T.TRANSFER}.get(txn.transaction_type)
+    views = {T.DEPOSIT: DepositView, T.WITHDRAWAL: WithdrawalView, T.TRANSFER: TransferView}
+    if kind and getattr(request.user, "role", None) in views[kind].roles:
+        return reverse(f"admin:ledger_teller_{kind}")
+    return None
+
+
+# --- approvals -------------------------------------------------------------------------------------
+
+class ApprovalsView(StaffPage, TemplateView):
+    """Transactions waiting for a second person. Managers approve or reject; never their own."""
+
+    permission_required = ("ledger.approve_transaction",)
+    title = "Approvals"
+    template_name = "ledger/admin/approvals.html"
+
+    def get_context_data(self, **kwargs):
+        now = timezone.now()
+        rows = []
+        for txn in pending_approvals():
+            reason = ""
+            if txn.transaction_type == T.REVERSAL and txn.reverses_id:
+                prefix = f"Reversal of {txn.reverses.reference}: "
+                reason = txn.description[len(prefix):] if txn.description.startswith(prefix) else txn.description
+            rows.append({"txn": txn, "own": txn.initiated_by_id == self.request.user.pk, "reason": reason,
+                         "age": now - txn.created_at})
+        context = super().get_context_data(**kwargs)
+        context.update({"rows": rows, "threshold": LedgerPolicy.current().approval_threshold,
+                        "own_attrs": {"disabled": True, "type": "button",
+                                      "title": "A second person must decide: you started this transaction."}})
+        return context
+
+
+class ApprovalDecisionView(StaffPage, View):
+    permission_required = ("ledger.approve_transaction",)
+    http_method_names = ["post"]
+
+    def post(self, request, pk, decision, *args, **kwargs):
+        txn = get_object_or_404(Transaction, pk=pk)
+        try:
+            if decision == "approve":
+                services.transaction_approve(actor=request.user, txn=txn, request=request)
+                messages.success(request, f"{txn.reference} approved and posted.")
+            elif decision == "reject":
+                services.transaction_reject(actor=request.user, txn=txn, reason=request.POST.get("reason", ""),
+                                            request=request)
+                messages.success(request, f"{txn.reference} rejected; nothing was posted.")
+            else:
+                raise Http404
+        except SERVICE_ERRORS as exc:
+            for message in error_messages(exc):
+                messages.error(request, f"{txn.reference}: {message}")
+        return HttpResponseRedirect(reverse("admin:ledger_approvals"))
+
+
+def pending_approvals_badge(request) -> int | None:
+    if not request.user.has_perm("ledger.approve_transaction"):
+        return None
+    return pending_approvals().count() or None

@@ -1,0 +1,105 @@
+"""Forms of the staff console's banking screens: teller forms and the reason dialogs."""
+
+import secrets
+
+from django import forms
+from django.core.exceptions import ValidationError
+from unfold.forms import BaseDialogForm
+from unfold.widgets import UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
+
+from apps.core.money import InvalidAmount, parse_amount
+
+from .models import Account
+from .selectors import accounts_visible_to
+
+
+def new_idempotency_key() -> str:
+    return f"teller-{secrets.token_urlsafe(18)}"
+
+
+class ReasonDialogForm(BaseDialogForm):
+    """A reason is required: it is kept in the history and shown to staff."""
+
+    reason = forms.CharField(label="Reason", max_length=255,
+                             widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}))
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError("Give the reason.")
+        return reason
+
+
+class TellerForm(forms.Form):
+    """Deposit or withdrawal: one account, an amount, an optional narration. The idempotency key
+    is made when the form is first shown and travels through the confirmation step, so a double
+    click or a browser retry posts once."""
+
+    account_fields = ("account",)
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=128)
+    account = forms.CharField(
+        label="Account number", max_length=20,
+        widget=UnfoldAdminTextInputWidget(attrs={"autocomplete": "off", "inputmode": "numeric",
+                                                 "placeholder": "10-digit account number"}))
+    amount = forms.CharField(
+        label="Amount (GH₵)", max_length=24,
+        widget=UnfoldAdminTextInputWidget(attrs={"autocomplete": "off", "inputmode": "decimal",
+                                                 "placeholder": "0.00"}))
+    description = forms.CharField(label="Narration", max_length=255, required=False,
+                                  widget=UnfoldAdminTextInputWidget(attrs={"placeholder": "Optional"}))
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def _visible_account(self, number: str) -> Account:
+        number = (number or "").replace(" ", "").strip()
+        account = accounts_visible_to(self.user).filter(account_number=number).first()
+        if account is None:
+            raise ValidationError("No account you may use has that number.")
+        return account
+
+    def clean_account(self):
+        return self._visible_account(self.cleaned_data["account"])
+
+    def clean_amount(self):
+        try:
+            return parse_amount(self.cleaned_data["amount"].replace(",", ""))
+        except InvalidAmount as exc:
+            raise ValidationError(str(exc))
+
+    def clean_description(self):
+        return self.cleaned_data["description"].strip()
+
+    def raw(self, name: str) -> str:
+        """The value as typed (for hidden fields on the confirmation page)."""
+        return self.data.get(self.add_prefix(name), "")
+
+
+class TransferForm(TellerForm):
+    account_fields = ("account", "to_account")
+
+    to_account = forms.CharField(
+        label="To account number", max_length=20,
+        widget=UnfoldAdminTextInputWidget(attrs={"autocomplete": "off", "inputmode": "numeric",
+                                                 "placeholder": "10-digit account number"}))
+    field_order = ("idempotency_key", "account", "to_account", "amount", "description")
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.fields["account"].label = "From account number"
+
+    def clean_to_account(self):
+        number = (self.cleaned_data["to_account"] or "").replace(" ", "").strip()
+        account = Account.objects.select_related("member", "product").filter(account_number=number).first()
+        if account is None:
+            raise ValidationError("No account has that number.")
+        return account
+
+    def clean(self):
+        cleaned = super().clean()
+        source, target = cleaned.get("account"), cleaned.get("to_account")
+        if source is not None and target is not None and source.pk == target.pk:
+            self.add_error("to_account", "Choose a different account to transfer to.")
+        return cleaned
