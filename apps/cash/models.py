@@ -61,6 +61,8 @@ class FloatIssue(TimeStampedModel):
     drawer = models.OneToOneField("CashDrawer", null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="float_issue")
 
+    history = HistoricalRecords()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["cashier", "business_date"], name="one_float_per_cashier_per_day"),
