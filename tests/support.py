@@ -1,6 +1,7 @@
 """Helpers shared by the tests (fixtures that wrap them live in conftest.py)."""
 
 import json
+from html.parser import HTMLParser
 
 from django.test import Client
 from django_otp.oath import totp
@@ -62,3 +63,63 @@ def api_login(email: str, password: str = PASSWORD, *, otp: str | None = None, c
 
 def bearer(access: str) -> dict:
     return {"Authorization": f"Bearer {access}"}
+
+
+class _FormFields(HTMLParser):
+    """Collect the values a browser would submit from the page's form controls."""
+
+    def __init__(self):
+        super().__init__()
+        self.data: dict[str, list[str]] = {}
+        self._select = None
+        self._select_value = None
+        self._first_option = None
+        self._textarea = None
+        self._text = ""
+
+    def _add(self, name, value):
+        self.data.setdefault(name, []).append(value)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name:
+            kind = (attrs.get("type") or "text").lower()
+            if kind in ("submit", "button", "image", "reset", "file"):
+                return
+            if kind in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    self._add(name, attrs.get("value", "on"))
+                return
+            self._add(name, attrs.get("value") or "")
+        elif tag == "select" and name:
+            self._select, self._select_value, self._first_option = name, None, None
+        elif tag == "option" and self._select:
+            value = attrs.get("value", "")
+            if self._first_option is None:
+                self._first_option = value
+            if "selected" in attrs:
+                self._select_value = value
+        elif tag == "textarea" and name:
+            self._textarea, self._text = name, ""
+
+    def handle_data(self, data):
+        if self._textarea:
+            self._text += data
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self._select:
+            value = self._select_value if self._select_value is not None else self._first_option
+            if value is not None:
+                self._add(self._select, value)
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            self._add(self._textarea, self._text.lstrip("\n"))
+            self._textarea = None
+
+
+def form_fields(html: str) -> dict:
+    """The page's form data as a dict for client.post (single values unwrapped)."""
+    parser = _FormFields()
+    parser.feed(html)
+    return {name: values[0] if len(values) == 1 else values for name, values in parser.data.items()}

@@ -2,18 +2,19 @@
 
 from ninja.security import APIKeyCookie, HttpBearer
 
-from apps.users.tokens import ACCESS_COOKIE, TokenError, user_for_access
+from apps.users.tokens import ACCESS_COOKIE, TokenError, token_for_access
 
 
 def _authenticate(request, token: str | None):
     if not token:
         return None
     try:
-        user = user_for_access(token)
+        api_token = token_for_access(token)
     except TokenError:
         return None
-    request.user = user
-    return user
+    request.user = api_token.user
+    request.api_token = api_token  # which sign-in this request belongs to (kept on password change)
+    return api_token.user
 
 
 class BearerAuth(HttpBearer):

@@ -162,10 +162,12 @@ def _session_out(session: Session, current_key: str | None) -> dict:
 @router.get("/sessions/", response=list[SessionOut], summary="My sessions (administrators: everyone's)")
 @paginate(PageNumber)
 def sessions(request):
-    found = Session.objects.select_related("user").order_by("-updated_at")
+    found = Session.objects.filter(user__isnull=False).select_related("user").order_by("-updated_at")
     if request.user.role != "admin":
         found = found.filter(user=request.user)
-    current_key = request.session.session_key if hasattr(request, "session") else None
+    # A token caller's own session is the one its sign-in started, not the (cookie-less) request's.
+    api_token = getattr(request, "api_token", None)
+    current_key = api_token.session_key if api_token is not None else request.session.session_key
     return [_session_out(s, current_key) for s in found]
 
 

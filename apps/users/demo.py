@@ -38,7 +38,8 @@ def seed_users(*, password: str) -> list[dict]:
             user = User.objects.create_user(email, password, role=role, first_name=first, last_name=last,
                                             staff_id=staff_id)
         else:
-            user.set_password(password)
+            if not user.check_password(password):
+                user.set_password(password)  # a new password ends the user's API tokens: only when it is new
             user.role, user.is_active = role, True
             user.save()
         entry = {"email": email, "role": ROLES[role].label, "totp_secret": None, "backup_codes": []}

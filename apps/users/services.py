@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 
+from axes.handlers.proxy import AxesProxyHandler
 from axes.utils import reset as axes_reset
 from django.conf import settings
-from django.contrib.auth import authenticate, login, logout, update_session_auth_hash, user_login_failed
+from django.contrib.auth import SESSION_KEY, authenticate, login, logout, update_session_auth_hash, user_login_failed
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -63,7 +64,19 @@ def check_credentials(*, request, email: str, password: str, otp_token: str | No
     factor counts as a failure too.
     """
     email = (email or "").strip().lower()
-    user = authenticate(request, username=email, password=password or "")
+    # The email goes under both names: ModelBackend reads `username`, while django-axes reads the
+    # credential named by AXES_USERNAME_FORM_FIELD, which defaults to USERNAME_FIELD ("email").
+    # Without the second, axes sees no username and never counts a failure towards the lock.
+    identity = {"username": email, "email": email}
+    if not AxesProxyHandler.is_allowed(request, identity):
+        # Refuse a locked account before checking the password. Passing it through authenticate()
+        # would count one more failure, and axes then restarts the 30 minutes on every retry
+        # (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT), so the lock would never lift for a
+        # person who keeps trying, contrary to what the lock message tells them.
+        activity_record(event=UserActivity.Event.LOGIN_FAILED, request=request, email=email,
+                        user=User.objects.filter(email__iexact=email).first() if email else None)
+        raise SignInError("locked")
+    user = authenticate(request, password=password or "", **identity)
     if user is None:
         if getattr(request, "axes_locked_out", False):
             raise SignInError("locked")
@@ -74,7 +87,7 @@ def check_credentials(*, request, email: str, password: str, otp_token: str | No
             raise SignInError("otp_required")
         device = match_token(user, otp_token.strip().replace(" ", ""))
         if device is None:
-            user_login_failed.send(sender=__name__, credentials={"username": email}, request=request)
+            user_login_failed.send(sender=__name__, credentials=identity, request=request)
             if getattr(request, "axes_locked_out", False):
                 raise SignInError("locked")
             raise SignInError("otp_invalid")
@@ -99,11 +112,22 @@ def sign_in(*, request, email: str, password: str, otp_token: str | None = None,
 
 
 def sign_out(*, request) -> None:
-    """End the session and revoke every API token issued to it."""
+    """End the session and revoke every API token issued to it.
+
+    An API client signs out with its token rather than the session cookie: the session that its
+    sign-in started (and every token tied to it) ends as well, so it no longer shows as signed in.
+    """
+    keys = set()
     if request.user.is_authenticated and request.session.session_key:
-        ApiToken.objects.filter(session_key=request.session.session_key, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
+        keys.add(request.session.session_key)
+    api_token = getattr(request, "api_token", None)
+    if api_token is not None:
+        ApiToken.objects.filter(pk=api_token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        if api_token.session_key:
+            keys.add(api_token.session_key)
+    if keys:
+        ApiToken.objects.filter(session_key__in=keys, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        Session.objects.filter(session_key__in=keys - {request.session.session_key}).delete()
     logout(request)
 
 
@@ -155,14 +179,25 @@ def password_change(*, request, user: User, old_password: str, new_password: str
         validate_password(new_password, user)
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.messages})
+    # Every other sign-in ends: other browser sessions through Django's session hash, other API
+    # tokens through the post_save signal (signals.end_api_tokens_on_password_change). This one
+    # stays signed in: its browser session (whose key is cycled) and the token it was made with.
+    session = getattr(request, "session", None)
+    in_session = session is not None and session.get(SESSION_KEY) == str(user.pk)
+    old_key = session.session_key if in_session else None
+    keep = set()
+    if old_key:
+        keep.update(ApiToken.objects.filter(user=user, session_key=old_key).values_list("pk", flat=True))
+    current = getattr(request, "api_token", None)
+    if current is not None:
+        keep.add(current.pk)
+    user._keep_api_tokens = keep
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    if request is not None and hasattr(request, "session"):
+    if in_session:
         update_session_auth_hash(request, user)
-    keep = request.session.session_key if request is not None and hasattr(request, "session") else None
-    ApiToken.objects.filter(user=user, revoked_at__isnull=True).exclude(session_key=keep or "").update(
-        revoked_at=timezone.now()
-    )
+        if old_key:
+            ApiToken.objects.filter(session_key=old_key).update(session_key=session.session_key)
     activity_record(event=UserActivity.Event.PASSWORD_CHANGED, request=request, user=user)
 
 
@@ -173,22 +208,26 @@ def otp_enrol_begin(*, user: User) -> TOTPDevice:
     return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
 
 
-@transaction.atomic
 def otp_enrol_confirm(*, request, user: User, token: str) -> list[str]:
     """Confirm the authenticator with a first code; returns fresh backup codes to show once."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    # Checked outside the transaction: a wrong code must leave django-otp's throttling record
+    # behind (each failure doubles the wait), not have it rolled back with the refusal.
     if device is None or not device.verify_token((token or "").strip().replace(" ", "")):
         raise ValidationError({"token": "That code does not match. Scan the QR code again and enter the "
                                         "6-digit code your app shows now."})
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    otp_login(request, device)
-    codes = backup_codes_regenerate(user=user)
-    record(user, "user.otp_enrolled", user, request=request)
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        otp_login(request, device)
+        codes = backup_codes_regenerate(user=user)
+        record(user, "user.otp_enrolled", user, request=request)
     return codes
 
 
 def backup_codes_regenerate(*, user: User, count: int = 10) -> list[str]:
+    if not otp_enrolled(user):
+        raise ValidationError("Set up an authenticator app first: backup codes only stand in for it.")
     device, _ = StaticDevice.objects.get_or_create(user=user, name="Backup codes", defaults={"confirmed": True})
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(count)]

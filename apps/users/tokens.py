@@ -72,8 +72,13 @@ def _usable_token(claims: dict) -> ApiToken:
     return api_token
 
 
+def token_for_access(token: str) -> ApiToken:
+    """The live refresh token (with its user) behind an access token; TokenError if there is none."""
+    return _usable_token(_decode(token, "access"))
+
+
 def user_for_access(token: str) -> User:
-    return _usable_token(_decode(token, "access")).user
+    return token_for_access(token).user
 
 
 def refresh_access(refresh: str) -> tuple[str, User]:

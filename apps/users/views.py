@@ -42,6 +42,7 @@ class CoastalLoginView(LoginView):
 
 class StaffLoginView(CoastalLoginView):
     form_class = StaffSignInForm
+    next_page = "admin:index"  # without a `next`, staff land on the console, not the member portal
 
 
 def _qr_svg(data: str) -> str:
@@ -69,6 +70,7 @@ def otp_enrol(request):
     context = {
         **admin.site.each_context(request),
         "title": "Set up two-factor sign-in",
+        "otp_required": services.role_requires_otp(request.user),
         "form": form,
         "qr_svg": _qr_svg(device.config_url),
         "secret": " ".join(b32[i:i + 4] for i in range(0, len(b32), 4)),
@@ -77,6 +79,11 @@ def otp_enrol(request):
 
 
 def otp_backup_codes(request):
+    if not services.otp_enrolled(request.user):
+        # Backup codes stand in for an authenticator app; on their own they would become the only
+        # second factor, and the account would be shut out once the codes are used up.
+        messages.info(request, "Set up an authenticator app first; backup codes come with it.")
+        return redirect("admin:otp_enrol")
     if request.method == "POST":
         codes = services.backup_codes_regenerate(user=request.user)
         record(request.user, "user.otp_backup_codes_regenerated", request.user, request=request)

@@ -198,6 +198,10 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
+# Every authenticate() call passes the email as "username": count it under that name, and do not
+# restart the 30 minutes on each retry while locked (the lock must lift when the message says).
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # W006 asks to lock by IP too; we lock the account instead, since a branch's staff share one
 # NAT address and an IP lock would shut the whole branch out after five typos.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]

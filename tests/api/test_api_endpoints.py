@@ -6,7 +6,6 @@ from qsessions.models import Session
 
 from apps.api import health
 from apps.audit.services import record
-from apps.users.models import UserActivity
 
 from ..support import LOGIN_URL, api_login, new_client, post_json, staff_client_for
 
@@ -66,6 +65,7 @@ def test_sessions_lists_only_my_own(cashier, make_user, api):
 
     assert body["count"] == 1
     assert {item["user_email"] for item in body["items"]} == {cashier.email}
+    assert body["items"][0]["current"] is True
     assert body["items"][0]["ip"] == "127.0.0.1"
     assert body["items"][0]["user_agent"].startswith("CoastalTests")
 

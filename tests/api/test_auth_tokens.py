@@ -138,9 +138,16 @@ def test_logout_with_cookies_clears_them_and_revokes(cashier):
 def test_logging_out_one_device_leaves_the_other_signed_in(cashier):
     _, phone = api_login(cashier.email)
     _, laptop = api_login(cashier.email)
+    assert new_client().get(SESSIONS_URL, headers=bearer(laptop["access"])).json()["count"] == 2
+
     post_json(new_client(), LOGOUT_URL, {}, headers=bearer(phone["access"]))
+
     assert sessions_status(phone["access"]) == 401
     assert sessions_status(laptop["access"]) == 200
+    # The phone's session has ended too: only the laptop is still listed as signed in.
+    remaining = new_client().get(SESSIONS_URL, headers=bearer(laptop["access"])).json()
+    assert remaining["count"] == 1
+    assert remaining["items"][0]["current"] is True
 
 
 def test_cookie_auth_needs_the_csrf_header_for_posts(cashier):

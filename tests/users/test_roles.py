@@ -1,0 +1,101 @@
+"""Roles are groups whose permissions are declared in code; role changes are checked and audited."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+
+from apps.audit.models import AuditEvent
+from apps.core import roles
+from apps.users import services
+from apps.users.models import User
+
+pytestmark = pytest.mark.django_db
+
+USERS_PERMS = ["users.view_user", "users.add_user", "users.change_user", "users.delete_user"]
+
+
+def test_a_fresh_database_has_one_group_per_role():
+    assert set(Group.objects.values_list("name", flat=True)) >= {role.group for role in roles.ROLES.values()}
+
+
+def test_a_manager_can_view_users_but_not_change_them(manager):
+    assert manager.has_perm("users.view_user")
+    assert manager.has_perm("users.view_useractivity")
+    assert manager.has_perm("audit.view_auditevent")
+    assert not manager.has_perm("users.change_user")
+    assert not manager.has_perm("users.add_user")
+    assert not manager.has_perm("users.delete_user")
+
+
+def test_an_administrator_has_every_permission(administrator):
+    every = {f"{app}.{code}" for app, code in Permission.objects.values_list("content_type__app_label", "codename")}
+    assert every and administrator.get_all_permissions() == every
+    assert not administrator.is_superuser  # the rights come from the role's group, not a bypass
+
+
+def test_a_cashier_has_no_user_permissions(cashier):
+    assert cashier.is_staff
+    assert not any(cashier.has_perm(perm) for perm in USERS_PERMS)
+    assert not any(perm.startswith("users.") for perm in cashier.get_all_permissions())
+
+
+def test_a_customer_is_not_staff_and_has_no_permissions(customer):
+    assert not customer.is_staff
+    assert customer.get_all_permissions() == set()
+
+
+@pytest.mark.parametrize("code", list(roles.ROLES))
+def test_each_role_is_exactly_its_group(make_user, code):
+    user = make_user(code)
+    assert list(user.groups.values_list("name", flat=True)) == [roles.ROLES[code].group]
+    assert user.is_staff == roles.ROLES[code].staff
+    declared = set(roles.ROLES[code].permissions)
+    if roles.ALL_PERMISSIONS not in declared:
+        assert User.objects.get(pk=user.pk).get_all_permissions() == declared
+
+
+def test_changing_the_role_moves_the_user_to_the_new_group(cashier):
+    cashier.role = "manager"
+    cashier.save()
+    fresh = User.objects.get(pk=cashier.pk)
+    assert list(fresh.groups.values_list("name", flat=True)) == ["Managers"]
+    assert fresh.has_perm("users.view_user")
+
+
+def test_sync_roles_refuses_an_unknown_permission(monkeypatch):
+    broken = roles.Role("auditor", "Auditor", "Auditors", staff=True, otp_required=True,
+                        permissions=("users.view_user", "users.fly_to_the_moon"))
+    monkeypatch.setitem(roles.ROLES, "auditor", broken)
+    with pytest.raises(LookupError, match="users.fly_to_the_moon"):
+        roles.sync_roles()
+
+
+def test_sync_roles_puts_back_a_permission_removed_by_hand():
+    managers = Group.objects.get(name="Managers")
+    managers.permissions.remove(Permission.objects.get(codename="view_user", content_type__app_label="users"))
+    roles.sync_roles()
+    assert managers.permissions.filter(codename="view_user").exists()
+
+
+# --- role changes ---------------------------------------------------------------------------------
+
+def test_role_change_through_the_service_is_audited(administrator, cashier):
+    services.user_set_role(actor=administrator, user=cashier, role="manager")
+    cashier.refresh_from_db()
+    assert cashier.role == "manager"
+    event = AuditEvent.objects.get(action="user.role_change")
+    assert event.actor == administrator
+    assert event.details == {"old_role": "cashier", "new_role": "manager"}
+
+
+def test_nobody_changes_their_own_role(administrator):
+    with pytest.raises(ValidationError):
+        services.user_set_role(actor=administrator, user=administrator, role="cashier")
+    administrator.refresh_from_db()
+    assert administrator.role == "admin"
+    assert not AuditEvent.objects.exists()
+
+
+def test_an_unknown_role_is_refused(administrator, cashier):
+    with pytest.raises(ValidationError):
+        services.user_set_role(actor=administrator, user=cashier, role="emperor")
