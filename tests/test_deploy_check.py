@@ -55,11 +55,11 @@ def test_production_refuses_to_start_without_a_real_secret_key():
 @pytest.mark.django_db
 def test_seed_demo_twice_leaves_one_user_per_demo_email_and_managers_enrolled():
     first = io.StringIO()
-    call_command("seed_demo", password="Demo-pass-4411", stdout=first)
+    call_command("seed_demo", password="Demo-pass-4411", users_only=True, stdout=first)
     assert "manager@example.com" in first.getvalue() and "authenticator key" in first.getvalue()
     _, cashier_tokens = api_login("cashier@example.com", "Demo-pass-4411")
 
-    call_command("seed_demo", password="Demo-pass-4411", stdout=io.StringIO())
+    call_command("seed_demo", password="Demo-pass-4411", users_only=True, stdout=io.StringIO())
 
     for email, role, *_ in DEMO_USERS:
         users = User.objects.filter(email=email)

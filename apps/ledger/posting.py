@@ -47,11 +47,12 @@ def holds_for(lines: list[Line]) -> dict[int, Decimal]:
     return {pk: -delta for pk, delta in balance_effect(lines).items() if delta < 0}
 
 
-def lock_accounts(account_ids) -> dict[int, Account]:
+def lock_accounts(account_ids, *, with_member: bool = True) -> dict[int, Account]:
     ids = sorted({pk for pk in account_ids if pk is not None})
     # The product's control GL account comes in the same query: plan_lines needs it for every line.
-    locked = (Account.objects.select_for_update(of=("self",))
-              .select_related("product__control_account", "member")
+    # The member (KYC, names) only when the caller checks it: money paid in does not need it.
+    related = ("product__control_account", "member") if with_member else ("product__control_account",)
+    locked = (Account.objects.select_for_update(of=("self",)).select_related(*related)
               .filter(pk__in=ids).order_by("pk"))
     return {account.pk: account for account in locked}
 

@@ -61,7 +61,7 @@ def amount_or_error(raw, field: str = "amount") -> Decimal:
 def compute_fee(*, transaction_type: str, product: Product, amount: Decimal) -> Decimal:
     """Sum of the active service charges for this type: product-specific ones and bank-wide ones."""
     charges = ServiceCharge.objects.filter(is_active=True, transaction_type=transaction_type).filter(
-        Q(product=product) | Q(product__isnull=True))
+        Q(product=product) | Q(product__isnull=True)).order_by()  # a sum: no need to sort
     total = ZERO
     for charge in charges:
         fee = charge.amount if charge.kind == ServiceCharge.Kind.FLAT else quantize(amount * charge.rate / 100)
@@ -241,8 +241,9 @@ def _submit_locked(*, actor, txn, idempotency_key, scope, request_hash) -> Trans
     except BusinessDayClosed as exc:
         raise LedgerError("business_day_closed", str(exc))
     # Lock this user's row first: it serialises their limit checks. Only the pk is read, not the whole user.
-    list(get_user_model().objects.select_for_update().filter(pk=actor.pk).values_list("pk", flat=True))
-    accounts = lock_accounts([txn.from_account_id, txn.to_account_id])
+    list(get_user_model().objects.select_for_update().filter(pk=actor.pk).order_by().values_list("pk", flat=True))
+    accounts = lock_accounts([txn.from_account_id, txn.to_account_id],
+                             with_member=txn.transaction_type in OUTGOING)  # only _check_limits reads it
     txn.from_account = accounts.get(txn.from_account_id)
     txn.to_account = accounts.get(txn.to_account_id)
     txn.business_date, txn.initiated_by = business_date, actor
@@ -276,21 +277,26 @@ def _apply_holds(lines: list[Line], *, sign: int) -> None:
         Account.objects.filter(pk=pk).update(held_balance=F("held_balance") + sign * amount)
 
 
-def _account(account_or_id, field: str) -> Account:
+def _account(account_or_id, field: str, *, member: bool = False, reuse: bool = False) -> Account:
+    """The account named by the caller. Balances and the product's rules are read again under the row
+    lock, so the product is not joined here, and the member only for checks that look at it. With
+    `reuse`, an account the caller already read from the database is used as it is (only its pk
+    matters before the lock), which saves a query per movement."""
+    if reuse and not member and isinstance(account_or_id, Account) and not account_or_id._state.adding:
+        return account_or_id
     pk = account_or_id.pk if isinstance(account_or_id, Account) else account_or_id
-    # Read for the caller's access checks (which look at the member); balances and the product's rules
-    # are read again under the row lock, so the product is not joined here.
-    account = Account.objects.select_related("member").filter(pk=pk).first()
-    if account is None:
+    accounts = Account.objects.select_related("member") if member else Account.objects.all()
+    try:
+        return accounts.get(pk=pk)  # get(): no ORDER BY to build
+    except Account.DoesNotExist:
         raise ValidationError({field: "No such account."})
-    return account
 
 
 def deposit_create(*, actor, account, amount, description: str = "", channel: str = "admin",
                    idempotency_key: str | None = None) -> Transaction:
     """Cash paid in at a teller (cashier) or to a field banker (mobile banker, assigned members only)."""
     amount = amount_or_error(amount)
-    account = _account(account, "account_id")
+    account = _account(account, "account_id", member=actor.role == "mobile_banker", reuse=True)
     if actor.role not in DEPOSIT_ROLES:
         raise PermissionDenied("Only cashiers and mobile bankers take cash deposits.")
     if actor.role == "mobile_banker" and not can_collect_from(actor, account.member):
@@ -304,7 +310,7 @@ def deposit_create(*, actor, account, amount, description: str = "", channel: st
 def withdrawal_create(*, actor, account, amount, description: str = "", channel: str = "admin",
                       idempotency_key: str | None = None) -> Transaction:
     amount = amount_or_error(amount)
-    account = _account(account, "account_id")
+    account = _account(account, "account_id", reuse=True)
     if actor.role != "cashier":
         raise PermissionDenied("Only cashiers pay out cash withdrawals.")
     txn = Transaction(transaction_type=T.WITHDRAWAL, amount=amount, from_account=account,
@@ -317,8 +323,9 @@ def transfer_create(*, actor, from_account, to_account_number: str, amount, desc
                     channel: str = "admin", idempotency_key: str | None = None) -> Transaction:
     """A customer moves money from their own account; staff (cashier, manager) for any member."""
     amount = amount_or_error(amount)
-    source = _account(from_account, "from_account_id")
-    target = Account.objects.select_related("product").filter(account_number=(to_account_number or "").strip()).first()
+    source = _account(from_account, "from_account_id", member=actor.role == "customer", reuse=True)
+    # Only the number and pk are needed here: the target is read again, with its product, under the lock.
+    target = Account.objects.filter(account_number=(to_account_number or "").strip()).first()
     if target is None:
         raise ValidationError({"to_account_number": "No account has that number."})
     if target.pk == source.pk:

@@ -41,7 +41,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server, transactional_db):
+def page(browser, live_server, django_db_serialized_rollback, transactional_db):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)

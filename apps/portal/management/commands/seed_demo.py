@@ -1,8 +1,16 @@
-"""Demo data for the embedded system. Idempotent: running it again refreshes, never duplicates."""
+"""Demo data for the embedded system. Idempotent: running it again refreshes, never duplicates.
+
+Users (one per role), then about two hundred members with Daily Susu, Shares and Monthly
+Contribution accounts and twelve months of history posted through the ledger services
+(see apps/ledger/demo.py). A second run refreshes the passwords and adds nothing.
+"""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
+from apps.cash.demo import CashDesk
+from apps.ledger.demo import demo_staff, seed_banking
 from apps.users.demo import seed_users
 
 DEFAULT_PASSWORD = "Coastal-demo-2026"
@@ -14,11 +22,29 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--password", default=DEFAULT_PASSWORD,
                             help=f"password for every demo login (default: {DEFAULT_PASSWORD})")
+        parser.add_argument("--users-only", action="store_true",
+                            help="only the demo logins, without members, accounts and history")
 
-    def handle(self, *args, password, **options):
+    def handle(self, *args, password, users_only=False, **options):
         with transaction.atomic():
             users = seed_users(password=password)
+        if users_only:
+            self._print_logins(users, password)
+            return
+        # DEBUG (the dev default) logs every query; tens of thousands of postings do not need that.
+        with override_settings(DEBUG=False):
+            staff = demo_staff()
+            desk = CashDesk(cashier=staff.cashier, banker=staff.banker, manager=staff.manager)
+            banking = seed_banking(progress=self.stdout.write, desk=desk)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
+        took = f" in {banking['seconds']:.0f}s" if banking["seconds"] is not None else ""
+        self.stdout.write(
+            f"  {banking['members']} members ({banking['verified']} KYC verified, {banking['assigned']} assigned "
+            f"to the mobile banker), {banking['accounts']} accounts, {banking['transactions']} transactions over "
+            f"{banking['days']} business days{took}" + (f" — {banking['note']}" if banking["note"] else ""))
+        self._print_logins(users, password)
+
+    def _print_logins(self, users, password):
         self.stdout.write(f"\nDemo logins (password for all: {password})")
         for entry in users:
             self.stdout.write(f"  {entry['role']:<20} {entry['email']}")
