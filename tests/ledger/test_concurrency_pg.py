@@ -26,8 +26,32 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(connection.vendor != "postgresql",
                        reason="needs PostgreSQL row locks and concurrent connections (set DATABASE_URL)"),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),  # keep the migrated chart and products
+    pytest.mark.django_db(transaction=True),
 ]
+
+REFERENCE_DATA = (  # the data migrations a flush between transactional tests removes
+    ("apps.ledger.migrations.0002_chart_of_accounts", "create_chart"),
+    ("apps.ledger.migrations.0004_due_from_banks", "add_account"),
+    ("apps.ledger.migrations.0009_product_defaults", "configure"),
+    ("apps.cash.migrations.0002_denominations", "create"),
+)
+
+
+@pytest.fixture(autouse=True)
+def reference_data(transactional_db):
+    """Put back the chart of accounts, products and denominations if an earlier transactional test's
+    flush removed them (serialized rollback would, but on PostgreSQL it collides with the role groups
+    that post_migrate recreates under new ids)."""
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+
+    from apps.core.roles import sync_roles
+
+    if not GLAccount.objects.exists():
+        for module, func in REFERENCE_DATA:
+            getattr(import_module(module), func)(django_apps, None)
+    sync_roles()
 
 THREADS = 8
 OPERATIONS = 40
