@@ -28,6 +28,7 @@ from .models import (
     GLAccount,
     InterestAccrual,
     InterestPosting,
+    Posting,
     Product,
     ScheduledFee,
     SusuCycle,
@@ -76,40 +77,91 @@ def system_post(*, actor, business_date, txn_type: str, account: Account, amount
 
 # --- interest -------------------------------------------------------------------------------------
 
-def accrue_interest(*, business_date, actor) -> dict:
-    accounts = (Account.objects.filter(product__interest_rate__gt=0, balance__gt=0)
-                .exclude(status=Account.Status.CLOSED).select_related("product"))
+def days_since_previous_close(business_date: date) -> list[date]:
+    """The calendar days this close covers: each day after the previous business date, up to this one."""
+    from apps.core.models import BusinessDay
+
+    previous = (BusinessDay.objects.filter(date__lt=business_date).order_by("-date")
+                .values_list("date", flat=True).first())
+    first = previous + timedelta(days=1) if previous else business_date
+    return [first + timedelta(days=n) for n in range((business_date - first).days + 1)]
+
+
+def _balances_before(business_date: date, accounts: dict[int, Account]) -> dict[int, Decimal]:
+    """Each account's balance at the close of the previous business day: today's balance less today's postings.
+
+    No posting carries a date between two business days, so this is also the balance of every
+    calendar day (weekends, holidays) in between."""
+    rows = (Posting.objects.filter(entry__business_date=business_date, account_id__in=accounts)
+            .values("account").annotate(debit=Sum("debit"), credit=Sum("credit")))
+    before = {pk: account.balance for pk, account in accounts.items()}
+    for row in rows:
+        account = accounts[row["account"]]
+        sign = 1 if account.product.control_account.debit_normal else -1
+        before[row["account"]] -= sign * (row["debit"] - row["credit"])
+    return before
+
+
+def _accrue(accounts: dict[int, Account], balances: dict[int, Decimal], days: list[date]) -> int:
     accruals = [
-        InterestAccrual(account=a, date=business_date, balance=a.balance, rate=a.product.interest_rate,
-                        amount=(a.balance * a.product.interest_rate / Decimal(36500)).quantize(
+        InterestAccrual(account_id=pk, date=day, balance=balances[pk], rate=account.product.interest_rate,
+                        amount=(balances[pk] * account.product.interest_rate / Decimal(36500)).quantize(
                             SIX_PLACES, rounding=ROUND_HALF_EVEN))
-        for a in accounts.iterator(chunk_size=2000)
+        for pk, account in accounts.items() if balances[pk] > 0 for day in days
     ]
     InterestAccrual.objects.bulk_create(accruals, ignore_conflicts=True, batch_size=2000)
-    posted = post_monthly_interest(business_date=business_date, actor=actor) if is_month_end(business_date) else {}
-    return {"accrued_accounts": len(accruals), **posted}
+    return len(accruals)
 
 
-def post_monthly_interest(*, business_date, actor) -> dict:
-    month_start = business_date.replace(day=1)
+def _interest_accounts() -> dict[int, Account]:
+    return {a.pk: a for a in (Account.objects.filter(product__interest_rate__gt=0)
+                              .exclude(status=Account.Status.CLOSED)
+                              .select_related("product__control_account").iterator(chunk_size=2000))}
+
+
+def accrue_interest(*, business_date, actor) -> dict:
+    """Accrue every calendar day since the previous business day closed, and post each month that ended.
+
+    Days between two business days (a weekend, a public holiday) accrue on the balance the
+    previous business day closed with; the business date itself on today's closing balance,
+    which includes interest posted today for a month that ended in the gap. A month whose last
+    day is not a business day is posted on the first business day after it."""
+    gap = days_since_previous_close(business_date)[:-1]
+    accounts = _interest_accounts()
+    accrued = _accrue(accounts, _balances_before(business_date, accounts), gap)
+    posted = [post_monthly_interest(period_end=day, business_date=business_date, actor=actor)
+              for day in gap if is_month_end(day)]
+    accounts = _interest_accounts()  # balances read again: they include the interest just posted
+    accrued += _accrue(accounts, {pk: a.balance for pk, a in accounts.items()}, [business_date])
+    if is_month_end(business_date):
+        posted.append(post_monthly_interest(period_end=business_date, business_date=business_date, actor=actor))
+    return {"accrued_days": len(gap) + 1, "accruals": accrued,
+            "interest_posted_accounts": sum(p["accounts"] for p in posted),
+            "interest_posted": str(sum((p["amount"] for p in posted), ZERO)),
+            "months_posted": ", ".join(p["month"] for p in posted) or "none"}
+
+
+def post_monthly_interest(*, period_end: date, business_date: date, actor) -> dict:
+    """Post one month's accruals (plus the residue carried in) on `business_date`; the new residue carries on."""
+    month_start = period_end.replace(day=1)
     carried = InterestPosting.objects.filter(account=OuterRef("account"), period_end__lt=month_start).order_by(
         "-period_end").values("residue")[:1]
-    months = (InterestAccrual.objects.filter(date__gte=month_start, date__lte=business_date)
-              .exclude(account__interest_postings__period_end=business_date)
+    months = (InterestAccrual.objects.filter(date__gte=month_start, date__lte=period_end)
+              .exclude(account__interest_postings__period_end=period_end)
               .values("account").annotate(total=Sum("amount"), carried=Subquery(carried)))
     accrued = {row["account"]: row["total"] + (row["carried"] or ZERO) for row in months}
     amounts = {pk: max(quantize_interest(value), ZERO) for pk, value in accrued.items()}
     posted, _ = post_system_batch(
         actor=actor, business_date=business_date, txn_type=T.INTEREST,
         counterparty=GLAccount.objects.get(code=chart.INTEREST_EXPENSE), member_side="credit",
-        items=[SystemItem(pk, amount, f"Interest for {business_date:%B %Y}") for pk, amount in amounts.items()])
+        items=[SystemItem(pk, amount, f"Interest for {period_end:%B %Y}") for pk, amount in amounts.items()])
     InterestPosting.objects.bulk_create([
-        InterestPosting(account_id=pk, period_end=business_date, accrued=accrued[pk],
+        InterestPosting(account_id=pk, period_end=period_end, accrued=accrued[pk],
                         posted=amounts[pk] if pk in posted else ZERO,
                         residue=accrued[pk] - (amounts[pk] if pk in posted else ZERO), transaction=posted.get(pk))
         for pk in accrued], batch_size=2000)
-    return {"interest_posted_accounts": len(posted),
-            "interest_posted": str(sum((amounts[pk] for pk in posted), ZERO))}
+    return {"month": f"{period_end:%B %Y}", "accounts": len(posted),
+            "amount": sum((amounts[pk] for pk in posted), ZERO)}
 
 
 # --- Daily Susu -----------------------------------------------------------------------------------
@@ -269,26 +321,33 @@ def mark_dormant(*, business_date, actor) -> dict:
 # --- scheduled fees -------------------------------------------------------------------------------
 
 def charge_scheduled_fees(*, business_date, actor) -> dict:
-    if not is_month_end(business_date):
-        return {"fees": "not month end"}
-    period = business_date.replace(day=1)
+    """Charge each active scheduled fee for every month that ended since the previous business day.
+
+    A month whose last day is not a business day is charged on the next business day; a
+    FeeCharge row per account, fee and month makes a second run skip what was charged."""
+    month_ends = [day for day in days_since_previous_close(business_date) if is_month_end(day)]
+    if not month_ends:
+        return {"fees": "no month ended"}
     income = GLAccount.objects.get(code=chart.FEE_INCOME)
     charged = skipped = 0
-    for fee in ScheduledFee.objects.filter(is_active=True):
-        accounts = Account.objects.filter(status=Account.Status.ACTIVE).exclude(
-            fee_charges__fee=fee, fee_charges__period=period)
-        if fee.product_id:
-            accounts = accounts.filter(product_id=fee.product_id)
-        ids = list(accounts.values_list("pk", flat=True))
-        posted, refused = post_system_batch(
-            actor=actor, business_date=business_date, txn_type=T.FEE, counterparty=income, member_side="debit",
-            items=[SystemItem(pk, fee.amount, f"{fee.name}, {business_date:%B %Y}") for pk in ids])
-        FeeCharge.objects.bulk_create([
-            FeeCharge(account_id=pk, fee=fee, period=period, amount=fee.amount,
-                      status="charged" if pk in posted else "skipped", transaction=posted.get(pk))
-            for pk in ids], batch_size=2000)
-        charged, skipped = charged + len(posted), skipped + len(refused)
-    return {"fees_charged": charged, "fees_skipped": skipped}
+    for month_end in month_ends:
+        period = month_end.replace(day=1)
+        for fee in ScheduledFee.objects.filter(is_active=True):
+            accounts = Account.objects.filter(status=Account.Status.ACTIVE).exclude(
+                fee_charges__fee=fee, fee_charges__period=period)
+            if fee.product_id:
+                accounts = accounts.filter(product_id=fee.product_id)
+            ids = list(accounts.values_list("pk", flat=True))
+            posted, refused = post_system_batch(
+                actor=actor, business_date=business_date, txn_type=T.FEE, counterparty=income, member_side="debit",
+                items=[SystemItem(pk, fee.amount, f"{fee.name}, {month_end:%B %Y}") for pk in ids])
+            FeeCharge.objects.bulk_create([
+                FeeCharge(account_id=pk, fee=fee, period=period, amount=fee.amount,
+                          status="charged" if pk in posted else "skipped", transaction=posted.get(pk))
+                for pk in ids], batch_size=2000)
+            charged, skipped = charged + len(posted), skipped + len(refused)
+    return {"fees_charged": charged, "fees_skipped": skipped,
+            "fee_months": ", ".join(f"{month_end:%B %Y}" for month_end in month_ends)}
 
 
 def check_books(*, business_date, actor) -> dict:

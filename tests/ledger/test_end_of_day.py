@@ -156,6 +156,25 @@ def test_interest_accrual_is_idempotent(cashier, monthly):
     assert Transaction.objects.filter(transaction_type="interest").count() == 1
 
 
+def test_weekend_days_accrue_and_a_month_ending_on_sunday_posts_on_monday(cashier, monthly):
+    friday, monday = date(2026, 5, 29), date(2026, 6, 1)  # 31 May 2026 is a Sunday
+    deposit_on(friday, monthly, "1000.00", cashier)
+    lifecycle.accrue_interest(business_date=friday, actor=cashier)
+    deposit_on(monday, monthly, "500.00", cashier)  # Monday's deposit must not reach the weekend's accruals
+    result = lifecycle.accrue_interest(business_date=monday, actor=cashier)
+    assert result["months_posted"] == "May 2026"
+    weekend = monthly.accruals.filter(date__in=[date(2026, 5, 30), date(2026, 5, 31)])
+    assert [a.balance for a in weekend] == [Decimal("1000.00")] * 2
+    may = InterestPosting.objects.get(account=monthly, period_end=date(2026, 5, 31))
+    assert may.accrued == 3 * daily(Decimal("1000.00"))
+    assert may.transaction.business_date == monday
+    monday_accrual = monthly.accruals.get(date=monday)
+    assert monday_accrual.balance == Decimal("1500.00") + may.posted  # today's closing balance, interest included
+    lifecycle.accrue_interest(business_date=monday, actor=cashier)  # a re-run posts nothing twice
+    assert Transaction.objects.filter(transaction_type="interest").count() == 1
+    assert monthly.accruals.count() == 4
+
+
 # --- dormancy and fees ----------------------------------------------------------------------------
 
 def test_accounts_without_member_activity_turn_dormant(cashier, manager, member):
@@ -183,13 +202,27 @@ def test_scheduled_fees_are_charged_once_per_month(cashier, member):
     deposit_on(date(2026, 4, 2), account, "100.00", cashier)
     ScheduledFee.objects.create(name="SMS alerts", amount=Decimal("1.50"))
     assert lifecycle.charge_scheduled_fees(business_date=date(2026, 4, 29), actor=cashier) == {
-        "fees": "not month end"}
+        "fees": "no month ended"}
     result = lifecycle.charge_scheduled_fees(business_date=date(2026, 4, 30), actor=cashier)
     assert (result["fees_charged"], result["fees_skipped"]) == (1, 1)
     assert FeeCharge.objects.get(account=poor).status == "skipped"
     lifecycle.charge_scheduled_fees(business_date=date(2026, 4, 30), actor=cashier)
     account.refresh_from_db()
     assert account.balance == Decimal("98.50")
+
+
+def test_a_fee_month_ending_on_a_sunday_is_charged_on_monday_once(cashier, member):
+    open_drawer(cashier)
+    account = open_account(actor=cashier, member=member, kind="monthly_contribution")
+    deposit_on(date(2026, 5, 29), account, "100.00", cashier)
+    ScheduledFee.objects.create(name="Maintenance", amount=Decimal("2.00"))
+    on_day(date(2026, 6, 1))
+    result = lifecycle.charge_scheduled_fees(business_date=date(2026, 6, 1), actor=cashier)
+    assert (result["fees_charged"], result["fee_months"]) == (1, "May 2026")
+    lifecycle.charge_scheduled_fees(business_date=date(2026, 6, 1), actor=cashier)
+    account.refresh_from_db()
+    assert account.balance == Decimal("98.00")
+    assert FeeCharge.objects.get(account=account).period == date(2026, 5, 1)
 
 
 # --- business day and the chain ---------------------------------------------------------------------
