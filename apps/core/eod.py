@@ -80,6 +80,28 @@ def _finish(run: EndOfDayRun) -> None:
 
 
 def _notify_failure(run: EndOfDayRun, step: Step, exc: Exception) -> None:
+    """Audit the failure and e-mail the operations managers and administrators who can re-run it."""
+    from django.conf import settings
+    from django.urls import reverse
+
     from apps.audit.services import record
 
-    record(run.started_by, "eod.step_failed", run, step=step.name, error=f"{exc.__class__.__name__}: {exc}")
+    from .notify import notify_roles
+    from .roles import ADMIN, OPERATIONS_MANAGER
+
+    error = f"{exc.__class__.__name__}: {exc}"
+    record(run.started_by, "eod.step_failed", run, step=step.name, error=error)
+    page = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("admin:business_day")
+    notify_roles(
+        [OPERATIONS_MANAGER, ADMIN],
+        subject=f"End of day for {run.business_date:%d %b %Y} stopped at “{step.label}”",
+        body=(f"The end-of-day run for {run.business_date:%A %d %B %Y}, started by {run.started_by}, stopped at "
+              f"the step “{step.label}”:\n\n    {error}\n\nThe business date stays closed to postings and the "
+              f"steps already done are kept. Fix the cause, then resume the run from the business day page:\n"
+              f"{page}\n"),
+    )
+
+
+def failed_runs_count() -> int:
+    """End-of-day runs that stopped and wait for someone to resume them."""
+    return EndOfDayRun.objects.filter(status=EndOfDayRun.Status.FAILED).count()

@@ -45,6 +45,13 @@ def _pending_approvals_badge(request):
     return pending_approvals_badge(request)
 
 
+def failed_end_of_day_badge(request):
+    """A stopped end-of-day run waits for someone to resume it."""
+    from apps.core.eod import failed_runs_count
+
+    return failed_runs_count() or None
+
+
 def navigation(request):
     """The sidebar, per request: each role sees what it may use (the pages check again)."""
     badge = _pending_approvals_badge(request) if request.user.is_authenticated else None
@@ -136,7 +143,8 @@ def navigation(request):
                       perm("ledger.change_glaccount")),
                 _item("Ledger policy", "policy", reverse_lazy("admin:ledger_ledgerpolicy_changelist"),
                       perm("ledger.change_ledgerpolicy")),
-                *_page("Business day", "event_available", "admin:business_day", perm("core.change_businessday")),
+                *_page("Business day", "event_available", "admin:business_day", perm("core.change_businessday"),
+                       badge="coastal_site.settings.unfold.failed_end_of_day_badge", badge_variant="danger"),
                 *_page("Dividends", "volunteer_activism", "admin:dividends", perm("ledger.add_dividenddeclaration")),
             ],
         },

@@ -251,7 +251,7 @@ def test_closing_runs_the_chain_and_closes_the_day(operations_manager, cashier, 
     assert tomorrow.date == today + timedelta(days=1)
 
 
-def test_a_crashed_chain_stops_and_resumes_without_posting_twice(operations_manager, cashier, monthly,
+def test_a_crashed_chain_stops_and_resumes_without_posting_twice(operations_manager, cashier, monthly, mailoutbox,
                                                                 monkeypatch, django_capture_on_commit_callbacks):
     month_end = date(2026, 5, 31)
     deposit_on(month_end, monthly, "1000.00", cashier)
@@ -273,6 +273,10 @@ def test_a_crashed_chain_stops_and_resumes_without_posting_twice(operations_mana
     assert run.status == EndOfDayRun.Status.FAILED
     assert EndOfDayStep.objects.get(run=run, name="verify_ledger").status == EndOfDayStep.Status.FAILED
     assert BusinessDay.objects.get(date=month_end).status == BusinessDay.Status.CLOSING
+    [mail] = mailoutbox  # the people who can resume it are told, with the error
+    assert mail.to == [operations_manager.email] and "31 May 2026" in mail.subject
+    assert "RuntimeError: power cut" in mail.body and "/admin/business-day/" in mail.body
+    assert eod.failed_runs_count() == 1
     posted = Transaction.objects.filter(transaction_type__in=["interest", "fee"]).count()
     assert posted == 2  # interest and the maintenance fee, once each
     with django_capture_on_commit_callbacks(execute=True):
@@ -281,6 +285,7 @@ def test_a_crashed_chain_stops_and_resumes_without_posting_twice(operations_mana
     assert run.status == EndOfDayRun.Status.COMPLETED
     assert Transaction.objects.filter(transaction_type__in=["interest", "fee"]).count() == posted
     assert BusinessDay.objects.get(date=month_end).status == BusinessDay.Status.CLOSED
+    assert eod.failed_runs_count() == 0 and len(mailoutbox) == 1
 
 
 def test_only_operations_managers_close_the_day(cashier):

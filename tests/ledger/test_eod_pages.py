@@ -1,5 +1,6 @@
 """The operations manager's business-day and dividend pages in the staff console."""
 
+import re
 from datetime import date
 
 import pytest
@@ -36,6 +37,16 @@ def test_closing_twice_shows_the_reason(ops):
     response = ops.post("/admin/business-day/", {"action": "close"}, follow=True)
     assert "close it before" not in response.content.decode()
     assert "already closing" in response.content.decode()
+
+
+def test_a_stopped_run_is_flagged_in_the_sidebar_with_a_resume_button(ops, operations_manager):
+    day = BusinessDay.objects.create(date=timezone.localdate(), status=BusinessDay.Status.CLOSING)
+    run = EndOfDayRun.objects.create(business_date=day.date, started_by=operations_manager,
+                                     status=EndOfDayRun.Status.FAILED)
+    page = ops.get("/admin/").content.decode()
+    badge = re.search(r'href="/admin/business-day/".*?</a>', page, re.S).group(0)
+    assert re.search(r">\s*1\s*<", badge), "the Business day item carries a badge with one stopped run"
+    assert f'name="run" value="{run.pk}"' in ops.get("/admin/business-day/").content.decode()
 
 
 def test_cashier_cannot_use_the_business_day_page(cashier):
