@@ -45,7 +45,7 @@ SERVICE_ERRORS = (ValidationError, PermissionDenied, LedgerError)
 DRAWER_COLOURS = {"Open": "info", "Closed": "success", "Closed, variance awaiting sign-off": "warning"}
 MOVEMENT_COLOURS = {"Pending": "warning", "Approved": "success", "Rejected": "danger"}
 CHEQUE_COLOURS = {"Held until cleared": "warning", "Cleared": "success", "Bounced": "danger"}
-RUN_COLOURS = {"Collecting": "info", "Remitted": "success"}
+RUN_COLOURS = {"Collecting": "info", "Remitted": "success", "Remitted, variance awaiting sign-off": "warning"}
 
 
 def money(value) -> str:
@@ -99,6 +99,48 @@ class ReadOnlyCashAdmin(CashAdmin):
         return False
 
 
+class OwnRecordsMixin:
+    """The pattern the cash record admins share: one role sees only its own rows (`own_role`,
+    `own_field`), a row that is missing or not theirs is a 404 with `missing_message`, and the
+    admin mounts its custom pages (`pages`: route, view class, URL name) under admin_view."""
+
+    own_role = ""
+    own_field = ""
+    missing_message = "No such record, or not one you may see."
+    pages: tuple = ()
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        if self.own_role and getattr(request.user, "role", None) == self.own_role:
+            rows = rows.filter(**{self.own_field: request.user})
+        return rows
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(self.missing_message)
+        return obj
+
+    def get_urls(self):
+        custom = [path(route, self.admin_site.admin_view(view.as_view(model_admin=self)), name=name)
+                  for route, view, name in self.pages]
+        return custom + super().get_urls()
+
+
+def may_decide(request, object_id, perm: str, waiting, *, not_by: tuple[str, ...] = ()) -> bool:
+    """Whether a decision action (sign off, approve, reject, clear, bounce) is offered: the user holds
+    `perm` and, on a row, it is still among `waiting` and none of the `not_by` fields names them
+    (nobody decides their own request). The service checks all of it again when the action runs."""
+    if not request.user.has_perm(perm):
+        return False
+    if object_id is None:
+        return True
+    rows = waiting.filter(pk=object_id)
+    for field in not_by:
+        rows = rows.exclude(**{field: request.user})
+    return rows.exists()
+
+
 def _run_action(request, url, func, success, **kwargs):
     try:
         func(actor=request.user, request=request, **kwargs)
@@ -113,7 +155,7 @@ def _run_action(request, url, func, success, **kwargs):
 # --- drawers ---------------------------------------------------------------------------------------
 
 @admin.register(CashDrawer)
-class CashDrawerAdmin(ReadOnlyCashAdmin):
+class CashDrawerAdmin(OwnRecordsMixin, ReadOnlyCashAdmin):
     """Drawers are opened and closed by the cashier on the My drawer page; here they are records."""
 
     list_display = ("business_date", "cashier_name", "status_badge", "opening_display", "expected_display",
@@ -134,31 +176,15 @@ class CashDrawerAdmin(ReadOnlyCashAdmin):
                        "opening_display", "expected_display", "counted_display", "variance_display", "approved_by",
                        "approval_note", "counts_display")
     actions_detail = ["sign_off"]
-
-    def get_queryset(self, request):
-        drawers = super().get_queryset(request)
-        if getattr(request.user, "role", None) == "cashier":
-            drawers = drawers.filter(cashier=request.user)  # a cashier sees only their own drawers
-        return drawers
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404("No such drawer, or not one you may see.")
-        return obj
-
-    def get_urls(self):
-        def page(view_class):
-            return self.admin_site.admin_view(view_class.as_view(model_admin=self))
-
-        custom = [
-            path("my-drawer/", page(admin_views.MyDrawerView), name="cash_my_drawer"),
-            path("my-drawer/expected/", page(admin_views.MyDrawerExpectedView), name="cash_my_drawer_expected"),
-            path("my-drawer/result/<int:pk>/", page(admin_views.DrawerResultView), name="cash_drawer_result"),
-            path("sign-offs/", page(admin_views.DrawerSignOffsView), name="cash_drawer_signoffs"),
-            path("position/", page(admin_views.CashPositionView), name="cash_position"),
-        ]
-        return custom + super().get_urls()
+    own_role, own_field = "cashier", "cashier"  # a cashier sees only their own drawers
+    missing_message = "No such drawer, or not one you may see."
+    pages = (
+        ("my-drawer/", admin_views.MyDrawerView, "cash_my_drawer"),
+        ("my-drawer/expected/", admin_views.MyDrawerExpectedView, "cash_my_drawer_expected"),
+        ("my-drawer/result/<int:pk>/", admin_views.DrawerResultView, "cash_drawer_result"),
+        ("sign-offs/", admin_views.DrawerSignOffsView, "cash_drawer_signoffs"),
+        ("position/", admin_views.CashPositionView, "cash_position"),
+    )
 
     @display(description="Cashier", ordering="cashier__first_name")
     def cashier_name(self, obj):
@@ -196,10 +222,8 @@ class CashDrawerAdmin(ReadOnlyCashAdmin):
         return counts_table(obj.counts.select_related("counted_by").order_by("counted_at", "pk"))
 
     def has_sign_off_permission(self, request, object_id=None):
-        if not request.user.has_perm("cash.approve_drawer"):
-            return False
-        return object_id is None or CashDrawer.objects.filter(
-            pk=object_id, status=CashDrawer.Status.PENDING_APPROVAL).exclude(cashier=request.user).exists()
+        return may_decide(request, object_id, "cash.approve_drawer",
+                          CashDrawer.objects.filter(status=CashDrawer.Status.PENDING_APPROVAL), not_by=("cashier",))
 
     @action(description="Sign off variance", icon="approval", permissions=["sign_off"], variant=ActionVariant.SUCCESS,
             dialog={"title": "Sign off the drawer variance",
@@ -216,7 +240,7 @@ class CashDrawerAdmin(ReadOnlyCashAdmin):
 # --- cash advances and returns --------------------------------------------------------------------
 
 @admin.register(CashMovement)
-class CashMovementAdmin(CashAdmin):
+class CashMovementAdmin(OwnRecordsMixin, CashAdmin):
     """The cash-advance queue. Cashiers ask (here or on My drawer); a different manager decides."""
 
     list_display = ("created_at", "kind", "cashier_name", "amount_display", "reason", "status_badge",
@@ -235,18 +259,8 @@ class CashMovementAdmin(CashAdmin):
                        "decided_by_name", "decided_at", "decision_note", "entry")
     actions_detail = ["approve", "reject"]
     service_field_map = {"amount": "amount", "reason": "reason"}
-
-    def get_queryset(self, request):
-        movements = super().get_queryset(request)
-        if getattr(request.user, "role", None) == "cashier":
-            movements = movements.filter(drawer__cashier=request.user)
-        return movements
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404("No such request, or not one you may see.")
-        return obj
+    own_role, own_field = "cashier", "drawer__cashier"
+    missing_message = "No such request, or not one you may see."
 
     def get_fieldsets(self, request, obj=None):
         return self.add_fieldsets if obj is None else self.fieldsets
@@ -269,10 +283,8 @@ class CashMovementAdmin(CashAdmin):
         copy_saved(obj, movement)
 
     def _decidable(self, request, object_id):
-        if not request.user.has_perm("cash.approve_drawer"):
-            return False
-        return object_id is None or CashMovement.objects.filter(
-            pk=object_id, status=CashMovement.Status.PENDING).exclude(requested_by=request.user).exists()
+        return may_decide(request, object_id, "cash.approve_drawer",
+                          CashMovement.objects.filter(status=CashMovement.Status.PENDING), not_by=("requested_by",))
 
     def has_approve_permission(self, request, object_id=None):
         return self._decidable(request, object_id)
@@ -318,7 +330,7 @@ class CashMovementAdmin(CashAdmin):
 # --- cheques ----------------------------------------------------------------------------------------
 
 @admin.register(ChequeDeposit)
-class ChequeDepositAdmin(CashAdmin):
+class ChequeDepositAdmin(OwnRecordsMixin, CashAdmin):
     """Cheques held until an operations manager clears or bounces them."""
 
     list_display = ("created_at", "cheque_number", "drawer_bank", "account_link", "member_name", "amount_display",
@@ -344,12 +356,7 @@ class ChequeDepositAdmin(CashAdmin):
     actions_detail = ["clear", "bounce"]
     service_field_map = {"account_id": "account_number", "amount": "amount", "drawer_bank": "drawer_bank",
                          "cheque_number": "cheque_number"}
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404("No such cheque.")
-        return obj
+    missing_message = "No such cheque."
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -386,10 +393,8 @@ class ChequeDepositAdmin(CashAdmin):
         copy_saved(obj, cheque)
 
     def _held(self, request, object_id):
-        if not request.user.has_perm("cash.clear_cheque"):
-            return False
-        return object_id is None or ChequeDeposit.objects.filter(pk=object_id,
-                                                                 status=ChequeDeposit.Status.HELD).exists()
+        return may_decide(request, object_id, "cash.clear_cheque",
+                          ChequeDeposit.objects.filter(status=ChequeDeposit.Status.HELD))
 
     def has_clear_permission(self, request, object_id=None):
         return self._held(request, object_id)
@@ -522,7 +527,10 @@ class FloatIssueAdmin(ServiceFormMixin, ModelAdmin):
 # --- field collection runs --------------------------------------------------------------------------
 
 @admin.register(CollectionRun)
-class CollectionRunAdmin(ReadOnlyCashAdmin):
+class CollectionRunAdmin(OwnRecordsMixin, ReadOnlyCashAdmin):
+    """Field runs are records; a remittance whose variance is above tolerance waits here (and on the
+    sign-offs page) for a manager who neither remitted nor received the cash."""
+
     list_display = ("business_date", "banker_name", "status_badge", "field_cash", "expected_display",
                     "counted_display", "variance_display", "remitted_to_name", "remitted_at")
     list_filter = ("status", ("business_date", RangeDateFilter), ("banker", admin.RelatedOnlyFieldListFilter))
@@ -530,34 +538,55 @@ class CollectionRunAdmin(ReadOnlyCashAdmin):
     list_select_related = ("banker", "remitted_to", "gl_account")
     date_hierarchy = "business_date"
     fields = ("banker_name", "business_date", "status_badge", "gl_code", "field_cash", "remitted_to_name",
-              "remitted_at", "expected_display", "counted_display", "variance_display", "counts_display")
+              "remitted_at", "expected_display", "counted_display", "variance_display", "variance_decision",
+              "decided_by_name", "decided_at", "decision_note", "counts_display")
     readonly_fields = fields
+    actions_detail = ["sign_off", "reject_variance"]
+    own_role, own_field = "mobile_banker", "banker"
+    missing_message = "No such collection run, or not one you may see."
+    pages = (
+        ("field/", admin_views.CollectionSheetView, "cash_field_sheet"),
+        ("field/collect/", admin_views.FieldCollectView, "cash_field_collect"),
+        ("field/receipt/<int:pk>/", admin_views.FieldReceiptView, "cash_field_receipt"),
+        ("field/remit/", admin_views.FieldRemitView, "cash_field_remit"),
+        ("field/register/", admin_views.FieldRegisterView, "cash_field_register"),
+        ("field/register/<int:pk>/", admin_views.FieldRegisteredView, "cash_field_registered"),
+    )
 
-    def get_queryset(self, request):
-        runs = super().get_queryset(request)
-        if getattr(request.user, "role", None) == "mobile_banker":
-            runs = runs.filter(banker=request.user)
-        return runs
+    def _decidable(self, request, object_id):
+        return may_decide(request, object_id, "cash.approve_drawer",
+                          CollectionRun.objects.filter(status=CollectionRun.Status.PENDING_APPROVAL),
+                          not_by=("banker", "remitted_to"))
 
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404("No such collection run, or not one you may see.")
-        return obj
+    def has_sign_off_permission(self, request, object_id=None):
+        return self._decidable(request, object_id)
 
-    def get_urls(self):
-        def page(view_class):
-            return self.admin_site.admin_view(view_class.as_view(model_admin=self))
+    def has_reject_variance_permission(self, request, object_id=None):
+        return self._decidable(request, object_id)
 
-        custom = [
-            path("field/", page(admin_views.CollectionSheetView), name="cash_field_sheet"),
-            path("field/collect/", page(admin_views.FieldCollectView), name="cash_field_collect"),
-            path("field/receipt/<int:pk>/", page(admin_views.FieldReceiptView), name="cash_field_receipt"),
-            path("field/remit/", page(admin_views.FieldRemitView), name="cash_field_remit"),
-            path("field/register/", page(admin_views.FieldRegisterView), name="cash_field_register"),
-            path("field/register/<int:pk>/", page(admin_views.FieldRegisteredView), name="cash_field_registered"),
-        ]
-        return custom + super().get_urls()
+    @action(description="Sign off variance", icon="approval", permissions=["sign_off"], variant=ActionVariant.SUCCESS,
+            dialog={"title": "Sign off the remittance variance",
+                    "description": "The difference between what the banker collected and what the cashier counted "
+                                   "is posted to cash over and short. Say why it is accepted.",
+                    "form_class": ReasonDialogForm, "form_submit_text": "Sign off"})
+    def sign_off(self, request, form, object_id):
+        run = self.get_object(request, object_id)
+        return _run_action(request, reverse("admin:cash_collectionrun_change", args=[run.pk]),
+                           services.field_remit_approve, "Remittance variance signed off and posted.", run=run,
+                           note=form.cleaned_data["reason"])
+
+    @action(description="Reject variance", icon="block", permissions=["reject_variance"],
+            variant=ActionVariant.DANGER,
+            dialog={"title": "Reject the remittance variance",
+                    "description": "Nothing is posted: the difference stays on the banker's field cash. A shortage "
+                                   "is expected with their next remittance; an overage is cleared by recording the "
+                                   "collection it belongs to.",
+                    "form_class": ReasonDialogForm, "form_submit_text": "Reject"})
+    def reject_variance(self, request, form, object_id):
+        run = self.get_object(request, object_id)
+        return _run_action(request, reverse("admin:cash_collectionrun_change", args=[run.pk]),
+                           services.field_remit_reject, "Remittance variance rejected; it stays with the banker.",
+                           run=run, reason=form.cleaned_data["reason"])
 
     @display(description="Banker", ordering="banker__first_name")
     def banker_name(self, obj):
@@ -590,6 +619,10 @@ class CollectionRunAdmin(ReadOnlyCashAdmin):
     @display(description="Remitted to")
     def remitted_to_name(self, obj):
         return person(obj.remitted_to)
+
+    @display(description="Decided by")
+    def decided_by_name(self, obj):
+        return person(obj.decided_by)
 
     @display(description="Remittance count")
     def counts_display(self, obj):

@@ -23,6 +23,7 @@ from unfold.views import UnfoldModelAdminViewMixin
 
 from apps.core.admin_mixins import add_service_error, error_messages
 from apps.core.business_day import BusinessDayClosed, current_business_date
+from apps.ledger import chart
 from apps.ledger import services as ledger
 from apps.ledger.errors import LedgerError
 from apps.ledger.models import ZERO, Posting, Product, Transaction
@@ -256,8 +257,8 @@ class DrawerResultView(CashPage, TemplateView):
 # --- managers: sign-offs and the branch cash position ----------------------------------------------
 
 class DrawerSignOffsView(CashPage, TemplateView):
-    """Drawers closed with a variance above tolerance, and cash advances and returns, waiting for a
-    manager. A manager never decides their own request."""
+    """Drawers closed and field remittances counted with a variance above tolerance, and cash
+    advances and returns, waiting for a manager. A manager never decides their own request."""
 
     roles = ("manager",)
     title = "Drawer sign-offs"
@@ -271,6 +272,10 @@ class DrawerSignOffsView(CashPage, TemplateView):
             "drawers": [{"drawer": drawer,
                          "closing_rows": count_rows(drawer.counts.filter(purpose=DrawerCount.Purpose.CLOSE).first())}
                         for drawer in drawers],
+            "remittances": [{"run": run, "own": self.request.user.pk in (run.banker_id, run.remitted_to_id),
+                             "rows": count_rows(run.counts.filter(purpose=DrawerCount.Purpose.REMITTANCE).first())}
+                            for run in CollectionRun.objects.filter(status=CollectionRun.Status.PENDING_APPROVAL)
+                            .select_related("banker", "remitted_to").order_by("remitted_at")],
             "movements": [{"movement": movement, "own": movement.requested_by_id == self.request.user.pk}
                           for movement in CashMovement.objects.filter(status=CashMovement.Status.PENDING)
                           .select_related("drawer__cashier", "requested_by").order_by("created_at")],
@@ -290,6 +295,17 @@ class DrawerSignOffsView(CashPage, TemplateView):
                                               request=request)
                 messages.success(request, f"Drawer of {name(drawer.cashier)} signed off; the cash is back in the "
                                           "vault.")
+            elif action in ("remit_signoff", "remit_reject"):
+                run = get_object_or_404(CollectionRun, pk=request.POST.get("run"))
+                reason = request.POST.get("reason", "")
+                if action == "remit_signoff":
+                    services.field_remit_approve(actor=request.user, run=run, note=reason, request=request)
+                    messages.success(request, f"Remittance of {name(run.banker)} signed off; the variance is posted "
+                                              "to cash over and short.")
+                else:
+                    services.field_remit_reject(actor=request.user, run=run, reason=reason, request=request)
+                    messages.success(request, f"Remittance variance of {name(run.banker)} rejected; it stays on "
+                                              "their field cash.")
             elif action in ("approve", "reject"):
                 movement = get_object_or_404(CashMovement, pk=request.POST.get("movement"))
                 if action == "approve":
@@ -313,6 +329,38 @@ def name(user) -> str:
     return user.get_full_name() or user.email
 
 
+def field_positions(business_date) -> list[dict]:
+    """One row per field banker with cash on their books: the balance of their field cash account
+    (one account per banker, whatever the day), their oldest run still collecting, and remittances
+    whose variance waits for a manager (that difference is still on the account)."""
+    unsettled = (CollectionRun.objects.filter(status__in=[CollectionRun.Status.OPEN,
+                                                          CollectionRun.Status.PENDING_APPROVAL])
+                 .select_related("banker", "gl_account").order_by("business_date", "banker__first_name"))
+    rows: dict[int, dict] = {}
+    for run in unsettled:
+        row = rows.setdefault(run.gl_account_id, {"run": run, "banker": run.banker, "collecting": None,
+                                                  "waiting": [], "late": False,
+                                                  "uncollected": services.gl_balance(run.gl_account)})
+        if run.status == CollectionRun.Status.OPEN:
+            row["collecting"] = row["collecting"] or run
+            row["late"] = row["late"] or (business_date is not None and run.business_date < business_date)
+        else:
+            row["waiting"].append(run)
+        row["run"] = row["collecting"] or row["run"]
+    # A banker with nothing in progress may still carry a difference a manager refused to write off.
+    carried = (Posting.objects.filter(gl_account__code__startswith=f"{chart.CASH_FIELD}-")
+               .exclude(gl_account_id__in=list(rows)).values("gl_account")
+               .annotate(d=Sum("debit"), c=Sum("credit")))
+    for total in carried:
+        balance = (total["d"] or ZERO) - (total["c"] or ZERO)
+        run = (CollectionRun.objects.filter(gl_account_id=total["gl_account"]).select_related("banker")
+               .order_by("-business_date").first())
+        if balance and run is not None:
+            rows[total["gl_account"]] = {"run": run, "banker": run.banker, "collecting": None, "waiting": [],
+                                         "late": False, "uncollected": balance}
+    return list(rows.values())
+
+
 class CashPositionView(CashPage, TemplateView):
     """Where the branch's cash is now: the vault, every drawer, every field banker; and what is
     waiting (advances, returns, cheques held). Managers bring cash into the vault and issue floats."""
@@ -328,10 +376,7 @@ class CashPositionView(CashPage, TemplateView):
         drawers = [{"drawer": drawer, "expected": services.gl_balance(drawer.gl_account)}
                    for drawer in CashDrawer.objects.exclude(status=CashDrawer.Status.CLOSED)
                    .select_related("cashier", "gl_account").order_by("cashier__first_name", "cashier__email")]
-        runs = [{"run": run, "uncollected": services.gl_balance(run.gl_account),
-                 "late": business_date is not None and run.business_date < business_date}
-                for run in CollectionRun.objects.filter(status=CollectionRun.Status.OPEN)
-                .select_related("banker", "gl_account").order_by("business_date", "banker__first_name")]
+        runs = field_positions(business_date)
         movements = {row["kind"]: row for row in CashMovement.objects.filter(status=CashMovement.Status.PENDING)
                      .values("kind").annotate(total=Sum("amount"), count=Count("id"))}
         cheques = ChequeDeposit.objects.filter(status=ChequeDeposit.Status.HELD).aggregate(total=Sum("amount"),
@@ -350,7 +395,8 @@ class CashPositionView(CashPage, TemplateView):
             "float_form": kwargs.get("float_form") or FloatIssueForm(prefix="float", business_date=business_date),
             "signoffs_url": reverse("admin:cash_drawer_signoffs"),
             "pending_signoffs": sum(1 for row in drawers
-                                    if row["drawer"].status == CashDrawer.Status.PENDING_APPROVAL),
+                                    if row["drawer"].status == CashDrawer.Status.PENDING_APPROVAL)
+            + sum(len(row["waiting"]) for row in runs),
         })
         return context
 
@@ -436,9 +482,9 @@ class CollectionSheetView(FieldPage):
             rows.append({**row, "form": form, "paid_today": row["collected_today"] > 0})
         context.update({
             "rows": rows, "business_date": business_date, "run": run,
-            "remitted": run is not None and run.status == CollectionRun.Status.REMITTED,
+            "remitted": run is not None and run.status != CollectionRun.Status.OPEN,
             "today_total": sum((row["collected_today"] for row in sheet), ZERO),
-            "field_cash": services.gl_balance(run.gl_account) if run else ZERO,
+            "field_cash": services.field_cash_expected(run.gl_account) if run else ZERO,
             "collected_count": sum(1 for row in sheet if row["collected_today"] > 0),
             "collect_url": reverse("admin:cash_field_collect"),
         })
@@ -513,8 +559,8 @@ class FieldRemitView(FieldPage):
         form = kwargs.get("form") or RemitForm(prefix="remit")
         context.update({
             "business_date": business_date, "run": run, "form": form, "count_rows": count_inputs(form),
-            "expected": services.gl_balance(run.gl_account) if run and run.status == CollectionRun.Status.OPEN
-            else None,
+            "expected": services.field_cash_expected(run.gl_account)
+            if run and run.status == CollectionRun.Status.OPEN else None,
             "remit_rows": count_rows(run.counts.filter(purpose=DrawerCount.Purpose.REMITTANCE).first()) if run else [],
             "tolerance": CashPolicy.current().variance_tolerance,
         })
@@ -529,7 +575,12 @@ class FieldRemitView(FieldPage):
             except SERVICE_ERRORS as exc:
                 add_service_error(form, exc, {"cashier_id": "cashier"})
             else:
-                messages.success(request, f"GH₵ {run.counted_amount:,.2f} remitted to {name(run.remitted_to)}.")
+                if run.status == CollectionRun.Status.PENDING_APPROVAL:
+                    messages.warning(request, f"GH₵ {run.counted_amount:,.2f} remitted to {name(run.remitted_to)}. "
+                                              f"The difference of GH₵ {run.variance:,.2f} is over the tolerance and "
+                                              "waits for a manager's sign-off.")
+                else:
+                    messages.success(request, f"GH₵ {run.counted_amount:,.2f} remitted to {name(run.remitted_to)}.")
                 return HttpResponseRedirect(reverse("admin:cash_field_remit"))
         return self.render_to_response(self.get_context_data(form=form))
 
@@ -603,10 +654,11 @@ class FieldRegisteredView(FieldPage):
 # --- sidebar badges (settings.unfold navigation) -------------------------------------------------------
 
 def signoffs_badge(request) -> int | None:
-    """Drawers and cash requests waiting for a manager."""
+    """Drawers, field remittances and cash requests waiting for a manager."""
     if getattr(request.user, "role", None) != "manager":
         return None
     waiting = (CashDrawer.objects.filter(status=CashDrawer.Status.PENDING_APPROVAL).count()
+               + CollectionRun.objects.filter(status=CollectionRun.Status.PENDING_APPROVAL).count()
                + CashMovement.objects.filter(status=CashMovement.Status.PENDING).count())
     return waiting or None
 

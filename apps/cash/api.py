@@ -22,6 +22,14 @@ cheques_router = Router(tags=["cheque deposits"])
 field_router = Router(tags=["field collections"])
 
 
+def _key(request) -> str | None:
+    """The request's Idempotency-Key header (API.md: money-moving POSTs take one)."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 128:
+        raise ApiError(422, "invalid", "Idempotency-Key must be at most 128 characters.")
+    return key or None
+
+
 def _call(func, **kwargs):
     try:
         return func(**kwargs)
@@ -173,6 +181,8 @@ class RunOut(Schema):
     expected_amount: str | None
     counted_amount: str | None
     variance: str | None
+    variance_decision: str = Field("", description="`approved` or `rejected` once a manager decided a variance "
+                                                   "above tolerance (status `pending_approval` until then)")
 
     @staticmethod
     def resolve_business_date(obj): return obj.business_date.isoformat()
@@ -257,10 +267,9 @@ def advance_reject(request, movement_id: int, payload: ReasonIn):
 def cheque_deposit(request, payload: ChequeIn):
     require_role(request, "cashier")
     account = get_object_or_404(accounts_visible_to(request.user), pk=payload.account_id)
-    key = request.headers.get("Idempotency-Key", "").strip() or None
     return Status(201, _call(services.cheque_deposit, actor=request.user, account=account, amount=payload.amount,
                              drawer_bank=payload.drawer_bank, cheque_number=payload.cheque_number,
-                             idempotency_key=key, request=request))
+                             idempotency_key=_key(request), request=request))
 
 
 @cheques_router.post("/{int:cheque_id}/clear/", response=ChequeOut, summary="Cleared: release the hold")
@@ -288,13 +297,14 @@ def sheet(request):
 def collect(request, payload: CollectIn):
     require_role(request, "mobile_banker")
     account = get_object_or_404(accounts_visible_to(request.user), pk=payload.account_id)
-    key = request.headers.get("Idempotency-Key", "").strip() or None
     txn = _call(services.field_collect, actor=request.user, account=account, amount=payload.amount,
-                idempotency_key=key)
+                idempotency_key=_key(request))
     return Status(201, txn)
 
 
-@field_router.post("/remit/", response={201: RunOut}, summary="Hand today's collections to a cashier")
+@field_router.post("/remit/", response={201: RunOut},
+                   summary="Hand today's collections to a cashier (status pending_approval when the variance is "
+                           "above tolerance)")
 def remit(request, payload: RemitIn):
     require_role(request, "mobile_banker")
     cashier = get_object_or_404(get_user_model(), pk=payload.cashier_id, role="cashier")

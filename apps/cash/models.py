@@ -194,22 +194,38 @@ class ChequeDeposit(TimeStampedModel):
 
 
 class CollectionRun(TimeStampedModel):
-    """A mobile banker's day in the field: collections post to their own cash account until remitted."""
+    """A mobile banker's day in the field: collections post to their own cash account until remitted.
+
+    At remittance the counted cash goes into the receiving cashier's drawer at once. A shortage or
+    overage within the cash policy's tolerance is posted to cash over and short in the same entry;
+    above it the run waits in `pending_approval` with the difference still on the banker's field
+    cash account until a manager signs it off (posted then) or rejects it (left with the banker)."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Collecting"
+        PENDING_APPROVAL = "pending_approval", "Remitted, variance awaiting sign-off"
         REMITTED = "remitted", "Remitted"
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Signed off: posted to cash over and short"
+        REJECTED = "rejected", "Rejected: left with the banker"
 
     banker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="collection_runs")
     business_date = models.DateField()
     gl_account = models.ForeignKey(GLAccount, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
     remitted_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     remitted_at = models.DateTimeField(null=True, blank=True)
     expected_amount = models.DecimalField(**MONEY, null=True, blank=True)
     counted_amount = models.DecimalField(**MONEY, null=True, blank=True)
-    variance = models.DecimalField(**MONEY, null=True, blank=True)
+    variance = models.DecimalField(**MONEY, null=True, blank=True, help_text="Counted minus expected.")
+    variance_decision = models.CharField(max_length=12, choices=Decision.choices, blank=True,
+                                         help_text="A manager's decision on a variance above tolerance.")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=255, blank=True)
 
     history = HistoricalRecords()
 

@@ -15,7 +15,7 @@ from apps.core.money import InvalidAmount, parse_amount
 from apps.ledger import chart
 from apps.ledger import services as ledger
 from apps.ledger.errors import LedgerError
-from apps.ledger.models import ZERO, Account, GLAccount, Posting, Transaction
+from apps.ledger.models import ZERO, Account, GLAccount, IdempotencyRecord, Posting, Transaction
 from apps.ledger.posting import Line
 from apps.members.selectors import members_visible_to
 
@@ -352,9 +352,29 @@ def cash_movement_reject(*, actor, movement: CashMovement, reason: str, request=
 
 # --- cheques --------------------------------------------------------------------------------------
 
+def _cheque_replay(*, actor, key: str, account: Account, amount: Decimal, drawer_bank: str,
+                   cheque_number: str) -> ChequeDeposit | None:
+    """The cheque an earlier request with this Idempotency-Key deposited, if the request was the same;
+    a key already used for anything else is refused."""
+    found = IdempotencyRecord.objects.filter(user=actor, key=key).first()
+    if found is None:
+        return None
+    cheque = ChequeDeposit.objects.filter(transaction_id=found.transaction_id).first()
+    if cheque is None or (cheque.account_id, cheque.amount, cheque.drawer_bank.lower(), cheque.cheque_number) != (
+            account.pk, amount, drawer_bank.lower(), cheque_number):
+        raise LedgerError("idempotency_conflict",
+                          "This Idempotency-Key was already used for a different request. Use a new key.")
+    return cheque
+
+
 @transaction.atomic
 def cheque_deposit(*, actor, account: Account, amount, drawer_bank: str, cheque_number: str, image=None,
                    idempotency_key: str | None = None, request=None) -> ChequeDeposit:
+    """Credit a cheque to the member's account, held until operations clears or bounces it.
+
+    With an idempotency key (the API's Idempotency-Key header, the console form's hidden key) a
+    retry of the same request returns the cheque the first one deposited and posts nothing; the
+    same key with a different account, amount, bank or number is refused (`idempotency_conflict`)."""
     if actor.role != "cashier":
         raise PermissionDenied("Only cashiers take cheque deposits.")
     drawer_bank, cheque_number = (drawer_bank or "").strip(), (cheque_number or "").strip()
@@ -362,17 +382,30 @@ def cheque_deposit(*, actor, account: Account, amount, drawer_bank: str, cheque_
         raise ValidationError({"drawer_bank": "Enter the bank the cheque is drawn on."})
     if not cheque_number.isdigit():
         raise ValidationError({"cheque_number": "Enter the cheque number (digits only)."})
-    existing = ChequeDeposit.objects.filter(drawer_bank__iexact=drawer_bank, cheque_number=cheque_number).first()
-    if existing is not None:
-        if idempotency_key and existing.deposited_by_id == actor.pk and existing.transaction.amount == parse_amount(
-                amount):
-            return existing
-        raise LedgerError("cheque_duplicate", f"Cheque {cheque_number} from {drawer_bank} was already deposited.")
-    txn = ledger.cheque_credit(actor=actor, account=account, amount=amount, idempotency_key=idempotency_key,
-                               description=f"Cheque {cheque_number} ({drawer_bank}), held until cleared")
-    cheque = ChequeDeposit.objects.create(account=account, amount=txn.amount, drawer_bank=drawer_bank,
-                                          cheque_number=cheque_number, image=image or "", transaction=txn,
-                                          deposited_by=actor)
+    try:
+        amount = parse_amount(amount)
+    except InvalidAmount as exc:
+        raise ValidationError({"amount": str(exc)})
+    key = (idempotency_key or "").strip() or None
+    same = {"actor": actor, "key": key, "account": account, "amount": amount, "drawer_bank": drawer_bank,
+            "cheque_number": cheque_number}
+    if key and (replayed := _cheque_replay(**same)) is not None:
+        return replayed
+    duplicate = LedgerError("cheque_duplicate", f"Cheque {cheque_number} from {drawer_bank} was already deposited.")
+    if ChequeDeposit.objects.filter(drawer_bank__iexact=drawer_bank, cheque_number=cheque_number).exists():
+        raise duplicate
+    try:
+        with transaction.atomic():
+            txn = ledger.cheque_credit(actor=actor, account=account, amount=amount, idempotency_key=key,
+                                       description=f"Cheque {cheque_number} ({drawer_bank}), held until cleared")
+            cheque = ChequeDeposit.objects.create(account=account, amount=txn.amount, drawer_bank=drawer_bank,
+                                                  cheque_number=cheque_number, image=image or "", transaction=txn,
+                                                  deposited_by=actor)
+    except IntegrityError:
+        # A concurrent request won the race: with the same key, answer with its cheque.
+        if key and (replayed := _cheque_replay(**same)) is not None:
+            return replayed
+        raise duplicate
     record(actor, "cash.cheque_deposit", cheque, request=request, amount=txn.amount)
     return cheque
 
@@ -472,31 +505,115 @@ def receipt_text(txn: Transaction) -> str:
             f"on {txn.business_date:%d/%m/%Y}. Ref {txn.reference}. Thank you.")
 
 
+def field_cash_expected(gl: GLAccount) -> Decimal:
+    """The cash a field banker must hand in: the balance of their field cash account, less the
+    differences of earlier remittances still waiting for a manager (those are not theirs to bring
+    again unless the manager rejects them)."""
+    waiting = (CollectionRun.objects.filter(gl_account=gl, status=CollectionRun.Status.PENDING_APPROVAL)
+               .aggregate(s=Sum("variance"))["s"] or ZERO)
+    return gl_balance(gl) + waiting
+
+
+def _signed_lines(amounts: list[tuple[GLAccount, Decimal]]) -> list[Line]:
+    """(account, +debit / -credit) pairs as ledger lines, leaving out zeros."""
+    return [Line(gl=gl, debit=amount) if amount > 0 else Line(gl=gl, credit=-amount)
+            for gl, amount in amounts if amount]
+
+
+def _lock_field_cash(run: CollectionRun) -> None:
+    """Remittances and variance decisions of one banker take turns: each reads their field cash
+    balance and the differences still waiting, which must not change in between."""
+    GLAccount.objects.select_for_update().filter(pk=run.gl_account_id).values_list("pk", flat=True).first()
+
+
 @transaction.atomic
 def field_remit(*, actor, cashier, denominations, request=None) -> CollectionRun:
-    """The banker hands the day's cash to a cashier, who counts it into their open drawer."""
+    """The banker hands the day's cash to a cashier, who counts it into their open drawer.
+
+    The counted cash goes into the cashier's drawer at once, whatever the count: it is physically
+    in the drawer from now on, so the drawer's expected balance must include it. The difference
+    between what the ledger says the banker collected and what was counted is handled like a drawer
+    close: within the cash policy's tolerance it is posted to cash over and short in the same entry
+    and the run is `remitted`; above it the run is `pending_approval` and the difference stays on
+    the banker's field cash account (a shortage the banker is answerable for, or an overage not yet
+    explained) until a manager who neither remitted nor received the cash signs it off
+    (`field_remit_approve`, posted to cash over and short) or rejects it (`field_remit_reject`, left
+    with the banker: a shortage is expected with their next remittance, an overage is cleared by
+    recording the collection it belongs to). Every entry balances, so the books do at every step."""
     if actor.role != "mobile_banker":
         raise PermissionDenied("Only mobile bankers remit field collections.")
     counts, counted = parse_counts(denominations)
     run = CollectionRun.objects.select_for_update().filter(banker=actor, business_date=_today()).first()
     if run is None:
         raise LedgerError("nothing_to_remit", "You have no collections to remit today.")
-    if run.status == CollectionRun.Status.REMITTED:
+    if run.status != CollectionRun.Status.OPEN:
         raise LedgerError("already_remitted", "Today's collections were already remitted.")
-    drawer = CashDrawer.objects.select_for_update().filter(cashier=cashier, status=CashDrawer.Status.OPEN).first()
-    if cashier.role != "cashier" or drawer is None:
+    if getattr(cashier, "role", None) != "cashier":
         raise LedgerError("drawer_closed", "Remit to a cashier whose drawer is open.")
-    expected = gl_balance(run.gl_account)
+    _lock_field_cash(run)
+    drawer = CashDrawer.objects.select_for_update().filter(cashier=cashier, status=CashDrawer.Status.OPEN).first()
+    if drawer is None:
+        raise LedgerError("drawer_closed", "Remit to a cashier whose drawer is open.")
+    expected = field_cash_expected(run.gl_account)
     variance = counted - expected
-    lines = [Line(gl=drawer.gl_account, debit=counted), Line(gl=run.gl_account, credit=expected)]
-    lines += [line for line in _variance_lines(run.gl_account, variance) if line.gl != run.gl_account]
-    if counted or expected:
+    waits = abs(variance) > CashPolicy.current().variance_tolerance
+    if waits:  # the cash counted changes hands now; the difference waits on the banker's account
+        amounts = [(drawer.gl_account, counted), (run.gl_account, -counted)]
+    else:
+        over_short = GLAccount.objects.get(code=chart.CASH_VARIANCE)
+        amounts = [(drawer.gl_account, counted), (run.gl_account, -expected), (over_short, -variance)]
+    lines = _signed_lines(amounts)
+    if lines:
         _post(actor, lines, f"Field cash remitted by {actor.email} to {cashier.email}")
     DrawerCount.objects.create(run=run, drawer=drawer, purpose=DrawerCount.Purpose.REMITTANCE, counts=counts,
                                total=counted, counted_by=cashier)
-    run.status, run.remitted_to, run.remitted_at = CollectionRun.Status.REMITTED, cashier, timezone.now()
+    run.status = CollectionRun.Status.PENDING_APPROVAL if waits else CollectionRun.Status.REMITTED
+    run.remitted_to, run.remitted_at = cashier, timezone.now()
     run.expected_amount, run.counted_amount, run.variance = expected, counted, variance
     run.save()
-    record(actor, "cash.field_remit", run, request=request, expected=expected, counted=counted, variance=variance,
-           over_tolerance=abs(variance) > CashPolicy.current().variance_tolerance)
+    record(actor, "cash.field_remit_pending" if waits else "cash.field_remit", run, request=request,
+           expected=expected, counted=counted, variance=variance, over_tolerance=waits, cashier=cashier.email)
+    return run
+
+
+def _decide_remittance(actor, run: CollectionRun) -> CollectionRun:
+    _require_perm(actor, "cash.approve_drawer", "Only managers decide remittance variances.")
+    run = CollectionRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != CollectionRun.Status.PENDING_APPROVAL:
+        raise LedgerError("not_pending", "This remittance is not waiting for a sign-off.")
+    if actor.pk in (run.banker_id, run.remitted_to_id):
+        raise LedgerError("self_approval", "A manager who neither remitted nor received this cash must decide "
+                                           "its variance.")
+    _lock_field_cash(run)
+    return run
+
+
+@transaction.atomic
+def field_remit_approve(*, actor, run: CollectionRun, note: str, request=None) -> CollectionRun:
+    """Accept a remittance's variance: post it from the banker's field cash to cash over and short."""
+    if not (note or "").strip():
+        raise ValidationError({"reason": "Say why the variance is accepted."})
+    run = _decide_remittance(actor, run)
+    lines = _variance_lines(run.gl_account, run.variance)
+    if lines:
+        _post(actor, lines, f"Field remittance variance, {run.banker.email} {run.business_date}")
+    run.status, run.variance_decision = CollectionRun.Status.REMITTED, CollectionRun.Decision.APPROVED
+    run.decided_by, run.decided_at, run.decision_note = actor, timezone.now(), note.strip()[:255]
+    run.save()
+    record(actor, "cash.field_remit_approved", run, request=request, variance=run.variance, note=note.strip())
+    return run
+
+
+@transaction.atomic
+def field_remit_reject(*, actor, run: CollectionRun, reason: str, request=None) -> CollectionRun:
+    """Refuse to write a remittance's variance off. Nothing is posted: the difference stays on the
+    banker's field cash account, so a shortage is expected with their next remittance and an
+    overage is cleared by recording the member collection it belongs to."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Give the reason for rejecting it."})
+    run = _decide_remittance(actor, run)
+    run.status, run.variance_decision = CollectionRun.Status.REMITTED, CollectionRun.Decision.REJECTED
+    run.decided_by, run.decided_at, run.decision_note = actor, timezone.now(), reason.strip()[:255]
+    run.save()
+    record(actor, "cash.field_remit_rejected", run, request=request, variance=run.variance, reason=reason.strip())
     return run

@@ -105,3 +105,43 @@ def test_cash_advance_flow(client, api, cashier, manager, totp_device, code_for,
     approved = post_json(client, f"/api/cash-advances/{requested.json()['id']}/approve/", headers=manager_headers)
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     assert client.get("/api/cash-drawers/current/", headers=api(cashier)).json()["expected_balance"] == "1500.00"
+
+
+def test_cheque_deposit_honours_the_idempotency_key(client, api, cashier, operations_manager, float_issued):
+    from apps.cash.models import ChequeDeposit
+    from apps.ledger.models import Transaction
+
+    cash.drawer_open(actor=cashier, denominations={"200.00": 5})
+    account = open_account(actor=cashier, member=make_member(registrar=cashier, verifier=operations_manager))
+    headers = api(cashier)
+    body = {"account_id": account.pk, "amount": "480.00", "drawer_bank": "Stanbic", "cheque_number": "120045"}
+
+    first = post_json(client, "/api/cheque-deposits/", body, headers={**headers, "Idempotency-Key": "chq-1"})
+    again = post_json(client, "/api/cheque-deposits/", body, headers={**headers, "Idempotency-Key": "chq-1"})
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()  # the first response again
+    account.refresh_from_db()
+    assert (account.balance, account.held_balance) == (Decimal("480.00"), Decimal("480.00"))  # posted once
+
+    def refused(payload, key):
+        response = post_json(client, "/api/cheque-deposits/", payload, headers={**headers, "Idempotency-Key": key})
+        return response.status_code, response.json()["code"]
+
+    # the same key with a different body: 409, nothing posted
+    assert refused({**body, "amount": "490.00"}, "chq-1") == (409, "idempotency_conflict")
+    assert refused({**body, "cheque_number": "120046"}, "chq-1") == (409, "idempotency_conflict")
+    # a key already spent on a cash deposit is not a cheque's key
+    deposit = post_json(client, "/api/transactions/deposit/", {"account_id": account.pk, "amount": "10.00"},
+                        headers={**headers, "Idempotency-Key": "cash-7"})
+    assert deposit.status_code == 201
+    assert refused({**body, "cheque_number": "120047"}, "cash-7") == (409, "idempotency_conflict")
+    # the same cheque under a new key is a second deposit of one cheque: refused
+    assert refused(body, "chq-2") == (409, "cheque_duplicate")
+    # a key longer than the column holds is invalid input
+    assert post_json(client, "/api/cheque-deposits/", {**body, "cheque_number": "9"},
+                     headers={**headers, "Idempotency-Key": "k" * 129}).status_code == 422
+
+    assert ChequeDeposit.objects.count() == 1
+    assert Transaction.objects.filter(to_account=account).count() == 2  # the cheque and the cash deposit
+    account.refresh_from_db()
+    assert (account.balance, account.held_balance) == (Decimal("490.00"), Decimal("480.00"))

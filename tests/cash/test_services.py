@@ -264,3 +264,26 @@ def test_drawer_expected_balance_equals_the_ledger_after_any_mix(moves, cashier,
         assert cash.drawer_expected(drawer) == expected
         assert expected >= 0
     assert find_differences() == []
+
+
+def test_a_cheque_retried_with_its_key_returns_the_first_cheque(cashier, account):
+    first = cash.cheque_deposit(actor=cashier, account=account, amount="300.00", drawer_bank="GCB Bank",
+                                cheque_number="4410", idempotency_key="form-1")
+    again = cash.cheque_deposit(actor=cashier, account=account, amount=Decimal("300"), drawer_bank=" gcb bank ",
+                                cheque_number="4410", idempotency_key="form-1")
+    assert again.pk == first.pk
+    account.refresh_from_db()
+    assert (account.balance, account.held_balance) == (Decimal("300.00"), Decimal("300.00"))
+    with pytest.raises(LedgerError) as exc:
+        cash.cheque_deposit(actor=cashier, account=account, amount="300.00", drawer_bank="GCB Bank",
+                            cheque_number="4411", idempotency_key="form-1")
+    assert exc.value.code == "idempotency_conflict"
+    with pytest.raises(LedgerError) as exc:  # without the first form's key it is the same cheque again
+        cash.cheque_deposit(actor=cashier, account=account, amount="300.00", drawer_bank="GCB Bank",
+                            cheque_number="4410", idempotency_key="form-2")
+    assert exc.value.code == "cheque_duplicate"
+    with pytest.raises(ValidationError):
+        cash.cheque_deposit(actor=cashier, account=account, amount="abc", drawer_bank="GCB Bank",
+                            cheque_number="4410")
+    assert ChequeDeposit.objects.count() == 1
+    assert find_differences() == []
