@@ -27,3 +27,14 @@ def current_business_date():
     return day.date
 
 
+
+
+def reporting_date():
+    """The date account pages report as of: the open business date, else the latest one, else today.
+
+    Unlike `current_business_date` it never opens a day or refuses: reading is allowed while closed."""
+    from .models import BusinessDay
+
+    day = (BusinessDay.objects.filter(status=BusinessDay.Status.OPEN).order_by("-date").first()
+           or BusinessDay.objects.order_by("-date").first())
+    return day.date if day else timezone.localdate()

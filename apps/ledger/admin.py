@@ -28,12 +28,13 @@ from apps.core.admin_mixins import (
     copy_saved,
     error_messages,
 )
+from apps.core.business_day import reporting_date
 from apps.members.admin import MemberAdmin
 from apps.members.selectors import members_visible_to
 
-from . import admin_views, services
+from . import admin_views, contributions, services
 from .errors import LedgerError
-from .forms import ReasonDialogForm
+from .forms import ContributionDialogForm, ReasonDialogForm
 from .models import Account, GLAccount, JournalEntry, LedgerPolicy, Posting, Product, ServiceCharge, Transaction
 from .resources import AccountExportResource, TransactionExportResource
 from .selectors import accounts_visible_to, transactions_visible_to
@@ -194,6 +195,30 @@ class AccountStatusMixin:
     def close(self, request, form, object_id):
         return self._set_status(request, object_id, form, Account.Status.CLOSED, "is closed")
 
+    def has_set_contribution_permission(self, request, object_id=None):
+        if request.user.role not in contributions.SETTERS:
+            return False
+        return object_id is None or Account.objects.filter(
+            pk=object_id, product__kind__in=contributions.CONTRIBUTION_KINDS).exclude(
+            status=Account.Status.CLOSED).exists()
+
+    @action(description="Set contribution", icon="savings", permissions=["set_contribution"],
+            dialog={"title": "Set the contribution",
+                    "description": "The fixed amount the member promises to pay: each day for Daily Susu, each "
+                                   "month for Monthly Contribution. Missed days and months are counted against it.",
+                    "form_class": ContributionDialogForm, "form_submit_text": "Save"})
+    def set_contribution(self, request, form, object_id):
+        account = self.get_object(request, object_id)
+        try:
+            contributions.contribution_set(actor=request.user, account=account,
+                                           amount=form.cleaned_data["contribution_amount"], request=request)
+        except SERVICE_ERRORS as exc:
+            for message in error_messages(exc):
+                messages.error(request, message)
+        else:
+            messages.success(request, f"Contribution for {account.account_number} saved.")
+        return action_done(request, reverse("admin:ledger_account_change", args=[account.pk]))
+
 
 @admin.register(Account)
 class AccountAdmin(AccountStatusMixin, AuditedExportMixin, ExportMixin, LedgerAdmin):
@@ -215,7 +240,7 @@ class AccountAdmin(AccountStatusMixin, AuditedExportMixin, ExportMixin, LedgerAd
     )
     readonly_fields = ("account_number", "member_link", "status_badge", "status_reason", "opened_by", "created_at",
                        "closed_at", "balance_display", "held_display", "available_display")
-    actions_detail = ["freeze", "unfreeze", "reactivate", "close"]
+    actions_detail = ["set_contribution", "freeze", "unfreeze", "reactivate", "close"]
     change_form_after_template = "ledger/admin/account_movements.html"
     formats = [CSV]
     export_form_class = ExportForm
@@ -260,6 +285,7 @@ class AccountAdmin(AccountStatusMixin, AuditedExportMixin, ExportMixin, LedgerAd
         except NoReverseMatch:
             statement_url = None
         extra_context = {**(extra_context or {}), "movements": recent_movements(account, limit=20),
+                         "standing": contributions.account_standing(account, reporting_date()),
                          "transactions_url": reverse("admin:ledger_transaction_changelist")
                          + f"?q={account.account_number}", "statement_url": statement_url}
         return super().change_view(request, object_id, form_url, extra_context)

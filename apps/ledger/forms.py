@@ -30,6 +30,13 @@ class ReasonDialogForm(BaseDialogForm):
         return reason
 
 
+class ContributionDialogForm(BaseDialogForm):
+    """The fixed amount a member promises: a day's for Daily Susu, a month's for Monthly Contribution."""
+
+    contribution_amount = forms.CharField(label="Amount (GH₵)", max_length=20,
+                                          widget=UnfoldAdminTextInputWidget(attrs={"inputmode": "decimal"}))
+
+
 class TellerForm(forms.Form):
     """Deposit or withdrawal: one account, an amount, an optional narration. The idempotency key
     is made when the form is first shown and travels through the confirmation step, so a double

@@ -185,7 +185,8 @@ def _deposits_by_date(account: Account, start: date, end: date) -> dict[date, De
 
 
 def susu_cycle_grid(account: Account, on: date) -> list[dict]:
-    """The current cycle day by day: paid (on the day or before it: in advance), missed or due."""
+    """The current cycle day by day: paid on the day, paid before it (in advance), missed (not paid by the
+    end of the day, even if paid late later), or due (today and the days to come)."""
     start, end = cycle_bounds(account, on)
     daily = account.contribution_amount or ZERO
     deposits = _deposits_by_date(account, start, end)
@@ -200,7 +201,7 @@ def susu_cycle_grid(account: Account, on: date) -> list[dict]:
             status = "advance"
         elif daily and covered_now > offset:
             status = "paid"
-        elif day <= on:
+        elif day < on:  # today is not missed until it is over
             status = "missed"
         else:
             status = "due"

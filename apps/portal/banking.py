@@ -14,8 +14,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
+from apps.core.business_day import reporting_date
 from apps.core.money import InvalidAmount, parse_amount
 from apps.ledger import services
+from apps.ledger.contributions import account_standing
 from apps.ledger.errors import LedgerError
 from apps.ledger.selectors import account_transactions, accounts_visible_to, transactions_visible_to
 
@@ -69,7 +71,8 @@ def account_list(request):
 def account_detail(request, pk: int):
     account = get_object_or_404(accounts_visible_to(request.user), pk=pk)
     page = Paginator(account_transactions(account), 25).get_page(request.GET.get("page"))
-    return render(request, "portal/banking/account_detail.html", {"account": account, "page": page})
+    return render(request, "portal/banking/account_detail.html", {
+        "account": account, "page": page, "standing": account_standing(account, reporting_date())})
 
 
 @member_required
