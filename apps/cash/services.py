@@ -4,6 +4,7 @@ member's account is a posted, balanced journal entry; these services decide when
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -87,6 +88,21 @@ def _require_perm(user, perm: str, message: str) -> None:
         raise PermissionDenied(message)
 
 
+def _lock_users(*users) -> None:
+    """Take the user rows of the people a cash operation acts for, in primary-key order, before any
+    drawer, run or account, as the ledger takes the initiating user's row first.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: it still waits for (and holds off) a ledger movement that
+    locks the same person's row FOR UPDATE and then their drawer or run, so the two never hold one
+    lock each while waiting for the other. But it does not conflict with the share lock a foreign
+    key check takes on PostgreSQL (every row naming the person as created_by, counted_by or the audit
+    actor takes one, at commit where the constraint is deferred), so a movement that does not lock
+    the user row at all (a deposit, say) can commit while this waits for its drawer or run."""
+    ids = sorted({user.pk for user in users if user is not None})
+    list(get_user_model().objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
+         .values_list("pk", flat=True))
+
+
 def _post(actor, lines, description):
     return ledger.gl_entry_post(actor=actor, lines=[line for line in lines if line.debit or line.credit],
                                 description=description)
@@ -151,6 +167,7 @@ def drawer_open(*, actor, denominations, request=None) -> CashDrawer:
         raise PermissionDenied("Only cashiers open drawers.")
     counts, total = parse_counts(denominations)
     business_date = _today()
+    _lock_users(actor)
     if current_drawer(actor) is not None:
         raise LedgerError("drawer_already_open", "You already have a drawer that is not closed.")
     issue = FloatIssue.objects.select_for_update().filter(cashier=actor, business_date=business_date).first()
@@ -180,6 +197,7 @@ def drawer_open(*, actor, denominations, request=None) -> CashDrawer:
 @transaction.atomic
 def drawer_close(*, actor, drawer: CashDrawer, denominations, total=None, request=None) -> CashDrawer:
     """Count the drawer at the end of the shift; small variances settle at once, large ones wait."""
+    _lock_users(actor)
     drawer = CashDrawer.objects.select_for_update().get(pk=drawer.pk)
     if drawer.cashier_id != actor.pk:
         raise PermissionDenied("You can only close your own drawer.")
@@ -238,6 +256,7 @@ def drawer_approve_close(*, actor, drawer: CashDrawer, note: str, request=None) 
     _require_perm(actor, "cash.approve_drawer", "Only managers sign off drawer variances.")
     if not (note or "").strip():
         raise ValidationError({"reason": "Say why the variance is accepted."})
+    _lock_users(actor)
     drawer = CashDrawer.objects.select_for_update().get(pk=drawer.pk)
     if drawer.status != CashDrawer.Status.PENDING_APPROVAL:
         raise LedgerError("not_pending", "This drawer is not waiting for a sign-off.")
@@ -296,6 +315,7 @@ def cash_movement_request(*, actor, kind: str, amount, reason: str, request=None
         amount = parse_amount(amount)
     except InvalidAmount as exc:
         raise ValidationError({"amount": str(exc)})
+    _lock_users(actor)
     drawer = CashDrawer.objects.select_for_update().filter(cashier=actor, status=CashDrawer.Status.OPEN).first()
     if drawer is None:
         raise LedgerError("drawer_closed", "Open your drawer first.")
@@ -309,6 +329,7 @@ def cash_movement_request(*, actor, kind: str, amount, reason: str, request=None
 
 def _decide_movement(actor, movement: CashMovement) -> CashMovement:
     _require_perm(actor, "cash.approve_drawer", "Only managers decide cash advances and returns.")
+    _lock_users(actor)
     movement = CashMovement.objects.select_for_update().select_related("drawer").get(pk=movement.pk)
     if movement.status != CashMovement.Status.PENDING:
         raise LedgerError("not_pending", f"This request is already {movement.get_status_display().lower()}.")
@@ -387,6 +408,7 @@ def cheque_deposit(*, actor, account: Account, amount, drawer_bank: str, cheque_
     except InvalidAmount as exc:
         raise ValidationError({"amount": str(exc)})
     key = (idempotency_key or "").strip() or None
+    _lock_users(actor)  # before cheque_credit locks the member's account
     same = {"actor": actor, "key": key, "account": account, "amount": amount, "drawer_bank": drawer_bank,
             "cheque_number": cheque_number}
     if key and (replayed := _cheque_replay(**same)) is not None:
@@ -412,6 +434,7 @@ def cheque_deposit(*, actor, account: Account, amount, drawer_bank: str, cheque_
 
 def _decide_cheque(actor, cheque: ChequeDeposit) -> ChequeDeposit:
     _require_perm(actor, "cash.clear_cheque", "Only operations managers clear or bounce cheques.")
+    _lock_users(actor)
     cheque = ChequeDeposit.objects.select_for_update().select_related("transaction").get(pk=cheque.pk)
     if cheque.status != ChequeDeposit.Status.HELD:
         raise LedgerError("cheque_decided", f"This cheque is already {cheque.get_status_display().lower()}.")
@@ -543,13 +566,17 @@ def field_remit(*, actor, cashier, denominations, request=None) -> CollectionRun
     if actor.role != "mobile_banker":
         raise PermissionDenied("Only mobile bankers remit field collections.")
     counts, counted = parse_counts(denominations)
-    run = CollectionRun.objects.select_for_update().filter(banker=actor, business_date=_today()).first()
+    run = CollectionRun.objects.filter(banker=actor, business_date=_today()).first()  # locked below, in turn
     if run is None:
         raise LedgerError("nothing_to_remit", "You have no collections to remit today.")
     if run.status != CollectionRun.Status.OPEN:
         raise LedgerError("already_remitted", "Today's collections were already remitted.")
     if getattr(cashier, "role", None) != "cashier":
         raise LedgerError("drawer_closed", "Remit to a cashier whose drawer is open.")
+    _lock_users(actor, cashier)
+    run = CollectionRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != CollectionRun.Status.OPEN:
+        raise LedgerError("already_remitted", "Today's collections were already remitted.")
     _lock_field_cash(run)
     drawer = CashDrawer.objects.select_for_update().filter(cashier=cashier, status=CashDrawer.Status.OPEN).first()
     if drawer is None:
@@ -578,6 +605,7 @@ def field_remit(*, actor, cashier, denominations, request=None) -> CollectionRun
 
 def _decide_remittance(actor, run: CollectionRun) -> CollectionRun:
     _require_perm(actor, "cash.approve_drawer", "Only managers decide remittance variances.")
+    _lock_users(actor)
     run = CollectionRun.objects.select_for_update().get(pk=run.pk)
     if run.status != CollectionRun.Status.PENDING_APPROVAL:
         raise LedgerError("not_pending", "This remittance is not waiting for a sign-off.")
