@@ -2,14 +2,17 @@
 
 Users (one per role), then about two hundred members with Daily Susu, Shares and Monthly
 Contribution accounts and twelve months of history posted through the ledger services
-(see apps/ledger/demo.py). A second run refreshes the passwords and adds nothing.
+(see apps/ledger/demo.py), and today's business day started (apps/cash/demo.py seed_today): the
+demo cashier's drawer open on a float from the vault and the demo mobile banker's morning round
+of collections, not yet remitted. A second run refreshes the passwords and adds nothing.
 """
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 
-from apps.cash.demo import CashDesk
+from apps.cash import services
+from apps.cash.demo import CashDesk, seed_today
 from apps.ledger.demo import demo_staff, seed_banking
 from apps.users.demo import seed_users
 
@@ -36,13 +39,28 @@ class Command(BaseCommand):
             staff = demo_staff()
             desk = CashDesk(cashier=staff.cashier, banker=staff.banker, manager=staff.manager)
             banking = seed_banking(progress=self.stdout.write, desk=desk)
+            today = seed_today(cashier=staff.cashier, banker=staff.banker, manager=staff.manager)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         took = f" in {banking['seconds']:.0f}s" if banking["seconds"] is not None else ""
         self.stdout.write(
             f"  {banking['members']} members ({banking['verified']} KYC verified, {banking['assigned']} assigned "
             f"to the mobile banker), {banking['accounts']} accounts, {banking['transactions']} transactions over "
             f"{banking['days']} business days{took}" + (f" — {banking['note']}" if banking["note"] else ""))
+        self._print_today(today)
         self._print_logins(users, password)
+
+    def _print_today(self, today):
+        if today.business_date is None:
+            self.stdout.write(f"  Today: {today.note}")
+            return
+        drawer = (f"drawer open with GH₵ {today.drawer.opening_balance:,.2f}"
+                  if today.drawer is not None and today.drawer.status == "open" else "no drawer open")
+        run = today.run
+        field = ("no field collections" if run is None else
+                 f"GH₵ {services.field_cash_expected(run.gl_account):,.2f} collected in the field, not yet remitted"
+                 if run.status == "open" else "remitted today's collections")
+        self.stdout.write(f"  Business day {today.business_date:%d %b %Y}: the cashier's {drawer}; the mobile "
+                          f"banker has {field}" + (f" — {today.note}" if today.note else ""))
 
     def _print_logins(self, users, password):
         self.stdout.write(f"\nDemo logins (password for all: {password})")
