@@ -11,10 +11,9 @@ import random
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -36,7 +35,21 @@ from .models import (
     ServiceCharge,
     Transaction,
 )
-from .posting import Line, holds_for, lock_accounts, new_reference, retry_on_conflict, write_entry
+from .posting import (
+    Line,
+    Reference,
+    holds_for,
+    insert_new,
+    lock_accounts,
+    lock_for_movement,
+    movement_context,
+    new_reference,
+    outgoing_today,
+    peek_accounts,
+    retry_on_conflict,
+    save_with_history,
+    write_entry,
+)
 
 T = Transaction.Type
 OUTGOING = (T.WITHDRAWAL, T.TRANSFER, T.PAYMENT)
@@ -58,22 +71,30 @@ def amount_or_error(raw, field: str = "amount") -> Decimal:
         raise ValidationError({field: str(exc)})
 
 
-def compute_fee(*, transaction_type: str, product: Product, amount: Decimal) -> Decimal:
-    """Sum of the active service charges for this type: product-specific ones and bank-wide ones."""
-    charges = ServiceCharge.objects.filter(is_active=True, transaction_type=transaction_type).filter(
-        Q(product=product) | Q(product__isnull=True)).order_by()  # a sum: no need to sort
+def compute_fee(*, transaction_type: str, product: Product, amount: Decimal,
+                reference: Reference | None = None) -> Decimal:
+    """Sum of the active service charges for this type: product-specific ones and bank-wide ones.
+    A movement passes its `reference` (checked against the database in its first statement)."""
+    if reference is not None:
+        charges = [(kind, flat, rate, minimum, maximum)
+                   for type_, product_id, kind, flat, rate, minimum, maximum in reference.charges
+                   if type_ == transaction_type and product_id in (product.pk, None)]
+    else:
+        charges = ServiceCharge.objects.filter(is_active=True, transaction_type=transaction_type).filter(
+            Q(product=product) | Q(product__isnull=True)).order_by().values_list(  # a sum: no need to sort
+            "kind", "amount", "rate", "minimum", "maximum")
     total = ZERO
-    for charge in charges:
-        fee = charge.amount if charge.kind == ServiceCharge.Kind.FLAT else quantize(amount * charge.rate / 100)
-        if charge.minimum is not None:
-            fee = max(fee, charge.minimum)
-        if charge.maximum is not None:
-            fee = min(fee, charge.maximum)
+    for kind, flat, rate, minimum, maximum in charges:
+        fee = flat if kind == ServiceCharge.Kind.FLAT else quantize(amount * rate / 100)
+        if minimum is not None:
+            fee = max(fee, minimum)
+        if maximum is not None:
+            fee = min(fee, maximum)
         total += fee
     return total
 
 
-def plan_lines(txn: Transaction) -> list[Line]:
+def plan_lines(txn: Transaction, reference: Reference | None = None) -> list[Line]:
     """The postings a transaction makes, derived only from the transaction row."""
     lines: list[Line] = []
     src, dst, amount, fee = txn.from_account, txn.to_account, txn.amount, txn.fee
@@ -93,8 +114,8 @@ def plan_lines(txn: Transaction) -> list[Line]:
                   Line(gl=txn.counterparty_gl, credit=amount)]
     if fee:
         payer = src or dst
-        lines += [Line(gl=payer.product.control_account, account=payer, debit=fee),
-                  Line(gl=gl(chart.FEE_INCOME), credit=fee)]
+        income = reference.gl_code(chart.FEE_INCOME) if reference is not None else gl(chart.FEE_INCOME)
+        lines += [Line(gl=payer.product.control_account, account=payer, debit=fee), Line(gl=income, credit=fee)]
     return lines
 
 
@@ -130,7 +151,9 @@ def _check_status(account: Account) -> None:
         raise LedgerError(code, f"Account {account.account_number} {text}{reason}.")
 
 
-def _check_limits(*, actor, txn: Transaction, business_date) -> None:
+def _check_limits(*, actor, txn: Transaction, business_date, user_limit: Decimal) -> None:
+    """Run under the user's and the account's row locks: the sums then include every movement that
+    could have been counted before this one."""
     if txn.transaction_type not in OUTGOING:
         return
     account = txn.from_account
@@ -142,20 +165,19 @@ def _check_limits(*, actor, txn: Transaction, business_date) -> None:
         raise LedgerError("withdrawal_not_allowed",
                           f"{account.product.name} can only be withdrawn when the member exits, with a manager's "
                           "approval.")
-    counted = Transaction.objects.filter(business_date=business_date, transaction_type__in=OUTGOING,
-                                         status__in=[Transaction.Status.PENDING, Transaction.Status.COMPLETED])
     limit = account.product.daily_withdrawal_limit
-    if limit is not None:
-        used = counted.filter(from_account=account).aggregate(s=Sum("amount"))["s"] or ZERO
-        if used + txn.amount > limit:
-            raise LedgerError("limit_exceeded",
-                              f"This would take {account.account_number} past its daily limit of {limit:,.2f} "
-                              f"({used:,.2f} already today).")
-    used = counted.filter(initiated_by=actor).aggregate(s=Sum("amount"))["s"] or ZERO
-    if used + txn.amount > actor.daily_transaction_limit:
+    # One statement sums both: what this user moved out today and what left this account today.
+    by_user, by_account = outgoing_today(business_date=business_date, user_id=actor.pk,
+                                         account_id=account.pk if limit is not None else None, types=OUTGOING,
+                                         statuses=(Transaction.Status.PENDING, Transaction.Status.COMPLETED))
+    if limit is not None and by_account + txn.amount > limit:
         raise LedgerError("limit_exceeded",
-                          f"This would take you past your daily limit of {actor.daily_transaction_limit:,.2f} "
-                          f"({used:,.2f} already today).")
+                          f"This would take {account.account_number} past its daily limit of {limit:,.2f} "
+                          f"({by_account:,.2f} already today).")
+    if by_user + txn.amount > user_limit:
+        raise LedgerError("limit_exceeded",
+                          f"This would take you past your daily limit of {user_limit:,.2f} "
+                          f"({by_user:,.2f} already today).")
 
 
 def _check_product_rules(*, actor, txn: Transaction, business_date) -> None:
@@ -181,10 +203,12 @@ def _check_product_rules(*, actor, txn: Transaction, business_date) -> None:
     source.refresh_from_db(fields=["balance", "held_balance"])
 
 
-def _needs_approval(txn: Transaction) -> bool:
+def _needs_approval(txn: Transaction, threshold: Decimal | None = None) -> bool:
     if txn.transaction_type == T.REVERSAL or txn.purpose == MEMBER_EXIT:
         return True
-    return txn.transaction_type in OUTGOING and txn.amount > LedgerPolicy.current().approval_threshold
+    if threshold is None:
+        threshold = LedgerPolicy.current().approval_threshold
+    return txn.transaction_type in OUTGOING and txn.amount > threshold
 
 
 def _fingerprint(scope: str, payload: dict) -> str:
@@ -219,16 +243,19 @@ def default_cash_check(*, txn: Transaction) -> None:
 
 @retry_on_conflict
 def _submit(*, actor, txn: Transaction, idempotency_key: str | None, scope: str, fingerprint: dict) -> Transaction:
+    """Post (or hold for approval) one movement, once per idempotency key.
+
+    The key is looked up only when the movement fails: a retry of a request that was posted either
+    fails on the key's unique constraint when its record is inserted (last statement) or fails
+    earlier on a rule the first posting now breaks (the money is gone); both roll back everything
+    and answer with the first result. A new key, the usual case, costs no extra query."""
     request_hash = _fingerprint(scope, fingerprint)
-    replayed = _replay(actor=actor, key=idempotency_key, request_hash=request_hash)
-    if replayed is not None:
-        return replayed
     try:
         with transaction.atomic():
             return _submit_locked(actor=actor, txn=txn, idempotency_key=idempotency_key, scope=scope,
                                   request_hash=request_hash)
-    except IntegrityError:
-        # A concurrent request with the same key won the race: answer with its result.
+    except (LedgerError, ValidationError, PermissionDenied, IntegrityError):
+        # A retry (or a concurrent request with the same key that won the race): its first result.
         replayed = _replay(actor=actor, key=idempotency_key, request_hash=request_hash)
         if replayed is None:
             raise
@@ -236,39 +263,49 @@ def _submit(*, actor, txn: Transaction, idempotency_key: str | None, scope: str,
 
 
 def _submit_locked(*, actor, txn, idempotency_key, scope, request_hash) -> Transaction:
-    try:
-        business_date = current_business_date()
-    except BusinessDayClosed as exc:
-        raise LedgerError("business_day_closed", str(exc))
-    # Lock this user's row first: it serialises their limit checks. Only the pk is read, not the whole user.
-    list(get_user_model().objects.select_for_update().filter(pk=actor.pk).order_by().values_list("pk", flat=True))
-    accounts = lock_accounts([txn.from_account_id, txn.to_account_id],
-                             with_member=txn.transaction_type in OUTGOING)  # only _check_limits reads it
+    outgoing = txn.transaction_type in OUTGOING
+    # Statement 1: the business date and the reference stamp; for money going out, this user's row is
+    # locked too (it serialises their daily-limit checks) and their current limit read with it.
+    context = movement_context(lock_user_id=actor.pk if outgoing else None)
+    business_date, ref = context.business_date, context.reference
+    if business_date is None:
+        try:
+            business_date = current_business_date()  # says why (or opens the first day of a new install)
+        except BusinessDayClosed as exc:
+            raise LedgerError("business_day_closed", str(exc))
+    # Statement 2: the accounts, locked in pk order; the member only when a check reads it.
+    accounts = lock_for_movement([txn.from_account_id, txn.to_account_id], reference=ref, with_member=outgoing)
+    for field, pk in (("from_account", txn.from_account_id), ("to_account", txn.to_account_id)):
+        if pk is not None and pk not in accounts:
+            raise ValidationError({f"{field}_id": "No such account."})
     txn.from_account = accounts.get(txn.from_account_id)
     txn.to_account = accounts.get(txn.to_account_id)
     txn.business_date, txn.initiated_by = business_date, actor
     txn.reference = new_reference("TX", business_date)
     if txn.transaction_type != T.FEE:
         payer = txn.from_account or txn.to_account
-        txn.fee = compute_fee(transaction_type=txn.transaction_type, product=payer.product, amount=txn.amount)
-    _check_limits(actor=actor, txn=txn, business_date=business_date)
+        txn.fee = compute_fee(transaction_type=txn.transaction_type, product=payer.product, amount=txn.amount,
+                              reference=ref)
+    if outgoing:
+        _check_limits(actor=actor, txn=txn, business_date=business_date, user_limit=context.user_limit)
     _check_product_rules(actor=actor, txn=txn, business_date=business_date)
     if txn.transaction_type in CASH_TYPES:
         txn.counterparty_gl = import_string(settings.LEDGER_CASH_ACCOUNT_RESOLVER)(actor=actor, txn=txn)
-    lines = plan_lines(txn)
+    lines = plan_lines(txn, ref)
     _check_accounts(lines, accounts)
-    if _needs_approval(txn):
+    if _needs_approval(txn, ref.approval_threshold):
         txn.status = Transaction.Status.PENDING
-        txn.save()
+        save_with_history(txn)
         _apply_holds(lines, sign=1)
     else:
         txn.status, txn.completed_at = Transaction.Status.COMPLETED, timezone.now()
-        txn.save()
+        save_with_history(txn)
         write_entry(lines=lines, business_date=business_date, created_by=actor, transaction=txn,
                     description=txn.description or txn.get_transaction_type_display())
     if idempotency_key:
-        IdempotencyRecord.objects.create(user=actor, key=idempotency_key, scope=scope, request_hash=request_hash,
-                                         transaction=txn)
+        # last: a retry of a posted request fails here, on the (user, key) unique constraint
+        insert_new([IdempotencyRecord(user=actor, key=idempotency_key, scope=scope, request_hash=request_hash,
+                                      transaction=txn)])
     return txn
 
 
@@ -279,16 +316,22 @@ def _apply_holds(lines: list[Line], *, sign: int) -> None:
 
 def _account(account_or_id, field: str, *, member: bool = False, reuse: bool = False) -> Account:
     """The account named by the caller. Balances and the product's rules are read again under the row
-    lock, so the product is not joined here, and the member only for checks that look at it. With
-    `reuse`, an account the caller already read from the database is used as it is (only its pk
-    matters before the lock), which saves a query per movement."""
-    if reuse and not member and isinstance(account_or_id, Account) and not account_or_id._state.adding:
+    lock, so only the account's number, member, product and status are read here (peek_accounts), and
+    the member only for checks that look at it. With `reuse`, an account the caller already read from
+    the database is used as it is (only its pk matters before the lock), which saves a query."""
+    if reuse and isinstance(account_or_id, Account) and not account_or_id._state.adding and (
+            not member or Account.member.is_cached(account_or_id)):
         return account_or_id
-    pk = account_or_id.pk if isinstance(account_or_id, Account) else account_or_id
-    accounts = Account.objects.select_related("member") if member else Account.objects.all()
+    found = peek_accounts(pks=[_pk(account_or_id, field)], with_member=member)
+    if not found:
+        raise ValidationError({field: "No such account."})
+    return found[0]
+
+
+def _pk(account_or_id, field: str) -> int:
     try:
-        return accounts.get(pk=pk)  # get(): no ORDER BY to build
-    except Account.DoesNotExist:
+        return int(account_or_id.pk if isinstance(account_or_id, Account) else account_or_id)
+    except (TypeError, ValueError):
         raise ValidationError({field: "No such account."})
 
 
@@ -323,9 +366,21 @@ def transfer_create(*, actor, from_account, to_account_number: str, amount, desc
                     channel: str = "admin", idempotency_key: str | None = None) -> Transaction:
     """A customer moves money from their own account; staff (cashier, manager) for any member."""
     amount = amount_or_error(amount)
-    source = _account(from_account, "from_account_id", member=actor.role == "customer", reuse=True)
-    # Only the number and pk are needed here: the target is read again, with its product, under the lock.
-    target = Account.objects.filter(account_number=(to_account_number or "").strip()).first()
+    number = (to_account_number or "").strip()
+    member = actor.role == "customer"
+    # Only pks, numbers and (for a customer) the source's owner are needed here: both accounts are read
+    # again, with their products, under the lock. One statement finds the target and, unless the
+    # caller already holds it, the source.
+    if isinstance(from_account, Account) and not from_account._state.adding and (
+            not member or Account.member.is_cached(from_account)):
+        source, found = from_account, peek_accounts(numbers=[number])
+    else:
+        source_pk = _pk(from_account, "from_account_id")
+        found = peek_accounts(pks=[source_pk], numbers=[number], with_member=member)
+        source = next((a for a in found if a.pk == source_pk), None)
+        if source is None:
+            raise ValidationError({"from_account_id": "No such account."})
+    target = next((a for a in found if a.account_number == number), None)
     if target is None:
         raise ValidationError({"to_account_number": "No account has that number."})
     if target.pk == source.pk:

@@ -11,7 +11,16 @@ from django.core.management.base import CommandError
 from apps.core.models import BusinessDay
 from apps.ledger import chart, services
 from apps.ledger.errors import ApprovalError, LedgerError
-from apps.ledger.models import Account, GLAccount, JournalEntry, LedgerPolicy, Posting, ServiceCharge, Transaction
+from apps.ledger.models import (
+    Account,
+    GLAccount,
+    JournalEntry,
+    LedgerPolicy,
+    Posting,
+    Product,
+    ServiceCharge,
+    Transaction,
+)
 from apps.ledger.selectors import posted_balance
 from apps.ledger.services import is_valid_account_number
 from apps.members.models import Member
@@ -330,3 +339,89 @@ def test_exited_member_cannot_open_accounts(cashier, member):
     member.refresh_from_db()
     with pytest.raises(ValidationError):
         open_account(actor=cashier, member=member, kind="shares")
+
+
+# --- the hot path: cached reference rows, plain-SQL reads and writes --------------------------------
+
+def test_reference_rows_changed_by_any_means_are_seen_by_the_next_movement(cashier, susu, monthly):
+    """Products, service charges and the policy are cached per process but checked on every movement:
+    a change made with queryset.update() (no signal), twice in one transaction, is seen at once."""
+    services.transfer_create(actor=cashier, from_account=susu, to_account_number=monthly.account_number,
+                             amount="10.00")  # fills the cache
+    ServiceCharge.objects.create(name="Transfer fee", transaction_type="transfer", amount=Decimal("1.00"))
+    assert services.transfer_create(actor=cashier, from_account=susu, to_account_number=monthly.account_number,
+                                    amount="10.00").fee == Decimal("1.00")
+    ServiceCharge.objects.update(amount=Decimal("2.00"))
+    assert services.transfer_create(actor=cashier, from_account=susu, to_account_number=monthly.account_number,
+                                    amount="10.00").fee == Decimal("2.00")
+    ServiceCharge.objects.update(is_active=False)
+    assert services.transfer_create(actor=cashier, from_account=susu, to_account_number=monthly.account_number,
+                                    amount="10.00").fee == Decimal("0.00")
+    for threshold, status in (("5.00", "pending"), ("500.00", "completed"), ("5.00", "pending")):
+        LedgerPolicy.objects.update(approval_threshold=Decimal(threshold))
+        txn = services.withdrawal_create(actor=cashier, account=susu, amount="10.00")
+        assert txn.status == status, threshold
+    Product.objects.filter(pk=susu.product_id).update(daily_withdrawal_limit=Decimal("1.00"))
+    with pytest.raises(LedgerError, match="daily limit of 1.00"):
+        services.transfer_create(actor=cashier, from_account=susu, to_account_number=monthly.account_number,
+                                 amount="5.00")
+    Product.objects.filter(pk=susu.product_id).update(daily_withdrawal_limit=None, minimum_balance=Decimal("990"))
+    with pytest.raises(LedgerError) as exc:
+        services.transfer_create(actor=cashier, from_account=susu, to_account_number=monthly.account_number,
+                                 amount="5.00")
+    assert exc.value.code == "insufficient_funds"
+
+
+def test_accounts_read_on_the_hot_path_equal_the_orm_s(cashier, member, susu, monthly):
+    from apps.ledger.posting import lock_for_movement, movement_context, peek_accounts
+
+    context = movement_context(lock_user_id=cashier.pk)
+    assert context.business_date == BusinessDay.objects.get(status="open").date
+    assert context.user_limit == cashier.daily_transaction_limit
+    locked = lock_for_movement([monthly.pk, susu.pk], reference=context.reference, with_member=True)
+    assert list(locked) == sorted([susu.pk, monthly.pk])
+    for pk, account in locked.items():
+        orm = Account.objects.select_related("product__control_account", "member").get(pk=pk)
+        fields = [f.attname for f in Account._meta.concrete_fields]
+        assert [getattr(account, f) for f in fields] == [getattr(orm, f) for f in fields]
+        product_fields = [f.attname for f in Product._meta.concrete_fields]
+        assert [getattr(account.product, f) for f in product_fields] == [getattr(orm.product, f)
+                                                                         for f in product_fields]
+        assert account.product.control_account.code == orm.product.control_account.code
+        for name in ("id", "first_name", "other_names", "last_name", "kyc_status", "status", "user_id",
+                     "assigned_banker_id"):
+            assert getattr(account.member, name) == getattr(orm.member, name)
+        assert account.member.national_id == member.national_id  # deferred: loads (and decrypts) on use
+    again = lock_for_movement([susu.pk], reference=context.reference, with_member=False)
+    assert again[susu.pk].product is not locked[susu.pk].product  # fresh copies: changing one changes no other
+    [peeked] = peek_accounts(numbers=[susu.account_number], with_member=True)
+    assert (peeked.pk, peeked.member.full_name, peeked.status) == (susu.pk, member.full_name, "active")
+
+
+def test_a_movement_keeps_its_history_row_like_any_save(cashier, susu, monthly):
+    txn = services.transfer_create(actor=cashier, from_account=susu, to_account_number=monthly.account_number,
+                                   amount="10.00", idempotency_key="hist-1")
+    [record] = txn.history.all()
+    assert record.history_type == "+"
+    fields = [f.attname for f in Transaction._meta.concrete_fields]
+    assert [getattr(record, f) for f in fields] == [getattr(Transaction.objects.get(pk=txn.pk), f) for f in fields]
+    assert record.history_date >= txn.created_at
+
+
+def test_a_retry_after_the_money_is_gone_returns_the_first_result(cashier, susu):
+    first = services.withdrawal_create(actor=cashier, account=susu, amount="1000.00", idempotency_key="all-of-it")
+    again = services.withdrawal_create(actor=cashier, account=susu, amount="1000.00", idempotency_key="all-of-it")
+    assert again.pk == first.pk
+    assert Transaction.objects.filter(transaction_type="withdrawal").count() == 1
+    BusinessDay.objects.update(status=BusinessDay.Status.CLOSED)  # and after the day has closed
+    assert services.withdrawal_create(actor=cashier, account=susu, amount="1000.00",
+                                      idempotency_key="all-of-it").pk == first.pk
+
+
+def test_a_transfer_takes_few_statements(cashier, susu, monthly, django_assert_max_num_queries):
+    """A regression guard for the hot path (PostgreSQL counts BEGIN/COMMIT too; SQLite does not)."""
+    services.transfer_create(actor=cashier, from_account=susu.pk, to_account_number=monthly.account_number,
+                             amount="1.00")  # warm the reference cache
+    with django_assert_max_num_queries(12):
+        services.transfer_create(actor=cashier, from_account=susu.pk, to_account_number=monthly.account_number,
+                                 amount="1.00", idempotency_key="few-1")
