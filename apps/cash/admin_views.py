@@ -555,7 +555,8 @@ class FieldRemitView(FieldPage):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         business_date = business_date_or_none()
-        run = todays_run(self.request.user, business_date)
+        run = (services.run_to_remit(self.request.user) if business_date else None) or todays_run(
+            self.request.user, business_date)
         form = kwargs.get("form") or RemitForm(prefix="remit")
         context.update({
             "business_date": business_date, "run": run, "form": form, "count_rows": count_inputs(form),

@@ -566,17 +566,19 @@ def field_remit(*, actor, cashier, denominations, request=None) -> CollectionRun
     if actor.role != "mobile_banker":
         raise PermissionDenied("Only mobile bankers remit field collections.")
     counts, counted = parse_counts(denominations)
-    run = CollectionRun.objects.filter(banker=actor, business_date=_today()).first()  # locked below, in turn
-    if run is None:
+    runs = _open_runs(actor)  # locked below, in turn
+    if not runs:
+        if CollectionRun.objects.filter(banker=actor, business_date=_today()).exists():
+            raise LedgerError("already_remitted", "Today's collections were already remitted.")
         raise LedgerError("nothing_to_remit", "You have no collections to remit today.")
-    if run.status != CollectionRun.Status.OPEN:
-        raise LedgerError("already_remitted", "Today's collections were already remitted.")
     if getattr(cashier, "role", None) != "cashier":
         raise LedgerError("drawer_closed", "Remit to a cashier whose drawer is open.")
     _lock_users(actor, cashier)
-    run = CollectionRun.objects.select_for_update().get(pk=run.pk)
-    if run.status != CollectionRun.Status.OPEN:
+    locked = list(CollectionRun.objects.select_for_update().filter(
+        pk__in=[r.pk for r in runs], status=CollectionRun.Status.OPEN).order_by("business_date"))
+    if not locked:
         raise LedgerError("already_remitted", "Today's collections were already remitted.")
+    run, earlier = locked[-1], locked[:-1]
     _lock_field_cash(run)
     drawer = CashDrawer.objects.select_for_update().filter(cashier=cashier, status=CashDrawer.Status.OPEN).first()
     if drawer is None:
@@ -598,9 +600,28 @@ def field_remit(*, actor, cashier, denominations, request=None) -> CollectionRun
     run.remitted_to, run.remitted_at = cashier, timezone.now()
     run.expected_amount, run.counted_amount, run.variance = expected, counted, variance
     run.save()
+    for old in earlier:  # a day not remitted: its cash is in this count, so it is settled by it
+        old.status, old.remitted_to, old.remitted_at = CollectionRun.Status.REMITTED, cashier, run.remitted_at
+        old.decision_note = f"Not remitted on the day; its cash was counted in the remittance of " \
+                            f"{run.business_date:%d %b %Y}."
+        old.save()
     record(actor, "cash.field_remit_pending" if waits else "cash.field_remit", run, request=request,
-           expected=expected, counted=counted, variance=variance, over_tolerance=waits, cashier=cashier.email)
+           expected=expected, counted=counted, variance=variance, over_tolerance=waits, cashier=cashier.email,
+           carried_runs=[str(old.business_date) for old in earlier])
     return run
+
+
+def _open_runs(banker) -> list[CollectionRun]:
+    """The banker's runs not yet remitted, oldest first (up to today)."""
+    return list(CollectionRun.objects.filter(banker=banker, status=CollectionRun.Status.OPEN,
+                                             business_date__lte=_today()).order_by("business_date"))
+
+
+def run_to_remit(banker) -> CollectionRun | None:
+    """The run the banker's next remittance settles: the latest one not yet remitted. An earlier day
+    that was not remitted is carried into it (its cash is still on the banker's field cash account)."""
+    runs = _open_runs(banker)
+    return runs[-1] if runs else None
 
 
 def _decide_remittance(actor, run: CollectionRun) -> CollectionRun:
@@ -645,3 +666,24 @@ def field_remit_reject(*, actor, run: CollectionRun, reason: str, request=None) 
     run.save()
     record(actor, "cash.field_remit_rejected", run, request=request, variance=run.variance, reason=reason.strip())
     return run
+
+
+# --- end of day -----------------------------------------------------------------------------------
+
+def end_of_day_cash(*, business_date, actor) -> dict:
+    """The end-of-day summary's cash lines: what is still out of the vault when the day closes.
+
+    It reports and changes nothing: a drawer left open or a round not remitted carries into the
+    next day (the next remittance settles it), and the branch cash position page shows them."""
+    drawers = list(CashDrawer.objects.exclude(status=CashDrawer.Status.CLOSED).select_related("gl_account"))
+    runs = CollectionRun.objects.filter(status=CollectionRun.Status.OPEN, business_date__lte=business_date)
+    field_gls = {run.gl_account for run in runs.select_related("gl_account")}
+    return {
+        "vault": f"{vault_balance():.2f}",
+        "drawers_not_closed": len(drawers),
+        "cash_in_drawers": f"{sum((gl_balance(d.gl_account) for d in drawers), ZERO):.2f}",
+        "field_rounds_not_remitted": runs.count(),
+        "field_cash_not_remitted": f"{sum((field_cash_expected(gl) for gl in field_gls), ZERO):.2f}",
+        "remittance_variances_waiting": CollectionRun.objects.filter(
+            status=CollectionRun.Status.PENDING_APPROVAL).count(),
+    }

@@ -233,3 +233,37 @@ def test_the_remit_endpoint_reports_a_variance_waiting(client, api, mobile_banke
     assert response.status_code == 201
     body = response.json()
     assert (body["status"], body["variance"], body["variance_decision"]) == ("pending_approval", "-100.00", "")
+
+
+def test_a_day_not_remitted_is_carried_into_the_next_remittance(mobile_banker, cashier, drawer, susu):
+    cash.field_collect(actor=mobile_banker, account=susu, amount="40.00")
+    first = CollectionRun.objects.get(banker=mobile_banker)
+    today = next_business_day()  # the banker went home with yesterday's 40.00
+    assert cash.run_to_remit(mobile_banker) == first
+    cash.field_collect(actor=mobile_banker, account=susu, amount="25.00")
+    run = cash.field_remit(actor=mobile_banker, cashier=cashier, denominations={"50.00": 1, "10.00": 1, "5.00": 1})
+    assert (run.business_date, run.expected_amount, run.variance) == (today, Decimal("65.00"), Decimal("0.00"))
+    first.refresh_from_db()
+    assert first.status == CollectionRun.Status.REMITTED and first.remitted_to == cashier
+    assert "remittance of" in first.decision_note
+    assert cash.gl_balance(run.gl_account) == Decimal("0.00")
+    with pytest.raises(LedgerError) as exc:
+        cash.field_remit(actor=mobile_banker, cashier=cashier, denominations={"5.00": 1})
+    assert exc.value.code == "already_remitted"
+    assert find_differences() == []
+
+
+def test_yesterdays_cash_can_be_remitted_before_collecting_today(mobile_banker, cashier, drawer, susu):
+    cash.field_collect(actor=mobile_banker, account=susu, amount="40.00")
+    next_business_day()
+    run = cash.field_remit(actor=mobile_banker, cashier=cashier, denominations={"20.00": 2})
+    assert run.status == CollectionRun.Status.REMITTED and run.expected_amount == Decimal("40.00")
+    assert cash.run_to_remit(mobile_banker) is None
+
+
+def test_end_of_day_reports_cash_still_out_of_the_vault(mobile_banker, cashier, drawer, susu):
+    cash.field_collect(actor=mobile_banker, account=susu, amount="40.00")
+    summary = cash.end_of_day_cash(business_date=BusinessDay.objects.get(status="open").date, actor=cashier)
+    assert summary["drawers_not_closed"] == 1 and summary["cash_in_drawers"] == "1000.00"
+    assert (summary["field_rounds_not_remitted"], summary["field_cash_not_remitted"]) == (1, "40.00")
+    assert summary["vault"] == "49000.00"
