@@ -1,8 +1,10 @@
 """The posting engine: turns a transaction into balanced postings under row locks.
 
-Lock order is always: the initiating user's row (for daily limits), then member accounts by
-primary key. Every writer follows it, so two concurrent movements never deadlock; PostgreSQL
-may still report a serialization failure under load, which `retry_on_conflict` absorbs.
+Lock order is always: the initiating user's row (for daily limits: only movements that take money
+out lock it, FOR NO KEY UPDATE), then member accounts by primary key, then whatever the cash app
+locks (the drawer or the field run). Every writer follows it, so two concurrent movements never
+deadlock; PostgreSQL may still report a serialization failure under load, which
+`retry_on_conflict` absorbs.
 
 A single movement (`services._submit`) runs on a short path with few statements and little
 ORM work (the ORM's query compilation costs more CPU than PostgreSQL takes to run these
@@ -389,8 +391,13 @@ def _context_sql(lock_user: bool) -> tuple[str, list]:
     user = get_user_model()._meta
     limit = user.get_field("daily_transaction_limit")
     sql += (f", u.{_qn(limit.column)} FROM {_qn(user.db_table)} u WHERE u.{_qn(user.pk.column)} = %s")
-    if connection.features.has_select_for_update_of:
-        sql += " FOR UPDATE OF u"
+    # FOR NO KEY UPDATE: it serialises this user's outgoing movements (and the cash services' work
+    # for them, which takes the same lock), but not the key-share lock PostgreSQL's foreign-key
+    # checks take on the user's row when a deposit they make commits. With FOR UPDATE a deposit
+    # (holding its account) and a withdrawal by the same cashier (holding the user row, waiting
+    # for the account) deadlock at the deposit's COMMIT.
+    if connection.features.has_select_for_no_key_update:
+        sql += " FOR NO KEY UPDATE OF u"
     elif connection.features.has_select_for_update:
         sql += " FOR UPDATE"
     return sql, [_Reader(BusinessDay, "d", ["date"]), _Reader(get_user_model(), "u", ["daily_transaction_limit"])]

@@ -7,10 +7,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from apps.core.models import BusinessDay
 from apps.ledger import chart, services
 from apps.ledger.errors import ApprovalError, LedgerError
+from apps.ledger.management.commands.verify_ledger import find_differences
 from apps.ledger.models import (
     Account,
     GLAccount,
@@ -425,3 +427,53 @@ def test_a_transfer_takes_few_statements(cashier, susu, monthly, django_assert_m
     with django_assert_max_num_queries(12):
         services.transfer_create(actor=cashier, from_account=susu.pk, to_account_number=monthly.account_number,
                                  amount="1.00", idempotency_key="few-1")
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks (set DATABASE_URL)")
+@pytest.mark.django_db(transaction=True)
+def test_one_cashier_paying_in_and_out_at_once_never_deadlocks(make_user, monkeypatch):
+    """A deposit does not lock its user's row (it has no limit to check); a withdrawal does, FOR NO KEY
+    UPDATE. FOR UPDATE would conflict with the key-share lock the deposit's foreign-key checks take on
+    the same user's row at COMMIT, while the withdrawal waits for the deposit's account: a deadlock."""
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+
+    from apps.core.roles import sync_roles
+    from apps.ledger import posting
+
+    from .factories import open_drawer
+    from .test_concurrency_pg import REFERENCE_DATA, run_threads
+
+    if not GLAccount.objects.exists():  # a flush by an earlier transactional test removed them
+        for module, func in REFERENCE_DATA:
+            getattr(import_module(module), func)(django_apps, None)
+    sync_roles()
+    cashier = make_user("cashier", daily_transaction_limit=Decimal("10000000.00"))
+    member = make_member(registrar=cashier, verifier=make_user("operations_manager"))
+    accounts = [fund(open_account(actor=cashier, member=member, kind=kind), "500.00", cashier=cashier).pk
+                for kind in ("daily_susu", "monthly_contribution")]
+    open_drawer(cashier)
+    conflicts = []
+    is_conflict = posting._is_conflict
+    monkeypatch.setattr(posting, "_is_conflict", lambda exc: conflicts.append(exc) or is_conflict(exc))
+
+    def work(index):
+        errors = []
+        for i in range(20):
+            try:
+                if (index + i) % 2:
+                    services.deposit_create(actor=cashier, account=accounts[i % 2], amount="3.00")
+                else:
+                    services.withdrawal_create(actor=cashier, account=accounts[i % 2], amount="2.00")
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(repr(exc))
+        return errors
+
+    results = run_threads(6, work)
+
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert [e for r in results for e in r] == []
+    assert conflicts == [], f"{len(conflicts)} deadlock(s) or serialization failure(s), e.g. {conflicts[0]!r}"
+    assert find_differences() == []
