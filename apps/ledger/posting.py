@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import OperationalError, connection
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, models
 from django.db.models import signals
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -43,9 +43,13 @@ class Line:
     account: Account | None = None
 
 
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no 0/O or 1/I
+
+
 def new_reference(prefix: str, business_date) -> str:
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return f"{prefix}{business_date:%y%m%d}{''.join(secrets.choice(alphabet) for _ in range(8))}"
+    # One read of the system's random source for all 8 symbols (secrets.choice reads it once per
+    # symbol): 256 is a multiple of 32, so the low five bits of each byte pick every symbol equally.
+    return f"{prefix}{business_date:%y%m%d}{''.join(REFERENCE_ALPHABET[b & 31] for b in secrets.token_bytes(8))}"
 
 
 def balance_effect(lines: list[Line]) -> dict[int, Decimal]:
@@ -248,7 +252,7 @@ def _qn(name: str) -> str:
 
 def _memo(key, build):
     """Per-process memo of things derived from the models and the database backend."""
-    key = (connection.alias, connection.vendor, *key)
+    key = (connection.vendor, *key)  # `connection`: the default database, the only one the ledger uses
     try:
         return _statements[key]
     except KeyError:
@@ -537,6 +541,28 @@ def peek_accounts(*, pks=(), numbers=(), with_member: bool = False) -> list[Acco
 
 # --- writes without the ORM's per-call compilation --------------------------------------------------
 
+_PLAIN_TYPES = {  # fields whose get_db_prep_save() returns a value of this type (or None) unchanged
+    models.CharField: str, models.TextField: str, models.BooleanField: bool, models.DecimalField: Decimal,
+    models.IntegerField: int, models.BigIntegerField: int, models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int, models.SmallIntegerField: int,
+}
+_PLAIN_KEYS = (models.AutoField, models.BigAutoField, models.IntegerField, models.BigIntegerField)
+
+
+class _NoneOnly:
+    """For fields that store None as None but prepare any other value (dates, times)."""
+
+
+def _plain_type(field):
+    """The value type that field.get_db_prep_save(field.pre_save(obj, add=True)) passes through as it is,
+    for fields of exactly these classes (a subclass may prepare values its own way), else None."""
+    if type(field) in (models.ForeignKey, models.OneToOneField):
+        return int if type(field.target_field) in _PLAIN_KEYS else None
+    if type(field) in (models.DateTimeField, models.DateField):  # auto_now ones get their value in pre_save()
+        return None if field.auto_now or field.auto_now_add else _NoneOnly
+    return _PLAIN_TYPES.get(type(field))
+
+
 def _insert_sql(model, rows: int, returning: bool):
     """What Model._do_insert() sends for `rows` new rows: every local concrete field but the auto pk."""
     opts = model._meta
@@ -546,7 +572,7 @@ def _insert_sql(model, rows: int, returning: bool):
            f"VALUES {', '.join([row] * rows)}")
     if returning and connection.features.can_return_columns_from_insert:
         sql += " " + connection.ops.return_insert_columns([opts.pk])[0]
-    return sql, fields
+    return sql, [(field, field.attname, _plain_type(field)) for field in fields]
 
 
 def insert_new(objs: list, *, returning: bool = True, send_signals: bool = True) -> None:
@@ -556,26 +582,34 @@ def insert_new(objs: list, *, returning: bool = True, send_signals: bool = True)
     none. With `returning` (one object) the new pk is set on it. Not for models with history: see
     save_with_history()."""
     model = type(objs[0])
+    db = connections[DEFAULT_DB_ALIAS]  # what `connection` stands for, without its per-attribute look-up
     returning = returning and len(objs) == 1
-    sql, fields = _memo(("insert", model._meta.label, len(objs), returning),
-                        lambda: _insert_sql(model, len(objs), returning))
+    sql, fields = _memo(("insert", model, len(objs), returning), lambda: _insert_sql(model, len(objs), returning))
     if send_signals:
         for obj in objs:
-            signals.pre_save.send(sender=model, instance=obj, raw=False, using=connection.alias, update_fields=None)
-    params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs for field in fields]
-    with connection.cursor() as cursor:
+            signals.pre_save.send(sender=model, instance=obj, raw=False, using=db.alias, update_fields=None)
+    params = []
+    for obj in objs:
+        values = obj.__dict__
+        for field, attname, plain in fields:
+            value = values.get(attname, field) if plain is not None else field
+            if value is None or type(value) is plain:
+                params.append(value)  # what the line below would give, without its layers of calls
+            else:
+                params.append(field.get_db_prep_save(field.pre_save(obj, True), db))
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         if returning:
-            if connection.features.can_return_columns_from_insert:
+            if db.features.can_return_columns_from_insert:
                 pk = cursor.fetchone()[0]
             else:
-                pk = connection.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
+                pk = db.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
             objs[0].pk = pk
     for obj in objs:
-        obj._state.adding, obj._state.db = False, connection.alias
+        obj._state.adding, obj._state.db = False, db.alias
         if send_signals:
             signals.post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False,
-                                   using=connection.alias)
+                                   using=db.alias)
 
 
 def _history_of(model):
