@@ -45,7 +45,7 @@ SEED = member_demo.DEMO_SEED
 # How often a member pays their Daily Susu: each member's chance per business day is drawn from this
 # range. It sets the size of the history (about 11,000 movements, under two minutes on SQLite on a
 # small two-CPU machine); (0.15, 0.5) gives about 21,000 and (0.3, 0.85) about 34,000.
-SUSU_DAYS = (0.06, 0.22)
+SUSU_DAYS = (0.3, 0.85)
 SHARE_PRICE = Decimal("10.00")
 BANKER_MEMBERS = 30
 KINDS = (Product.Kind.DAILY_SUSU, Product.Kind.SHARES, Product.Kind.MONTHLY_CONTRIBUTION)
@@ -340,6 +340,7 @@ class History:
 
     def day_events(self, day: date, rng: random.Random) -> list[tuple[int, int, str, Plan, dict]]:
         """The day's activity as (minute of day, order, kind, member plan, details), in time order."""
+        day_rng = rng
         events = []
         seq = 0
 
@@ -352,6 +353,9 @@ class History:
         for plan in self.plans:
             if plan.join > day:
                 continue
+            # Each member's day has its own generator: how often one thing happens (SUSU_DAYS, say)
+            # does not reshuffle everything else that happens to them or to anyone else.
+            rng = random.Random(f"coastal-member-day:{SEED}:{day.isoformat()}:{plan.key}")
             if plan.join == day:
                 add(rng.randint(8 * 60 + 30, 11 * 60), "onboard", plan)
             if not plan.has_accounts:
@@ -366,7 +370,7 @@ class History:
             if plan.verified and self._last_business_day_of_cycle(plan, day):
                 if rng.random() < 0.6:
                     add(rng.randint(9 * 60, 16 * 60), "susu_payout", plan, share=rng.uniform(0.5, 0.95))
-            elif plan.verified and rng.random() < 0.004:
+            elif plan.verified and rng.random() < 0.01:  # an emergency: about two or three times a year
                 add(rng.randint(9 * 60, 16 * 60), "susu_emergency", plan, share=rng.uniform(0.2, 0.5))
             # Monthly Contribution: one payment a month on the member's day, some months missed.
             if pay_day[plan.monthly_day] == day and plan.join < day:
@@ -385,6 +389,7 @@ class History:
             if plan.customer and plan.join < day and pay_day[25] == day:
                 add(12 * 60 + 40, "customer_saving", plan)
         # Members pay each other: a few transfers a day through the teller.
+        rng = day_rng
         verified = [p for p in self.plans if p.verified and p.join < day]
         for _ in range(rng.choice([0, 1, 1, 2, 2, 3, 4]) if len(verified) > 2 else 0):
             source, target = rng.sample(verified, 2)

@@ -1,7 +1,7 @@
 """The demo data: members, accounts and history posted through the services, on a short window.
 
-The real `seed_demo` walks twelve months for about two hundred members; these tests walk a couple
-of weeks for a dozen, which exercises the same code (business days opened and closed, the cash
+The real `seed_demo` walks twelve months for about two hundred members; these tests walk five
+weeks for a dozen, which exercises the same code (business days opened and closed, the cash
 desk, every kind of movement) in seconds.
 """
 
@@ -26,9 +26,10 @@ MEMBERS = 12
 
 
 def window():
-    """Two weeks across the boundary between the last two calendar months, all before today."""
+    """Five weeks across the boundary between the last two calendar months, all before today: long
+    enough for the first members' Daily Susu cycle (31 days) to end and be paid out."""
     first_of_last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
-    return first_of_last_month - timedelta(days=7), first_of_last_month + timedelta(days=7)
+    return first_of_last_month - timedelta(days=7), first_of_last_month + timedelta(days=27)
 
 
 def seed(**kwargs):
