@@ -43,8 +43,10 @@ from .models import Account, LedgerPolicy, Product, Transaction
 
 SEED = member_demo.DEMO_SEED
 # How often a member pays their Daily Susu: each member's chance per business day is drawn from this
-# range. It sets the size of the history (about 11,000 movements, under two minutes on SQLite on a
-# small two-CPU machine); (0.15, 0.5) gives about 21,000 and (0.3, 0.85) about 34,000.
+# range (Susu is collected daily; most members pay most days). It sets the size of the history:
+# about 34,000 movements through the services (36,000 transactions with the end-of-day commissions),
+# which seed_demo posts in about 90 s on SQLite on a small two-CPU machine; (0.06, 0.22) gives about
+# 11,000.
 SUSU_DAYS = (0.3, 0.85)
 SHARE_PRICE = Decimal("10.00")
 BANKER_MEMBERS = 30
