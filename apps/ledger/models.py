@@ -187,11 +187,12 @@ class Transaction(TimeStampedModel):
         CANCELLED = "cancelled", "Cancelled"
 
     reference = models.CharField(max_length=24, unique=True, editable=False)
-    transaction_type = models.CharField(max_length=16, choices=Type.choices, db_index=True)
-    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
+    transaction_type = models.CharField(max_length=16, choices=Type.choices)  # indexed in Meta
+    status = models.CharField(max_length=16, choices=Status.choices)  # indexed in Meta
     amount = models.DecimalField(**MONEY)
     fee = models.DecimalField(**MONEY, default=ZERO)
-    from_account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="outgoing")
+    from_account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="outgoing",
+                                     db_index=False)  # (from_account, business_date) serves it
     to_account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="incoming")
     counterparty_gl = models.ForeignKey(GLAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                                         help_text="The other side when money enters or leaves the members' books "
@@ -201,7 +202,8 @@ class Transaction(TimeStampedModel):
     purpose = models.CharField(max_length=16, blank=True,
                                help_text="member_exit: a share redemption, allowed only on exit with approval.")
     business_date = models.DateField(db_index=True)
-    initiated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    initiated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                     db_index=False)  # (initiated_by, business_date) serves it
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -220,9 +222,14 @@ class Transaction(TimeStampedModel):
             models.CheckConstraint(condition=~Q(from_account=models.F("to_account")) | Q(from_account__isnull=True),
                                    name="transaction_not_to_same_account"),
         ]
+        # Every movement inserts a row here and one in the history table (which copies db_index, not
+        # Meta.indexes): only indexes that queries use. The two composites also serve look-ups by
+        # their first column; status and type need no LIKE (varchar_pattern_ops) twins.
         indexes = [
             models.Index(fields=["initiated_by", "business_date"]),
             models.Index(fields=["from_account", "business_date"]),
+            models.Index(fields=["status"], name="ledger_txn_status_idx"),
+            models.Index(fields=["transaction_type"], name="ledger_txn_type_idx"),
         ]
         permissions = [("approve_transaction", "Can approve or reject transactions waiting for a second person")]
 
@@ -256,7 +263,8 @@ class JournalEntry(AppendOnlyModel):
 class Posting(AppendOnlyModel):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
     gl_account = models.ForeignKey(GLAccount, on_delete=models.PROTECT, related_name="postings")
-    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="postings",
+                                db_index=False)  # Index(account, entry) serves it
     debit = models.DecimalField(**MONEY, default=ZERO)
     credit = models.DecimalField(**MONEY, default=ZERO)
 
@@ -278,7 +286,8 @@ class Posting(AppendOnlyModel):
 class IdempotencyRecord(models.Model):
     """The first result of a money-moving request, so a retry with the same key posts nothing new."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             db_index=False)  # the (user, key) unique constraint serves it
     key = models.CharField(max_length=128)
     scope = models.CharField(max_length=64)
     request_hash = models.CharField(max_length=64)
