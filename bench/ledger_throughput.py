@@ -18,6 +18,18 @@ What it does, in order:
    `-c 8 -j 2` for the same number of seconds.
 5. verify_ledger's find_differences() on the bench database.
 
+Each measured phase runs on a business date of its own (the bench closes the open date and opens
+the next, as a day would): every outgoing movement sums its user's transactions of the business
+date for the daily limit, and a customer makes a few transfers a day, not the hundreds a bench
+run would pile onto one date (which would make each later phase pay for the earlier ones).
+
+Where the time goes, per phase: the CPU of the clients (service workers, or daphne for the API),
+of PostgreSQL's processes (every database on this server: keep other work off it), the machine's
+CPU use, and what the bench database's backends were doing, sampled from pg_stat_activity every
+20 ms — running, waiting for a lock, for I/O (the WAL flush at COMMIT) or for the application (idle
+in a transaction or between them). The summary turns the CPU per transfer into the rate two fully
+busy CPUs could sustain.
+
 Every loop is bounded by a count and a deadline, and everything talks to 127.0.0.1 only.
 """
 
@@ -30,6 +42,7 @@ import multiprocessing as mp
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -39,6 +52,8 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -56,7 +71,10 @@ def parse_args():
     parser.add_argument("--accounts", type=int, default=400, help="member accounts to set up (two per member)")
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each measured phase")
     parser.add_argument("--max-ops", type=int, default=20000, help="most operations per worker or client")
-    parser.add_argument("--servers", type=int, default=max(2, min(4, os.cpu_count() or 2)),
+    # A daphne process runs one Django request at a time (sync views share one thread), and a request
+    # spends part of its time waiting for PostgreSQL: two per CPU keep the CPUs busy, like a pre-fork
+    # server's usual 2 × cores.
+    parser.add_argument("--servers", type=int, default=max(2, min(8, 2 * (os.cpu_count() or 1))),
                         help="daphne processes sharing the listening socket")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--skip-service", action="store_true")
@@ -77,8 +95,10 @@ def database_url() -> str:
 
 
 def with_database(url: str, name: str) -> str:
+    """The URL of another database on the same server, for the bench's own connections: without the
+    query string, which may carry Django's OPTIONS (e.g. ?pool=true) that libpq does not know."""
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
 
 
 def production_env(url: str) -> dict:
@@ -156,6 +176,118 @@ def setup_books(n_accounts: int, n_customers_min: int) -> dict:
     return {"customers": customers, "numbers": [n for c in customers for _, n in c["accounts"]]}
 
 
+# --- where the time goes ---------------------------------------------------------------------------------
+
+def _proc_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) jiffies of all CPUs so far, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return sum(values) - idle, sum(values)
+
+
+class Probe:
+    """Measures one phase. A thread with its own connection samples pg_stat_activity every 20 ms:
+    what the measured database's backends are doing, and the CPU (from /proc) of every PostgreSQL
+    process it lists, plus the postmaster. A backend's CPU counts up to its last sample (a backend
+    that lives for one request, DB_CONN_MAX_AGE=0, is mostly missed: see `rest_ms`, the machine's
+    CPU not used by the clients). Also the machine's CPU use, and the CPU of child processes."""
+
+    STATES = ("running", "lock wait", "LWLock wait", "I/O wait (WAL)", "other wait",
+              "idle in transaction (waiting for the app)", "idle (between transactions)")
+
+    def __init__(self, url: str):
+        self.url, self.dbname = url, urlsplit(url).path.lstrip("/")
+        self.samples: Counter = Counter()
+        self.stop_event = threading.Event()
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+
+    def _activity(self, conn):
+        return conn.execute("SELECT pid, datname, state, wait_event_type, backend_type FROM pg_stat_activity "
+                            "WHERE pid <> pg_backend_pid()").fetchall()
+
+    def _cpu(self, pids, *, baseline: bool):
+        for pid in pids:
+            cpu = _proc_cpu(pid)
+            if cpu:
+                self.first.setdefault(pid, cpu if baseline else 0.0)
+                self.last[pid] = max(self.last.get(pid, 0.0), cpu)
+
+    def _sample(self, conn):
+        while not self.stop_event.wait(0.02):
+            rows = self._activity(conn)
+            self._cpu([row[0] for row in rows] + [self.postmaster], baseline=False)
+            for _, datname, state, wait, backend_type in rows:
+                if datname != self.dbname or backend_type != "client backend":
+                    continue
+                if state == "active":
+                    key = {None: "running", "Lock": "lock wait", "LWLock": "LWLock wait",
+                           "IO": "I/O wait (WAL)"}.get(wait, "other wait")
+                elif state and state.startswith("idle in transaction"):
+                    key = "idle in transaction (waiting for the app)"
+                else:
+                    key = "idle (between transactions)"
+                self.samples[key] += 1
+        conn.close()
+
+    def __enter__(self):
+        import psycopg
+
+        conn = psycopg.connect(with_database(self.url, "postgres"), autocommit=True)
+        own = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        self.postmaster = int(Path(f"/proc/{own}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        self._cpu([row[0] for row in self._activity(conn)] + [self.postmaster], baseline=True)
+        self.machine = machine_cpu()
+        self.children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.thread = threading.Thread(target=self._sample, args=(conn,), daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_event.set()
+        self.thread.join(timeout=5)
+        busy, total = machine_cpu()
+        self.machine_busy = (busy - self.machine[0]) / max(total - self.machine[1], 1)
+        self.machine_cpu = (busy - self.machine[0]) / os.sysconf("SC_CLK_TCK")
+        self.pg_cpu = sum(self.last[pid] - self.first[pid] for pid in self.last)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.children_cpu = (children.ru_utime + children.ru_stime) - (self.children.ru_utime + self.children.ru_stime)
+
+    def report(self, ops: int) -> dict:
+        total = sum(self.samples.values()) or 1
+        return {"pg_ms": self.pg_cpu / max(ops, 1) * 1000, "machine_busy": self.machine_busy,
+                "machine_ms": self.machine_cpu / max(ops, 1) * 1000,
+                "states": {key: self.samples[key] / total for key in self.STATES if self.samples[key]}}
+
+
+def describe(r: dict) -> str:
+    states = ", ".join(f"{key} {share:.0%}" for key, share in r["states"].items())
+    app = r["cpu_ms"] + r.get("client_ms", 0)
+    return (f"      PostgreSQL CPU {r['pg_ms']:.2f} ms per transaction; the machine's CPU {r['machine_ms']:.2f} ms per "
+            f"transaction ({r['machine_busy']:.0%} busy), of which {max(r['machine_ms'] - app, 0):.2f} ms not the "
+            f"clients'\n      bench database's backends: {states}")
+
+
+def next_business_day() -> None:
+    """Close the open business date and open the next one (directly: the bench runs no end of day)."""
+    from django.db import transaction
+
+    from apps.core.models import BusinessDay
+
+    with transaction.atomic():
+        last = BusinessDay.objects.select_for_update().order_by("-date").first()
+        BusinessDay.objects.exclude(status=BusinessDay.Status.CLOSED).update(status=BusinessDay.Status.CLOSED)
+        BusinessDay.objects.create(date=last.date + timedelta(days=1), status=BusinessDay.Status.OPEN)
+
+
 # --- service layer -------------------------------------------------------------------------------------
 
 def _service_worker(index, workers, books, seconds, max_ops, start, results):
@@ -190,9 +322,10 @@ def _service_worker(index, workers, books, seconds, max_ops, start, results):
     results.put((done, refused, cpu))
 
 
-def run_service(books, workers: int, seconds: float, max_ops: int) -> dict:
+def run_service(books, workers: int, seconds: float, max_ops: int, url: str) -> dict:
     from django.db import connections
 
+    next_business_day()
     connections.close_all()  # the children open their own
     ctx = mp.get_context("fork")
     start, results = ctx.Event(), ctx.Queue()
@@ -201,16 +334,17 @@ def run_service(books, workers: int, seconds: float, max_ops: int) -> dict:
     for proc in procs:
         proc.start()
     time.sleep(1.0)  # let every worker import and connect before the clock starts
-    began = time.monotonic()
-    start.set()
-    outcomes = [results.get(timeout=seconds + 120) for _ in procs]
-    wall = time.monotonic() - began
+    with Probe(url) as probe:
+        began = time.monotonic()
+        start.set()
+        outcomes = [results.get(timeout=seconds + 120) for _ in procs]
+        wall = time.monotonic() - began
     for proc in procs:
         proc.join(timeout=30)
     done = sum(o[0] for o in outcomes)
     cpu = sum(o[2] for o in outcomes)
     return {"ops": done, "refused": sum(o[1] for o in outcomes), "seconds": wall, "tps": done / wall,
-            "cpu_ms": cpu / max(done, 1) * 1000}
+            "cpu_ms": cpu / max(done, 1) * 1000, **probe.report(done)}
 
 
 # --- HTTP API ----------------------------------------------------------------------------------------
@@ -320,29 +454,34 @@ def _http_client(index, clients, books, port, seconds, max_ops, start, results):
     results.append((done, refused, failed, statuses))
 
 
-def run_http(books, port: int, clients: int, seconds: float, max_ops: int) -> dict:
+def run_http(books, port: int, clients: int, seconds: float, max_ops: int, url: str) -> dict:
+    from django.db import connections
+
+    next_business_day()
+    connections.close_all()
     start, results = threading.Event(), []
     threads = [threading.Thread(target=_http_client, args=(i, clients, books, port, seconds, max_ops, start, results))
                for i in range(clients)]
     for thread in threads:
         thread.start()
-    began = time.monotonic()
-    start.set()
-    for thread in threads:
-        thread.join(timeout=seconds + 120)
-    wall = time.monotonic() - began
+    with Probe(url) as probe:
+        began = time.monotonic()
+        start.set()
+        for thread in threads:
+            thread.join(timeout=seconds + 120)
+        wall = time.monotonic() - began
     done = sum(r[0] for r in results)
     statuses: dict[int, int] = {}
     for r in results:
         for code, count in r[3].items():
             statuses[code] = statuses.get(code, 0) + count
     return {"ops": done, "refused": sum(r[1] for r in results), "failed": sum(r[2] for r in results),
-            "statuses": statuses, "seconds": wall, "tps": done / wall}
+            "statuses": statuses, "seconds": wall, "tps": done / wall, **probe.report(done)}
 
 
 # --- pgbench ---------------------------------------------------------------------------------------------
 
-def run_pgbench(url: str, scale: int, clients_list: list[int], seconds: float) -> dict[int, float]:
+def run_pgbench(url: str, scale: int, clients_list: list[int], seconds: float) -> dict[int, dict]:
     pgbench = shutil.which("pgbench") or "/usr/bin/pgbench"
     parts = urlsplit(url)
     name = parts.path.lstrip("/") + "_pgbench"
@@ -357,10 +496,15 @@ def run_pgbench(url: str, scale: int, clients_list: list[int], seconds: float) -
     tps = {}
     for clients in clients_list:
         jobs = min(clients, 2)
-        out = subprocess.run([*base, "-c", str(clients), "-j", str(jobs), "-T", str(int(seconds)), name],
-                             check=True, env=env, capture_output=True, text=True, timeout=seconds + 120).stdout
+        with Probe(with_database(url, name)) as probe:
+            out = subprocess.run([*base, "-c", str(clients), "-j", str(jobs), "-T", str(int(seconds)), name],
+                                 check=True, env=env, capture_output=True, text=True, timeout=seconds + 120).stdout
         found = re.search(r"tps = ([\d.]+) \((?:without initial connection time|excluding connections)", out)
-        tps[clients] = float(found.group(1)) if found else float("nan")
+        rate = float(found.group(1)) if found else float("nan")
+        count = re.search(r"number of transactions actually processed: (\d+)", out)
+        ops = int(count.group(1)) if count else int(rate * seconds)
+        tps[clients] = {"tps": rate, "ops": ops, "cpu_ms": probe.children_cpu / max(ops, 1) * 1000,
+                        **probe.report(ops)}
     with __import__("psycopg").connect(with_database(url, "postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return tps
@@ -393,10 +537,11 @@ def main():
 
     service = {}
     for workers in [] if args.skip_service else args.concurrency:
-        service[workers] = run_service(books, workers, args.seconds, args.max_ops)
+        service[workers] = run_service(books, workers, args.seconds, args.max_ops, url)
         r = service[workers]
         print(f"  service layer, {workers} worker process(es): {r['ops']} transfers in {r['seconds']:.1f}s "
-              f"= {r['tps']:.1f}/s, {r['cpu_ms']:.1f} ms of Python CPU per transfer ({r['refused']} refused)")
+              f"= {r['tps']:.1f}/s, {r['cpu_ms']:.2f} ms of Python CPU per transfer ({r['refused']} refused)")
+        print(describe(r))
 
     http_results = {}
     if not args.skip_http:
@@ -404,13 +549,16 @@ def main():
         try:
             servers.wait_ready()
             for clients in args.concurrency:
-                cpu_before = servers.cpu_seconds()
-                http_results[clients] = run_http(books, servers.port, clients, args.seconds, args.max_ops)
+                cpu_before, client_before = servers.cpu_seconds(), time.process_time()
+                http_results[clients] = run_http(books, servers.port, clients, args.seconds, args.max_ops, url)
                 r = http_results[clients]
                 r["cpu_ms"] = (servers.cpu_seconds() - cpu_before) / max(r["ops"], 1) * 1000
-                print(f"  HTTP API ({args.servers} daphne processes), {clients} client(s): {r['ops']} transfers in "
-                      f"{r['seconds']:.1f}s = {r['tps']:.1f}/s, server CPU {r['cpu_ms']:.1f} ms per transfer "
+                r["client_ms"] = (time.process_time() - client_before) / max(r["ops"], 1) * 1000
+                print(f"  HTTP API ({args.servers} daphne processes, DB_CONN_MAX_AGE={env['DB_CONN_MAX_AGE']}), "
+                      f"{clients} client(s): {r['ops']} transfers in {r['seconds']:.1f}s = {r['tps']:.1f}/s, "
+                      f"daphne CPU {r['cpu_ms']:.2f} ms per transfer, bench client {r['client_ms']:.2f} ms "
                       f"(statuses {r['statuses']}, {r['failed']} failed)")
+                print(describe(r))
         finally:
             servers.stop()
         if any(r["statuses"].keys() - {201, 409} or r["failed"] for r in http_results.values()):
@@ -419,8 +567,10 @@ def main():
     pg = {}
     if not args.skip_pgbench:
         pg = run_pgbench(url, args.pgbench_scale, args.concurrency, args.seconds)
-        for clients, tps in pg.items():
-            print(f"  pgbench TPC-B-like -s {args.pgbench_scale}, -c {clients}: {tps:.1f} tps")
+        for clients, r in pg.items():
+            print(f"  pgbench TPC-B-like -s {args.pgbench_scale}, -c {clients}: {r['tps']:.1f} tps, "
+                  f"pgbench client CPU {r['cpu_ms']:.2f} ms per transaction")
+            print(describe(r))
 
     from django.db import connections
 
@@ -438,8 +588,8 @@ def main():
             if c not in results:
                 cells.append(f"{'—':>22}")
                 continue
-            tps = results[c]["tps"] if isinstance(results[c], dict) else results[c]
-            frac = f" ({tps / pg[c]:.2f}×)" if pg.get(c) and results is not pg else ""
+            tps = results[c]["tps"]
+            frac = f" ({tps / pg[c]['tps']:.2f}×)" if c in pg and results is not pg else ""
             cells.append(f"{f'{tps:.1f}{frac}':>22}")
         print(f"  {label:<28}" + "".join(cells) + (f"   target ≥ {target}× pgbench" if target else ""))
 
@@ -447,13 +597,26 @@ def main():
     row("service layer", service, SERVICE_TARGET)
     row("HTTP API (daphne)", http_results, HTTP_TARGET)
     top = max(args.concurrency)
-    if pg.get(top):
+    if top in pg:
         for label, results, target in (("service layer", service, SERVICE_TARGET),
                                        ("HTTP API", http_results, HTTP_TARGET)):
             if top in results:
-                frac = results[top]["tps"] / pg[top]
+                frac = results[top]["tps"] / pg[top]["tps"]
                 verdict = "met" if frac >= target else "MISSED"
                 print(f"  {label} at {top}: {frac:.2f}× pgbench — target {target}× {verdict}")
+    cpus = os.cpu_count() or 1
+    print(f"\nWhere the CPU goes, per transaction at {top} clients ({cpus} CPUs; the machine's CPU time per "
+          "transaction, split into the clients', PostgreSQL's and the rest: kernel, sampler, backends missed)")
+    base = pg[top]["machine_ms"] if top in pg else None
+    for label, results, client in (("pgbench", pg, "pgbench"), ("service layer", service, "Python"),
+                                   ("HTTP API", http_results, "daphne+client")):
+        if top in results:
+            r = results[top]
+            app = r["cpu_ms"] + r.get("client_ms", 0)
+            rest = max(r["machine_ms"] - app - r["pg_ms"], 0)
+            times = f", {r['machine_ms'] / base:.1f}× pgbench's" if base and results is not pg else ""
+            print(f"  {label:<14} {client} {app:.2f} + PostgreSQL {r['pg_ms']:.2f} + rest {rest:.2f} = "
+                  f"{r['machine_ms']:.2f} ms{times} (machine {r['machine_busy']:.0%} busy, {r['tps']:.0f}/s)")
     print(f"  (load average {os.getloadavg()[0]:.1f} at the end: other work on this machine skews every figure)")
     if problems:
         print(f"\nverify_ledger: {len(problems)} difference(s):")
