@@ -81,6 +81,9 @@ def parse_args():
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-pgbench", action="store_true")
     parser.add_argument("--pgbench-scale", type=int, default=8)
+    parser.add_argument("--per-movement", type=int, metavar="N", default=0,
+                        help="only measure one movement at a time: N transfers and N deposits in this process, "
+                             "with the statements each sends and its Python, PostgreSQL and wall time; then stop")
     return parser.parse_args()
 
 
@@ -286,6 +289,50 @@ def next_business_day() -> None:
         last = BusinessDay.objects.select_for_update().order_by("-date").first()
         BusinessDay.objects.exclude(status=BusinessDay.Status.CLOSED).update(status=BusinessDay.Status.CLOSED)
         BusinessDay.objects.create(date=last.date + timedelta(days=1), status=BusinessDay.Status.OPEN)
+
+
+# --- one movement at a time -------------------------------------------------------------------------------
+
+def run_per_movement(books, count: int) -> None:
+    """Transfers (by customers, as the API makes them) and cash deposits (by the cashier), one after
+    another on one connection: statements per movement (BEGIN and COMMIT included), and per movement
+    the wall time, this process's CPU and its PostgreSQL backend's CPU."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.ledger.services import deposit_create, transfer_create
+    from apps.users.models import User
+
+    next_business_day()
+    users = {u.pk: u for u in User.objects.filter(pk__in=[c["user_id"] for c in books["customers"]])}
+    cashier = User.objects.get(email="bench-cashier@coastal.test")
+    rng = random.Random(7)
+
+    def transfer():
+        customer = rng.choice(books["customers"])
+        source_pk, source_number = rng.choice(customer["accounts"])
+        target = rng.choice([n for n in books["numbers"] if n != source_number])
+        transfer_create(actor=users[customer["user_id"]], from_account=source_pk, to_account_number=target,
+                        amount="1.00", description="bench", channel="api", idempotency_key=uuid.uuid4().hex)
+
+    def deposit():
+        source_pk, _ = rng.choice(rng.choice(books["customers"])["accounts"])
+        deposit_create(actor=cashier, account=source_pk, amount="5.00", description="bench",
+                       idempotency_key=uuid.uuid4().hex)
+
+    backend = connection.cursor().connection.info.backend_pid
+    for label, movement in (("transfer", transfer), ("deposit", deposit)):
+        for _ in range(50):  # warm up: caches, prepared statements
+            movement()
+        with CaptureQueriesContext(connection) as queries:
+            movement()
+        wall, cpu, pg_cpu = time.perf_counter(), time.process_time(), _proc_cpu(backend)
+        for _ in range(count):
+            movement()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        pg_cpu = _proc_cpu(backend) - pg_cpu
+        print(f"  {label}: {len(queries.captured_queries)} statements; per {label} {wall / count * 1000:.2f} ms wall, "
+              f"{cpu / count * 1000:.2f} ms Python CPU, {pg_cpu / count * 1000:.2f} ms PostgreSQL backend CPU")
 
 
 # --- service layer -------------------------------------------------------------------------------------
@@ -534,6 +581,10 @@ def main():
     print(f"Set up {len(books['numbers'])} accounts of {len(books['customers'])} members with balances "
           f"through the services in {time.monotonic() - started:.1f}s "
           f"(PostgreSQL {connection.cursor().connection.info.server_version})")
+
+    if args.per_movement:
+        run_per_movement(books, args.per_movement)
+        return
 
     service = {}
     for workers in [] if args.skip_service else args.concurrency:
