@@ -135,7 +135,9 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
     )
 }
+SQLITE_ENGINE = "coastal_site.db.sqlite"  # Django's SQLite backend, money sums rounded to the pesewa
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["ENGINE"] = SQLITE_ENGINE
     # WAL + IMMEDIATE transactions let the web process and the job workers share the file:
     # a writer takes the lock at BEGIN, so two writers queue instead of failing mid-way.
     DATABASES["default"]["OPTIONS"] = {
