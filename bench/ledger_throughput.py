@@ -3,6 +3,11 @@ API, next to pgbench's TPC-B-like figure on the same server. Prints figures; it 
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/coastal_bench .venv/bin/python bench/ledger_throughput.py
 
+DATABASE_URL's query string reaches Django's OPTIONS (dj-database-url), so settings can be tried
+without editing them: `?pool=true` gives the API servers psycopg's connection pool (it needs the
+psycopg_pool package); the default, DB_CONN_MAX_AGE=0 as deploy/ runs ASGI, opens a PostgreSQL
+connection per request. `--per-movement N` measures one transfer and one deposit at a time instead.
+
 What it does, in order:
 
 1. Drops and recreates the bench database (default coastal_bench), migrates it, and sets up
