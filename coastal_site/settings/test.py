@@ -21,5 +21,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 if DATABASES["default"]["ENGINE"] == SQLITE_ENGINE:
-    DATABASES["default"]["TEST"] = {"NAME": ""}  # in memory
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}  # one in-memory database per test process
 WHITENOISE_AUTOREFRESH = True
