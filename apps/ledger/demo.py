@@ -480,10 +480,13 @@ class History:
         if self.desk is not None:
             self.clock.set(day, 17 * 60 + 15)
             self.desk.close_day()
-        # End of day: the Susu cycles ending today close and the collectors' commission is taken (the
-        # end-of-day chain's own step). Balances it moved are read back for tomorrow's decisions.
+        # End of day (the chain's own steps): interest accrues (and is posted when a month has ended), the
+        # Susu cycles ending today close and the collectors' commission is taken. Balances they moved are
+        # read back for tomorrow's decisions.
         self.clock.set(day, 17 * 60 + 45)
-        if lifecycle.close_susu_cycles(business_date=day, actor=staff.operations)["susu_cycles_closed"]:
+        interest = lifecycle.accrue_interest(business_date=day, actor=staff.operations)
+        closed = lifecycle.close_susu_cycles(business_date=day, actor=staff.operations)["susu_cycles_closed"]
+        if closed or interest["interest_posted_accounts"]:
             self.reload_balances()
         self.clock.set(day, 18 * 60)
         business_day.status, business_day.closed_by, business_day.closed_at = (
