@@ -1,11 +1,14 @@
 """Building blocks for ledger tests: members, accounts, drawers and money, made through the services."""
 
 import itertools
+from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from apps.cash import services as cash
+from apps.core.models import BusinessDay
 from apps.ledger import services
 from apps.ledger.models import Account, Product
 from apps.members.models import Member
@@ -54,5 +57,19 @@ def open_drawer(cashier, float_amount: Decimal = Decimal("100000.00")):
 def fund(account: Account, amount, *, cashier) -> Account:
     open_drawer(cashier)
     services.deposit_create(actor=cashier, account=account, amount=Decimal(str(amount)))
+    account.refresh_from_db()
+    return account
+
+
+def on_day(day: date) -> None:
+    """Make `day` the open business date (closing any other without running end of day)."""
+    BusinessDay.objects.exclude(date=day).update(status=BusinessDay.Status.CLOSED)
+    BusinessDay.objects.update_or_create(date=day, defaults={"status": BusinessDay.Status.OPEN})
+
+
+def opened(account: Account, day: date) -> Account:
+    """Backdate the account's opening (cycles and contribution months count from it)."""
+    Account.objects.filter(pk=account.pk).update(
+        created_at=timezone.make_aware(timezone.datetime(day.year, day.month, day.day, 9)))
     account.refresh_from_db()
     return account

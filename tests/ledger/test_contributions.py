@@ -5,29 +5,17 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 
 from apps.audit.models import AuditEvent
-from apps.core.models import BusinessDay
 from apps.ledger import contributions, lifecycle, services
-from apps.ledger.models import Account, Product
+from apps.ledger.models import Product
 from tests.support import staff_client_for
 
-from .factories import make_member, open_account, open_drawer
+from .factories import make_member, on_day, open_account, open_drawer, opened
 
 pytestmark = pytest.mark.django_db
 
 
-def on_day(day: date) -> None:
-    BusinessDay.objects.exclude(date=day).update(status=BusinessDay.Status.CLOSED)
-    BusinessDay.objects.update_or_create(date=day, defaults={"status": BusinessDay.Status.OPEN})
-
-
-def opened(account: Account, day: date) -> Account:
-    Account.objects.filter(pk=account.pk).update(
-        created_at=timezone.make_aware(timezone.datetime(day.year, day.month, day.day, 9)))
-    account.refresh_from_db()
-    return account
 
 
 @pytest.fixture

@@ -24,22 +24,11 @@ from apps.ledger.models import (
     Transaction,
 )
 
-from .factories import make_member, open_account, open_drawer
+from .factories import make_member, on_day, open_account, open_drawer, opened
 
 pytestmark = pytest.mark.django_db
 
 
-def on_day(day: date) -> None:
-    """Make `day` the open business date (closing any other without running end of day)."""
-    BusinessDay.objects.exclude(date=day).update(status=BusinessDay.Status.CLOSED)
-    BusinessDay.objects.update_or_create(date=day, defaults={"status": BusinessDay.Status.OPEN})
-
-
-def opened(account: Account, day: date) -> Account:
-    Account.objects.filter(pk=account.pk).update(
-        created_at=timezone.make_aware(timezone.datetime(day.year, day.month, day.day, 9)))
-    account.refresh_from_db()
-    return account
 
 
 def gl_total(code: str) -> Decimal:
