@@ -62,7 +62,8 @@ def test_paying_ahead_covers_the_next_months_and_interest_is_not_a_contribution(
     assert (schedule.missed, schedule.arrears, schedule.months_ahead) == (0, Decimal("0.00"), 2)
 
 
-def test_only_staff_set_a_contribution_on_savings_products_and_it_is_audited(cashier, customer, member):
+def test_only_staff_set_a_contribution_on_savings_products_and_it_is_audited(cashier, customer, member,
+                                                                              mobile_banker):
     open_drawer(cashier)
     shares = open_account(actor=cashier, member=member, kind="shares")
     susu = open_account(actor=cashier, member=member)
@@ -72,6 +73,8 @@ def test_only_staff_set_a_contribution_on_savings_products_and_it_is_audited(cas
         contributions.contribution_set(actor=cashier, account=susu, amount="-5")
     with pytest.raises(PermissionDenied):
         contributions.contribution_set(actor=customer, account=susu, amount="10.00")
+    with pytest.raises(PermissionDenied, match="not assigned"):  # a banker only for their own members
+        contributions.contribution_set(actor=mobile_banker, account=susu, amount="10.00")
     susu.refresh_from_db()
     assert susu.contribution_amount is None
     contributions.contribution_set(actor=cashier, account=susu, amount="12.50")
