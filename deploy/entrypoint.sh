@@ -49,6 +49,9 @@ case "$command" in
         # --proxy-headers: take the client address from X-Forwarded-For (set by nginx or the
         # ingress controller), so audit records and sessions show the member's IP, not the
         # proxy's. Only safe because port 8000 is reachable from the proxy alone.
+        # Each web process lends requests PostgreSQL connections from a pool of DB_POOL_MAX_SIZE:
+        # under ASGI a request would otherwise open (and close) a connection of its own.
+        export DB_POOL_MAX_SIZE="${DB_POOL_MAX_SIZE:-10}"
         exec daphne --bind 0.0.0.0 --port 8000 --proxy-headers "$@" coastal_site.asgi:application
         ;;
     migrate)
@@ -59,6 +62,9 @@ case "$command" in
         ;;
     worker)
         wait_for_db
+        # No connection pool: qcluster forks its workers, and a pool's threads and sockets do not
+        # survive a fork. Each worker keeps its own connection (DB_CONN_MAX_AGE).
+        export DB_POOL_MAX_SIZE=0
         exec python manage.py qcluster "$@"
         ;;
     wait-for-migrations)

@@ -145,6 +145,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+
+
+def use_connection_pool(database: dict, max_size: int) -> None:
+    """Give a PostgreSQL database psycopg's connection pool (Django's OPTIONS["pool"]), `max_size`
+    connections per process.
+
+    Under ASGI every request runs in a thread of its own, so CONN_MAX_AGE never reuses a connection:
+    each request would open one, which costs PostgreSQL a new backend process (about 10 ms of CPU,
+    more than the request itself). The pool keeps connections open and lends one to each request;
+    a request finding all of them busy waits up to DB_POOL_TIMEOUT seconds, then fails. Web
+    processes only (deploy/entrypoint.sh): qcluster forks, and a pool does not survive a fork."""
+    if max_size <= 0 or database["ENGINE"] != "django.db.backends.postgresql":
+        return
+    database["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django refuses both at once
+    database.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, max_size), "max_size": max_size,
+        "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
+    }
+
+
+use_connection_pool(DATABASES["default"], int(os.environ.get("DB_POOL_MAX_SIZE", "0")))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, channels, jobs ----------------------------------------------------------------

@@ -69,6 +69,19 @@ def test_customer_transfers_between_own_accounts(client, api, customer, owner):
     assert client.get(f"/api/accounts/{monthly.pk}/", headers=api(customer)).json()["balance"] == "120.50"
 
 
+def test_created_transfer_answers_what_reading_it_back_shows(client, api, customer, owner):
+    """The 201 body is built from the transaction the service returned: it must say exactly what the
+    stored row says (amounts, account numbers, dates, times)."""
+    _, susu, monthly = owner
+    created = post_json(client, "/api/transactions/transfer/", {
+        "from_account_id": susu.pk, "to_account_number": monthly.account_number, "amount": "7.5"},
+        headers={**api(customer), "Idempotency-Key": "t-echo"})
+    assert created.status_code == 201, created.content
+    stored = client.get(f"/api/transactions/{created.json()['id']}/", headers=api(customer))
+    assert created.json() == stored.json()
+    assert created.json()["to_account_number"] == monthly.account_number
+
+
 def test_customer_may_not_deposit_or_withdraw(client, api, customer, owner):
     _, susu, _ = owner
     for path in ("/api/transactions/deposit/", "/api/transactions/withdrawal/"):
