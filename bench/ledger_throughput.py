@@ -3,10 +3,9 @@ API, next to pgbench's TPC-B-like figure on the same server. Prints figures; it 
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/coastal_bench .venv/bin/python bench/ledger_throughput.py
 
-DATABASE_URL's query string reaches Django's OPTIONS (dj-database-url), so settings can be tried
-without editing them: `?pool=true` gives the API servers psycopg's connection pool (it needs the
-psycopg_pool package); the default, DB_CONN_MAX_AGE=0 as deploy/ runs ASGI, opens a PostgreSQL
-connection per request. `--per-movement N` measures one transfer and one deposit at a time instead.
+The API servers lend requests PostgreSQL connections from a pool of DB_POOL_MAX_SIZE (default 10,
+as deploy/entrypoint.sh runs web processes); DB_POOL_MAX_SIZE=0 opens a connection per request.
+`--per-movement N` measures one transfer and one deposit at a time instead.
 
 What it does, in order:
 
@@ -122,6 +121,7 @@ def production_env(url: str) -> dict:
         "SECURE_SSL_REDIRECT": "False",  # no TLS in front of daphne here
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
         "DB_CONN_MAX_AGE": os.environ.get("DB_CONN_MAX_AGE", "0"),  # deploy/k8s/configmap.yaml keeps 0 under ASGI
+        "DB_POOL_MAX_SIZE": os.environ.get("DB_POOL_MAX_SIZE", "10"),  # as deploy/entrypoint.sh starts web
         "LOG_LEVEL": "WARNING",
     })
     return env
@@ -571,6 +571,7 @@ def main():
     os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SECRET_KEY",
                                            "FIELD_ENCRYPTION_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT",
                                            "REDIS_URL", "DB_CONN_MAX_AGE", "LOG_LEVEL")})
+    os.environ["DB_POOL_MAX_SIZE"] = "0"  # service workers are forked: each keeps its own connection
     sys.path.insert(0, str(ROOT))
     print(f"Database: {url} (recreated); settings: production; {os.cpu_count()} CPUs; "
           f"load average {os.getloadavg()[0]:.1f} at start")
@@ -610,7 +611,7 @@ def main():
                 r = http_results[clients]
                 r["cpu_ms"] = (servers.cpu_seconds() - cpu_before) / max(r["ops"], 1) * 1000
                 r["client_ms"] = (time.process_time() - client_before) / max(r["ops"], 1) * 1000
-                print(f"  HTTP API ({args.servers} daphne processes, DB_CONN_MAX_AGE={env['DB_CONN_MAX_AGE']}), "
+                print(f"  HTTP API ({args.servers} daphne processes, DB_POOL_MAX_SIZE={env['DB_POOL_MAX_SIZE']}), "
                       f"{clients} client(s): {r['ops']} transfers in {r['seconds']:.1f}s = {r['tps']:.1f}/s, "
                       f"daphne CPU {r['cpu_ms']:.2f} ms per transfer, bench client {r['client_ms']:.2f} ms "
                       f"(statuses {r['statuses']}, {r['failed']} failed)")
@@ -674,6 +675,11 @@ def main():
             print(f"  {label:<14} {client} {app:.2f} + PostgreSQL {r['pg_ms']:.2f} + rest {rest:.2f} = "
                   f"{r['machine_ms']:.2f} ms{times} (machine {r['machine_busy']:.0%} busy, {r['tps']:.0f}/s)")
     print(f"  (load average {os.getloadavg()[0]:.1f} at the end: other work on this machine skews every figure)")
+    if top in service and top in pg:
+        # What PostgreSQL alone allows: its CPU per transfer on every CPU, with clients that cost nothing.
+        ceiling = cpus / (service[top]["pg_ms"] / 1000)
+        print(f"  PostgreSQL's own work for one transfer ({service[top]['pg_ms']:.2f} ms of CPU) caps {cpus} CPUs at "
+              f"{ceiling:.0f}/s = {ceiling / pg[top]['tps']:.2f}× pgbench, even with clients that cost nothing")
     if problems:
         print(f"\nverify_ledger: {len(problems)} difference(s):")
         for line in problems[:20]:
