@@ -1,6 +1,7 @@
 """Helpers shared by the tests (fixtures that wrap them live in conftest.py)."""
 
 import json
+import uuid
 from html.parser import HTMLParser
 
 from django.test import Client
@@ -123,3 +124,8 @@ def form_fields(html: str) -> dict:
     parser = _FormFields()
     parser.feed(html)
     return {name: values[0] if len(values) == 1 else values for name, values in parser.data.items()}
+
+
+def keyed(headers: dict) -> dict:
+    """Headers for a money-moving API request: `headers` plus a fresh Idempotency-Key."""
+    return {**headers, "Idempotency-Key": uuid.uuid4().hex}

@@ -8,10 +8,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
 from apps.api.errors import ApiError
+from apps.api.idempotency import idempotency_key
 from apps.api.permissions import require_role
-from apps.ledger.api import TransactionOut, money
+from apps.ledger.api import TransactionOut, money, visible_account
 from apps.ledger.errors import LedgerError
-from apps.ledger.selectors import accounts_visible_to
 
 from . import services
 from .models import CashDrawer, CashMovement, ChequeDeposit
@@ -20,14 +20,6 @@ drawers_router = Router(tags=["cash drawers"])
 advances_router = Router(tags=["cash advances"])
 cheques_router = Router(tags=["cheque deposits"])
 field_router = Router(tags=["field collections"])
-
-
-def _key(request) -> str | None:
-    """The request's Idempotency-Key header (API.md: money-moving POSTs take one)."""
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > 128:
-        raise ApiError(422, "invalid", "Idempotency-Key must be at most 128 characters.")
-    return key or None
 
 
 def _call(func, **kwargs):
@@ -266,10 +258,10 @@ def advance_reject(request, movement_id: int, payload: ReasonIn):
 @cheques_router.post("/", response={201: ChequeOut}, summary="Deposit a cheque (held until cleared)")
 def cheque_deposit(request, payload: ChequeIn):
     require_role(request, "cashier")
-    account = get_object_or_404(accounts_visible_to(request.user), pk=payload.account_id)
+    account = visible_account(request, payload.account_id)
     return Status(201, _call(services.cheque_deposit, actor=request.user, account=account, amount=payload.amount,
                              drawer_bank=payload.drawer_bank, cheque_number=payload.cheque_number,
-                             idempotency_key=_key(request), request=request))
+                             idempotency_key=idempotency_key(request), request=request))
 
 
 @cheques_router.post("/{int:cheque_id}/clear/", response=ChequeOut, summary="Cleared: release the hold")
@@ -296,9 +288,9 @@ def sheet(request):
 @field_router.post("/", response={201: CollectionOut}, summary="Record a collection (send Idempotency-Key)")
 def collect(request, payload: CollectIn):
     require_role(request, "mobile_banker")
-    account = get_object_or_404(accounts_visible_to(request.user), pk=payload.account_id)
+    account = visible_account(request, payload.account_id)
     txn = _call(services.field_collect, actor=request.user, account=account, amount=payload.amount,
-                idempotency_key=_key(request))
+                idempotency_key=idempotency_key(request))
     return Status(201, txn)
 
 

@@ -27,6 +27,15 @@ ADMIN = "admin"
 
 ALL_PERMISSIONS = "*"
 
+# Separation of duties: the second person of four eyes. The administrator (users, roles and
+# settings) does not get these with ALL_PERMISSIONS, and a superuser does not hold them by being
+# one (User.has_perm).
+DECISION_PERMISSIONS = frozenset({
+    "ledger.approve_transaction",  # large movements and reversals: a manager
+    "members.verify_kyc",  # KYC: an operations manager
+    "cash.approve_drawer",  # cash variances, floats, advances, remittances: a manager
+})
+
 ROLES: dict[str, Role] = {
     CUSTOMER: Role(CUSTOMER, "Customer", "Customers", staff=False, otp_required=False),
     CASHIER: Role(
@@ -120,7 +129,8 @@ def sync_roles(*, group_model=None, permission_model=None) -> None:
     for role in ROLES.values():
         group, _ = group_model.objects.get_or_create(name=role.group)
         if ALL_PERMISSIONS in role.permissions:
-            perms = list(permission_model.objects.all())
+            perms = [perm for perm in permission_model.objects.select_related("content_type")
+                     if f"{perm.content_type.app_label}.{perm.codename}" not in DECISION_PERMISSIONS]
         else:
             perms = []
             for dotted in role.permissions:

@@ -9,6 +9,7 @@ from ninja.pagination import paginate
 from pydantic import field_validator
 
 from apps.api.errors import ApiError
+from apps.api.idempotency import idempotency_key
 from apps.api.pagination import PageNumber
 from apps.api.permissions import require_role
 from apps.core.money import InvalidAmount, parse_amount
@@ -127,8 +128,12 @@ def _ledger_call(func, **kwargs):
         raise ApiError(exc.status, exc.code, exc.message)
 
 
-def _visible_account(request, pk: int) -> Account:
-    return get_object_or_404(accounts_visible_to(request.user), pk=pk)
+def visible_account(request, pk: int) -> Account:
+    """The account `pk` if the caller may see it; otherwise 404, whether it exists or not."""
+    account = accounts_visible_to(request.user).filter(pk=pk).first()
+    if account is None:
+        raise ApiError(404, "account_not_found", f"There is no account {pk} that you may use.")
+    return account
 
 
 # --- accounts ------------------------------------------------------------------------------
@@ -160,14 +165,14 @@ def account_open(request, payload: AccountOpenIn):
 
 @accounts_router.get("/{int:account_id}/", response=AccountOut, summary="One account")
 def account_detail(request, account_id: int):
-    return _visible_account(request, account_id)
+    return visible_account(request, account_id)
 
 
 @accounts_router.get("/{int:account_id}/transactions/", response=list[TransactionOut],
                      summary="The account's transactions, newest first")
 @paginate(PageNumber)
 def account_transaction_list(request, account_id: int):
-    return account_transactions(_visible_account(request, account_id))
+    return account_transactions(visible_account(request, account_id))
 
 
 # --- transactions --------------------------------------------------------------------------
@@ -185,13 +190,6 @@ def transaction_list(request, type: str | None = None, status: str | None = None
     return found
 
 
-def _key(request) -> str | None:
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > 128:
-        raise ApiError(422, "invalid", "Idempotency-Key must be at most 128 characters.")
-    return key or None
-
-
 def _created(txn: Transaction):
     """The 201 answer, from the transaction the service returned (its accounts are already loaded,
     except on an idempotent replay): reading it back would cost a query on every movement."""
@@ -201,38 +199,43 @@ def _created(txn: Transaction):
 @transactions_router.post("/deposit/", response={201: TransactionOut}, summary="Cash deposit")
 def deposit(request, payload: CashIn):
     require_role(request, "cashier", "mobile_banker")
-    account = _visible_account(request, payload.account_id)
+    account = visible_account(request, payload.account_id)
     return _created(_ledger_call(services.deposit_create, actor=request.user, account=account,
                                  amount=payload.amount, description=payload.description, channel="api",
-                                 idempotency_key=_key(request)))
+                                 idempotency_key=idempotency_key(request)))
 
 
 @transactions_router.post("/withdrawal/", response={201: TransactionOut}, summary="Cash withdrawal")
 def withdrawal(request, payload: CashIn):
     require_role(request, "cashier")
-    account = _visible_account(request, payload.account_id)
+    account = visible_account(request, payload.account_id)
     return _created(_ledger_call(services.withdrawal_create, actor=request.user, account=account,
                                  amount=payload.amount, description=payload.description, channel="api",
-                                 idempotency_key=_key(request)))
+                                 idempotency_key=idempotency_key(request)))
 
 
 @transactions_router.post("/transfer/", response={201: TransactionOut}, summary="Transfer to another account")
 def transfer(request, payload: TransferIn):
     require_role(request, "customer", "cashier", "manager")
-    source = _visible_account(request, payload.from_account_id)
+    source = visible_account(request, payload.from_account_id)
     return _created(_ledger_call(services.transfer_create, actor=request.user, from_account=source,
                                  to_account_number=payload.to_account_number, amount=payload.amount,
-                                 description=payload.description, channel="api", idempotency_key=_key(request)))
+                                 description=payload.description, channel="api",
+                                 idempotency_key=idempotency_key(request)))
 
 
 @transactions_router.post("/", response={201: TransactionOut}, summary="Payment or fee (staff)")
 def other(request, payload: OtherIn):
-    if not request.user.is_staff:
-        raise ApiError(403, "forbidden", "Only staff record payments and fees.")
-    account = _visible_account(request, payload.account_id)
-    service = services.payment_create if payload.transaction_type == "payment" else services.fee_charge
+    if payload.transaction_type == "payment":
+        require_role(request, *services.PAYMENT_ROLES)
+        service = services.payment_create
+    else:
+        require_role(request, *services.FEE_ROLES)
+        service = services.fee_charge
+    account = visible_account(request, payload.account_id)
     return _created(_ledger_call(service, actor=request.user, account=account, amount=payload.amount,
-                                 description=payload.description, channel="api", idempotency_key=_key(request)))
+                                 description=payload.description, channel="api",
+                                 idempotency_key=idempotency_key(request)))
 
 
 @transactions_router.get("/{int:transaction_id}/", response=TransactionOut, summary="One transaction")

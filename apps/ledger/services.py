@@ -53,6 +53,11 @@ from .posting import (
 
 T = Transaction.Type
 OUTGOING = (T.WITHDRAWAL, T.TRANSFER, T.PAYMENT)
+# Money a member's account loses: above the approval threshold it waits for a second person. A fee
+# staff charge counts (it is not the member's own outgoing, so not their KYC or daily limits).
+HELD_ABOVE_THRESHOLD = (*OUTGOING, T.FEE)
+PAYMENT_ROLES = ("cashier", "manager")
+FEE_ROLES = ("cashier", "manager", "operations_manager")
 CASH_TYPES = (T.DEPOSIT, T.WITHDRAWAL)
 MEMBER_EXIT = "member_exit"
 DEPOSIT_ROLES = ("cashier", "mobile_banker")
@@ -208,7 +213,7 @@ def _needs_approval(txn: Transaction, threshold: Decimal | None = None) -> bool:
         return True
     if threshold is None:
         threshold = LedgerPolicy.current().approval_threshold
-    return txn.transaction_type in OUTGOING and txn.amount > threshold
+    return txn.transaction_type in HELD_ABOVE_THRESHOLD and txn.amount > threshold
 
 
 def _fingerprint(scope: str, payload: dict) -> str:
@@ -404,8 +409,8 @@ def payment_create(*, actor, account, amount, description: str, channel: str = "
         raise ValidationError({"description": "Say who the payment is to."})
     amount = amount_or_error(amount)
     account = _account(account, "account_id")
-    if not actor.is_staff:
-        raise PermissionDenied("Only staff record payments.")
+    if actor.role not in PAYMENT_ROLES:
+        raise PermissionDenied("Only cashiers and managers record payments.")
     txn = Transaction(transaction_type=T.PAYMENT, amount=amount, from_account=account,
                       counterparty_gl=gl(chart.PAYMENTS_CLEARING), description=description.strip(), channel=channel)
     return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="payment",
@@ -419,8 +424,8 @@ def fee_charge(*, actor, account, amount, description: str, channel: str = "admi
         raise ValidationError({"description": "Say what the fee is for; the member sees it on their statement."})
     amount = amount_or_error(amount)
     account = _account(account, "account_id")
-    if not actor.is_staff:
-        raise PermissionDenied("Only staff charge fees.")
+    if actor.role not in FEE_ROLES:
+        raise PermissionDenied("Only cashiers, managers and operations managers charge fees.")
     txn = Transaction(transaction_type=T.FEE, amount=amount, from_account=account,
                       counterparty_gl=gl(chart.FEE_INCOME), description=description.strip(), channel=channel)
     return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="fee",

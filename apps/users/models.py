@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from apps.core.roles import CUSTOMER, ROLE_CHOICES, ROLES
+from apps.core.roles import CUSTOMER, DECISION_PERMISSIONS, ROLE_CHOICES, ROLES
 
 
 class UserManager(BaseUserManager):
@@ -72,6 +72,14 @@ class User(AbstractUser):
         self.is_staff = ROLES[self.role].staff or self.is_superuser
         super().save(*args, **kwargs)
         self._sync_role_group()
+
+    def has_perm(self, perm, obj=None):
+        """Being a superuser does not make someone the second person of four eyes: a superuser holds
+        a decision permission only when their role declares it. (Everyone else holds what their
+        role's group and any permission granted to them personally say, as usual.)"""
+        if self.is_superuser and perm in DECISION_PERMISSIONS and perm not in ROLES[self.role].permissions:
+            return False
+        return super().has_perm(perm, obj)
 
     def _sync_role_group(self):
         from django.contrib.auth.models import Group

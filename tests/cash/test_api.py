@@ -7,7 +7,7 @@ import pytest
 from apps.cash import services as cash
 from apps.members.services import member_assign
 from tests.ledger.factories import make_member, open_account
-from tests.support import post_json
+from tests.support import keyed, post_json
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def test_cashier_without_open_drawer_gets_409_on_cash(client, api, cashier, oper
     member = make_member(registrar=cashier, verifier=operations_manager)
     account = open_account(actor=cashier, member=member)
     response = post_json(client, "/api/transactions/deposit/", {"account_id": account.pk, "amount": "5.00"},
-                         headers=api(cashier))
+                         headers=keyed(api(cashier)))
     assert response.status_code == 409 and response.json()["code"] == "drawer_closed"
 
 
@@ -83,7 +83,7 @@ def test_cheque_endpoints_and_roles(client, api, cashier, operations_manager, to
     account = open_account(actor=cashier, member=member)
     created = post_json(client, "/api/cheque-deposits/", {"account_id": account.pk, "amount": "250.00",
                                                           "drawer_bank": "Fidelity", "cheque_number": "9911"},
-                        headers=api(cashier))
+                        headers=keyed(api(cashier)))
     assert created.status_code == 201 and created.json()["status"] == "held"
     cheque_id = created.json()["id"]
     assert post_json(client, f"/api/cheque-deposits/{cheque_id}/clear/", headers=api(cashier)).status_code == 403

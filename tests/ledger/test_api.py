@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from apps.ledger.models import JournalEntry, LedgerPolicy, Transaction
-from tests.support import post_json
+from tests.support import keyed, post_json
 
 from .factories import fund, make_member, open_account
 
@@ -52,7 +52,7 @@ def test_customer_transfer_from_someone_elses_account_is_404_and_posts_nothing(c
     before = JournalEntry.objects.count()
     response = post_json(client, "/api/transactions/transfer/", {
         "from_account_id": stranger_account.pk, "to_account_number": susu.account_number, "amount": "10.00"},
-        headers=api(customer))
+        headers=keyed(api(customer)))
     assert response.status_code == 404
     assert JournalEntry.objects.count() == before
 
@@ -95,7 +95,7 @@ def test_bad_amounts_get_422_with_a_field_message_and_post_nothing(client, api, 
     _, susu, _ = owner
     before = JournalEntry.objects.count()
     response = post_json(client, "/api/transactions/deposit/", {"account_id": susu.pk, "amount": amount},
-                         headers=api(cashier))
+                         headers=keyed(api(cashier)))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "amount"
     assert JournalEntry.objects.count() == before
@@ -104,7 +104,7 @@ def test_bad_amounts_get_422_with_a_field_message_and_post_nothing(client, api, 
 def test_insufficient_funds_is_409(client, api, cashier, owner):
     _, susu, _ = owner
     response = post_json(client, "/api/transactions/withdrawal/", {"account_id": susu.pk, "amount": "500.01"},
-                         headers=api(cashier))
+                         headers=keyed(api(cashier)))
     assert response.status_code == 409
     assert response.json()["code"] == "insufficient_funds"
 
@@ -131,7 +131,7 @@ def test_large_transfer_is_pending_until_another_manager_approves(client, api, c
     _, susu, monthly = owner
     created = post_json(client, "/api/transactions/transfer/", {
         "from_account_id": susu.pk, "to_account_number": monthly.account_number, "amount": "300.00"},
-        headers=api(cashier))
+        headers=keyed(api(cashier)))
     assert created.status_code == 201 and created.json()["status"] == "pending"
     device = totp_device(manager)
     approved = post_json(client, f"/api/transactions/{created.json()['id']}/approve/",
@@ -147,7 +147,7 @@ def test_cashier_cannot_approve(client, api, cashier, make_user, owner):
     other_cashier = make_user("cashier")
     created = post_json(client, "/api/transactions/transfer/", {
         "from_account_id": susu.pk, "to_account_number": monthly.account_number, "amount": "300.00"},
-        headers=api(cashier))
+        headers=keyed(api(cashier)))
     response = post_json(client, f"/api/transactions/{created.json()['id']}/approve/", headers=api(other_cashier))
     assert response.status_code == 403
 
@@ -173,19 +173,82 @@ def test_payment_and_fee_through_the_generic_endpoint(client, api, cashier, owne
     _, susu, _ = owner
     payment = post_json(client, "/api/transactions/", {"transaction_type": "payment", "account_id": susu.pk,
                                                        "amount": "50.00", "description": "ECG prepaid"},
-                        headers=api(cashier))
+                        headers=keyed(api(cashier)))
     fee = post_json(client, "/api/transactions/", {"transaction_type": "fee", "account_id": susu.pk,
                                                    "amount": "2.00", "description": "Statement fee"},
-                    headers=api(cashier))
+                    headers=keyed(api(cashier)))
     assert payment.status_code == fee.status_code == 201
     susu.refresh_from_db()
     assert susu.balance == Decimal("448.00")
 
 
+def test_a_fee_above_the_threshold_waits_for_a_manager(client, api, cashier, owner):
+    _, susu, _ = owner
+    LedgerPolicy.objects.update_or_create(pk=LedgerPolicy.current().pk, defaults={"approval_threshold": "100.00"})
+    fee = post_json(client, "/api/transactions/", {"transaction_type": "fee", "account_id": susu.pk,
+                                                   "amount": "150.00", "description": "Account search fee"},
+                    headers=keyed(api(cashier)))
+    assert fee.status_code == 201 and fee.json()["status"] == "pending"
+    susu.refresh_from_db()
+    assert (susu.balance, susu.held_balance) == (Decimal("500.00"), Decimal("150.00"))
+
+
+@pytest.mark.parametrize("kind", ["payment", "fee"])
+def test_a_mobile_banker_may_not_record_payments_or_fees(client, api, mobile_banker, owner, kind):
+    _, susu, _ = owner
+    susu.member.assigned_banker = mobile_banker  # not even on their own member's account
+    susu.member.save(update_fields=["assigned_banker"])
+    response = post_json(client, "/api/transactions/", {"transaction_type": kind, "account_id": susu.pk,
+                                                        "amount": "5.00", "description": "Something"},
+                         headers=keyed(api(mobile_banker)))
+    assert response.status_code == 403
+    assert not Transaction.objects.filter(transaction_type=kind).exists()
+
+
+def test_money_moving_posts_need_an_idempotency_key(client, api, cashier, customer, owner):
+    _, susu, monthly = owner
+    before = Transaction.objects.count()
+    deposit = post_json(client, "/api/transactions/deposit/", {"account_id": susu.pk, "amount": "5.00"},
+                        headers=api(cashier))
+    transfer = post_json(client, "/api/transactions/transfer/", {
+        "from_account_id": susu.pk, "to_account_number": monthly.account_number, "amount": "5.00"},
+        headers=api(customer))
+    for response in (deposit, transfer):
+        assert response.status_code == 422
+        assert response.json()["code"] == "idempotency_key_required"
+    assert Transaction.objects.count() == before
+
+
+def test_unknown_account_is_a_specific_404(client, api, cashier):
+    response = post_json(client, "/api/transactions/deposit/", {"account_id": 987654, "amount": "5.00"},
+                         headers=keyed(api(cashier)))
+    assert response.status_code == 404
+    assert response.json() == {"code": "account_not_found", "detail": "There is no account 987654 that you may use."}
+
+
+def test_frozen_account_is_409_and_same_account_transfer_is_422(client, api, cashier, customer, manager, owner):
+    from apps.ledger.services import account_set_status
+
+    _, susu, monthly = owner
+    same = post_json(client, "/api/transactions/transfer/", {
+        "from_account_id": susu.pk, "to_account_number": susu.account_number, "amount": "5.00"},
+        headers=keyed(api(customer)))
+    assert same.status_code == 422 and "different account" in same.json()["detail"]
+    account_set_status(actor=manager, account=monthly, status="frozen", reason="Court order 12/26")
+    frozen = post_json(client, "/api/transactions/transfer/", {
+        "from_account_id": susu.pk, "to_account_number": monthly.account_number, "amount": "5.00"},
+        headers=keyed(api(customer)))
+    assert frozen.status_code == 409 and frozen.json()["code"] == "account_frozen"
+    assert "Court order 12/26" in frozen.json()["detail"]
+    susu.refresh_from_db()
+    assert susu.balance == Decimal("500.00")
+
+
 def test_account_transactions_are_paginated_newest_first(client, api, cashier, customer, owner):
     _, susu, _ = owner
     for value in ("1.00", "2.00", "3.00"):
-        post_json(client, "/api/transactions/deposit/", {"account_id": susu.pk, "amount": value}, headers=api(cashier))
+        post_json(client, "/api/transactions/deposit/", {"account_id": susu.pk, "amount": value},
+                  headers=keyed(api(cashier)))
     page = client.get(f"/api/accounts/{susu.pk}/transactions/?page=1&page_size=2", headers=api(customer)).json()
     assert page["count"] == 4
     assert [item["amount"] for item in page["items"]] == ["3.00", "2.00"]

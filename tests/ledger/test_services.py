@@ -255,6 +255,33 @@ def test_manager_cannot_approve_own_transfer(manager, cashier, susu, monthly):
     assert exc.value.code == "self_approval"
 
 
+def test_an_administrator_may_not_be_the_second_person(administrator, cashier, susu):
+    LedgerPolicy.objects.update(approval_threshold=Decimal("100.00"))
+    txn = services.withdrawal_create(actor=cashier, account=susu, amount="150.00")
+    for decide in (lambda: services.transaction_approve(actor=administrator, txn=txn),
+                   lambda: services.transaction_reject(actor=administrator, txn=txn, reason="No")):
+        with pytest.raises(ApprovalError) as exc:
+            decide()
+        assert exc.value.code == "forbidden"
+    txn.refresh_from_db()
+    assert txn.status == Transaction.Status.PENDING
+
+
+def test_payments_and_fees_only_by_the_roles_that_record_them(operations_manager, administrator, mobile_banker,
+                                                               manager, susu):
+    for actor in (operations_manager, administrator, mobile_banker):
+        with pytest.raises(PermissionDenied):
+            services.payment_create(actor=actor, account=susu, amount="5.00", description="ECG bill")
+    for actor in (administrator, mobile_banker):
+        with pytest.raises(PermissionDenied):
+            services.fee_charge(actor=actor, account=susu, amount="5.00", description="Passbook")
+    assert not Transaction.objects.filter(transaction_type__in=("payment", "fee")).exists()
+    services.fee_charge(actor=operations_manager, account=susu, amount="5.00", description="Passbook")
+    services.payment_create(actor=manager, account=susu, amount="5.00", description="ECG bill")
+    susu.refresh_from_db()
+    assert susu.balance == Decimal("990.00")
+
+
 def test_rejection_leaves_no_trace_on_balances(cashier, manager, susu):
     LedgerPolicy.objects.update(approval_threshold=Decimal("100.00"))
     txn = services.withdrawal_create(actor=cashier, account=susu, amount="150.00")

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 
 from apps.audit.models import AuditEvent
 from apps.core import roles
+from apps.core.roles import DECISION_PERMISSIONS
 from apps.users import services
 from apps.users.models import User
 
@@ -27,10 +28,18 @@ def test_a_manager_can_view_users_but_not_change_them(manager):
     assert not manager.has_perm("users.delete_user")
 
 
-def test_an_administrator_has_every_permission(administrator):
+def test_an_administrator_has_every_permission_but_the_decisions_of_four_eyes(administrator):
     every = {f"{app}.{code}" for app, code in Permission.objects.values_list("content_type__app_label", "codename")}
-    assert every and administrator.get_all_permissions() == every
+    assert every and administrator.get_all_permissions() == every - DECISION_PERMISSIONS
     assert not administrator.is_superuser  # the rights come from the role's group, not a bypass
+    assert not any(administrator.has_perm(perm) for perm in DECISION_PERMISSIONS)
+
+
+def test_a_superuser_is_not_a_second_approver_by_being_one(django_user_model, manager):
+    root = django_user_model.objects.create_superuser("root@coastal.test", "x-Long-enough-1")
+    assert root.has_perm("users.change_user")  # a superuser otherwise holds everything
+    assert not any(root.has_perm(perm) for perm in DECISION_PERMISSIONS)
+    assert manager.has_perm("ledger.approve_transaction")
 
 
 def test_a_cashier_has_no_user_permissions(cashier):
