@@ -9,7 +9,10 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-MAX_AMOUNT = Decimal("9999999999999999.99")  # fits DecimalField(max_digits=18, decimal_places=2)
+# The most one amount may be: a billion cedis, far above any real movement of a credit union, and
+# low enough that sums of them cannot overflow a balance column (DecimalField(max_digits=18,
+# decimal_places=2) holds up to 9,999,999,999,999,999.99: ten million such movements).
+MAX_AMOUNT = Decimal("1000000000.00")
 
 
 class InvalidAmount(ValueError):
@@ -41,7 +44,7 @@ def parse_amount(raw, *, allow_zero: bool = False) -> Decimal:
         raise InvalidAmount("Enter the amount as a number, for example 150.00.")
     if abs(value) > MAX_AMOUNT:
         # Checked before quantize(): a value with more than 28 digits cannot be quantized at all.
-        raise InvalidAmount("The amount is too large.")
+        raise InvalidAmount(f"The amount is too large: at most {MAX_AMOUNT:,.2f}.")
     if value.as_tuple().exponent < -2 and value != value.quantize(CENT):
         raise InvalidAmount("An amount can have at most two decimal places.")
     if value < 0:
