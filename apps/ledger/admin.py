@@ -456,6 +456,8 @@ class TransactionAdmin(ReversalActionMixin, AuditedExportMixin, ExportMixin, Led
             path("teller/deposit/", page(admin_views.DepositView), name="ledger_teller_deposit"),
             path("teller/withdrawal/", page(admin_views.WithdrawalView), name="ledger_teller_withdrawal"),
             path("teller/transfer/", page(admin_views.TransferView), name="ledger_teller_transfer"),
+            path("teller/payment/", page(admin_views.PaymentView), name="ledger_teller_payment"),
+            path("teller/fee/", page(admin_views.FeeView), name="ledger_teller_fee"),
             path("teller/lookup/", page(admin_views.AccountLookupView), name="ledger_teller_lookup"),
             path("teller/receipt/<int:pk>/", page(admin_views.ReceiptView), name="ledger_teller_receipt"),
             path("approvals/", page(admin_views.ApprovalsView), name="ledger_approvals"),

@@ -1,5 +1,5 @@
-"""Custom pages of the staff console: teller screens (deposit, withdrawal, transfer), receipts,
-the account look-up, and the managers' approvals queue. Mounted by TransactionAdmin.get_urls().
+"""Custom pages of the staff console: teller screens (deposit, withdrawal, transfer, payment, fee),
+receipts, the account look-up, and the managers' approvals queue. Mounted by TransactionAdmin.get_urls().
 
 The pages are thin: they validate input, show what will happen, and call `services`; whatever a
 service refuses is shown on the form and nothing is posted.
@@ -20,7 +20,7 @@ from apps.core.admin_mixins import add_service_error, error_messages
 
 from . import services
 from .errors import LedgerError
-from .forms import TellerForm, TransferForm, new_idempotency_key
+from .forms import FeeForm, PaymentForm, TellerForm, TransferForm, new_idempotency_key
 from .models import ZERO, LedgerPolicy, Transaction
 from .selectors import pending_approvals, transactions_visible_to
 from .teller import account_lookup, balance_after
@@ -48,6 +48,8 @@ class TellerView(StaffPage, TemplateView):
     (POST step=review) and posting (POST step=confirm), which redirects to the receipt."""
 
     kind = T.DEPOSIT
+    service = "deposit_create"  # the function in `services` that posts it
+    money_out = False  # the account pays: it may fall short, and above the threshold it waits for approval
     form_class = TellerForm
     roles = ("cashier",)
     permission_required = ("ledger.add_transaction",)
@@ -91,12 +93,11 @@ class TellerView(StaffPage, TemplateView):
     def preview(self, form) -> dict:
         data = form.cleaned_data
         account, amount = data["account"], data["amount"]
-        fee = services.compute_fee(transaction_type=self.kind, product=account.product, amount=amount)
-        if self.kind == T.DEPOSIT:
-            after = account.balance + amount - fee
-        else:
-            after = account.balance - amount - fee
-        outgoing = self.kind in (T.WITHDRAWAL, T.TRANSFER)
+        # A one-off fee carries no service charge of its own (the services compute none for it).
+        fee = ZERO if self.kind == T.FEE else services.compute_fee(transaction_type=self.kind,
+                                                                   product=account.product, amount=amount)
+        outgoing = self.money_out
+        after = account.balance - amount - fee if outgoing else account.balance + amount - fee
         threshold = LedgerPolicy.current().approval_threshold
         return {
             "account": account, "member": account.member, "to_account": data.get("to_account"),
@@ -123,9 +124,9 @@ class TellerView(StaffPage, TemplateView):
     # step 3: post it
     def call_service(self, form) -> Transaction:
         data = form.cleaned_data
-        func = services.deposit_create if self.kind == T.DEPOSIT else services.withdrawal_create
-        return func(actor=self.request.user, account=data["account"], amount=data["amount"],
-                    description=data["description"], channel="admin", idempotency_key=data["idempotency_key"])
+        return getattr(services, self.service)(
+            actor=self.request.user, account=data["account"], amount=data["amount"],
+            description=data["description"], channel="admin", idempotency_key=data["idempotency_key"])
 
     def confirm(self, form):
         try:
@@ -157,6 +158,8 @@ class DepositView(TellerView):
 
 class WithdrawalView(TellerView):
     kind = T.WITHDRAWAL
+    service = "withdrawal_create"
+    money_out = True
     roles = ("cashier",)
     title = "Withdrawal"
     action_label = "Pay out withdrawal"
@@ -164,6 +167,7 @@ class WithdrawalView(TellerView):
 
 class TransferView(TellerView):
     kind = T.TRANSFER
+    money_out = True
     form_class = TransferForm
     roles = ("cashier", "manager")
     title = "Transfer"
@@ -179,11 +183,42 @@ class TransferView(TellerView):
                                         idempotency_key=data["idempotency_key"])
 
 
+class PaymentView(TellerView):
+    """Money paid from a member's account to an outside payee (through payments clearing)."""
+
+    kind = T.PAYMENT
+    service = "payment_create"
+    money_out = True
+    form_class = PaymentForm
+    roles = ("cashier", "manager")
+    title = "Payment"
+    action_label = "Post payment"
+
+
+class FeeView(TellerView):
+    """A one-off service charge taken from a member's account into fee income."""
+
+    kind = T.FEE
+    service = "fee_charge"
+    money_out = True
+    form_class = FeeForm
+    roles = ("cashier", "manager", "operations_manager")
+    # Operations managers charge fees but post no other movement (no ledger.add_transaction): the
+    # roles above, and the service, decide.
+    permission_required = ("ledger.view_account",)
+    title = "Fee"
+    action_label = "Charge fee"
+
+
+# Each teller screen by the transaction type it posts (URL name: admin:ledger_teller_<type>).
+TELLER_VIEWS = {view.kind: view for view in (DepositView, WithdrawalView, TransferView, PaymentView, FeeView)}
+
+
 def teller_tabs(request) -> list[dict]:
     """The teller screens this person may use, for the tab strip above the form."""
     role = getattr(request.user, "role", None)
     tabs = []
-    for kind, view in ((T.DEPOSIT, DepositView), (T.WITHDRAWAL, WithdrawalView), (T.TRANSFER, TransferView)):
+    for kind, view in TELLER_VIEWS.items():
         if role in view.roles:
             url = reverse(f"admin:ledger_teller_{kind}")
             title = "Field deposit" if kind == T.DEPOSIT and role == "mobile_banker" else view.title
@@ -194,7 +229,7 @@ def teller_tabs(request) -> list[dict]:
 class AccountLookupView(StaffPage, View):
     """JSON for the teller screens' look-up box: accounts by number, member number or name."""
 
-    roles = ("cashier", "mobile_banker", "manager")
+    roles = ("cashier", "mobile_banker", "manager", "operations_manager")
     permission_required = ("ledger.view_account",)
 
     def get(self, request, *args, **kwargs):
@@ -235,10 +270,9 @@ class ReceiptView(StaffPage, TemplateView):
 
 
 def _again_url(request, txn) -> str | None:
-    kind = {T.DEPOSIT: T.DEPOSIT, T.WITHDRAWAL: T.WITHDRAWAL, T.TRANSFER: T.TRANSFER}.get(txn.transaction_type)
-    views = {T.DEPOSIT: DepositView, T.WITHDRAWAL: WithdrawalView, T.TRANSFER: TransferView}
-    if kind and getattr(request.user, "role", None) in views[kind].roles:
-        return reverse(f"admin:ledger_teller_{kind}")
+    view = TELLER_VIEWS.get(txn.transaction_type)
+    if view is not None and getattr(request.user, "role", None) in view.roles:
+        return reverse(f"admin:ledger_teller_{view.kind}")
     return None
 
 

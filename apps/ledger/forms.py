@@ -38,9 +38,9 @@ class ContributionDialogForm(BaseDialogForm):
 
 
 class TellerForm(forms.Form):
-    """Deposit or withdrawal: one account, an amount, an optional narration. The idempotency key
-    is made when the form is first shown and travels through the confirmation step, so a double
-    click or a browser retry posts once."""
+    """Deposit or withdrawal: one account, an amount, an optional narration (payment and fee
+    subclass it with a required one). The idempotency key is made when the form is first shown and
+    travels through the confirmation step, so a double click or a browser retry posts once."""
 
     account_fields = ("account",)
 
@@ -82,6 +82,24 @@ class TellerForm(forms.Form):
     def raw(self, name: str) -> str:
         """The value as typed (for hidden fields on the confirmation page)."""
         return self.data.get(self.add_prefix(name), "")
+
+
+class PaymentForm(TellerForm):
+    """A payment to an outside payee: the narration, who it is to, is required."""
+
+    description = forms.CharField(
+        label="Paid to, and what for", max_length=255,
+        error_messages={"required": "Say who the payment is to."},
+        widget=UnfoldAdminTextInputWidget(attrs={"placeholder": "e.g. ECG prepaid, meter 0123456"}))
+
+
+class FeeForm(TellerForm):
+    """A one-off fee: the narration is required; the member sees it on their statement."""
+
+    description = forms.CharField(
+        label="What the fee is for", max_length=255,
+        error_messages={"required": "Say what the fee is for; the member sees it on their statement."},
+        widget=UnfoldAdminTextInputWidget(attrs={"placeholder": "e.g. Replacement passbook"}))
 
 
 class TransferForm(TellerForm):

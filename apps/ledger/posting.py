@@ -151,12 +151,22 @@ class SystemItem:
     description: str
 
 
+def _refuses_system_item(account: Account, item: SystemItem, member_side: str) -> bool:
+    """Nothing reaches a closed account; nothing leaves one that is not active (a frozen account is
+    frozen for the bank too, a dormant one waits for the member) or lacks the available funds."""
+    if account.status == Account.Status.CLOSED:
+        return True
+    if member_side == "debit":
+        return account.status != Account.Status.ACTIVE or account.balance - account.held_balance < item.amount
+    return False
+
+
 def post_system_batch(*, actor, business_date, txn_type: str, counterparty: GLAccount, member_side: str,
                       items: list[SystemItem], chunk: int = 1000) -> tuple[dict[int, Transaction], list[int]]:
     """Post many bank-initiated movements (interest, commission, fees, dividends) at once.
 
     Same rules as one at a time — each movement is its own transaction and balanced entry, member
-    accounts are locked in primary-key order and debits need available funds — but written with
+    accounts are locked in primary-key order, debits need an active account and available funds — but written with
     bulk inserts, so end of day for thousands of accounts takes seconds. Runs inside the caller's
     transaction. Returns the transactions by account id and the account ids refused for lack of funds.
     """
@@ -169,8 +179,7 @@ def post_system_batch(*, actor, business_date, txn_type: str, counterparty: GLAc
         ready = []
         for item in batch:
             account = accounts[item.account_id]
-            if account.status == Account.Status.CLOSED or (
-                    member_side == "debit" and account.balance - account.held_balance < item.amount):
+            if _refuses_system_item(account, item, member_side):
                 refused.append(item.account_id)
                 continue
             sign = 1 if member_side == "credit" else -1

@@ -82,6 +82,17 @@ def test_susu_cycle_commission_with_missed_and_advance_days(cashier, susu):
     assert Transaction.objects.filter(transaction_type="commission").count() == 1
 
 
+def test_a_frozen_susu_account_pays_no_commission_while_frozen(cashier, manager, susu):
+    deposit_on(date(2026, 1, 5), susu, "310.00", cashier)
+    services.account_set_status(actor=manager, account=susu, status="frozen", reason="Court order")
+    lifecycle.close_susu_cycles(business_date=date(2026, 1, 31), actor=cashier)
+    cycle = SusuCycle.objects.get(account=susu)
+    assert cycle.closed and cycle.commission == Decimal("0.00")
+    susu.refresh_from_db()
+    assert susu.balance == Decimal("310.00")
+    assert not Transaction.objects.filter(transaction_type="commission").exists()
+
+
 def test_susu_percentage_commission(cashier, susu):
     Product.objects.filter(kind="daily_susu").update(commission_mode="percent", commission_rate=Decimal("5"))
     susu.refresh_from_db()
