@@ -75,8 +75,10 @@ def _finish(run: EndOfDayRun) -> None:
     with transaction.atomic():
         EndOfDayRun.objects.filter(pk=run.pk).update(status=EndOfDayRun.Status.COMPLETED, finished_at=timezone.now(),
                                                      summary=summary)
-        BusinessDay.objects.filter(date=run.business_date).update(status=BusinessDay.Status.CLOSED,
-                                                                  closed_at=timezone.now(), closed_by=run.started_by)
+        day = BusinessDay.objects.select_for_update().get(date=run.business_date)
+        day.status, day.closed_at, day.closed_by = BusinessDay.Status.CLOSED, timezone.now(), run.started_by
+        day._history_user = run.started_by  # the run happens in a job, outside any request
+        day.save(update_fields=["status", "closed_at", "closed_by"])
 
 
 def _notify_failure(run: EndOfDayRun, step: Step, exc: Exception) -> None:

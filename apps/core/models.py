@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class TimeStampedModel(models.Model):
@@ -28,6 +29,8 @@ class BusinessDay(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="+")
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-date"]

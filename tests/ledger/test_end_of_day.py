@@ -237,7 +237,11 @@ def test_closing_runs_the_chain_and_closes_the_day(operations_manager, cashier, 
     assert run.status == EndOfDayRun.Status.COMPLETED
     assert [s.name for s in run.steps.all()] == [step.name for step in eod.ordered_steps()]
     assert run.summary["verify_ledger"] == {"verify_ledger": "ok"}
-    assert BusinessDay.objects.get(date=today).status == BusinessDay.Status.CLOSED
+    day = BusinessDay.objects.get(date=today)
+    assert day.status == BusinessDay.Status.CLOSED
+    last = day.history.order_by("-history_id").first()  # the day's history says who closed it
+    assert (last.status, last.history_user, last.closed_by) == ("closed", operations_manager, operations_manager)
+    assert "closing" in set(day.history.values_list("status", flat=True))
     with pytest.raises(LedgerError) as exc:
         services.deposit_create(actor=cashier, account=susu, amount="5.00")
     assert exc.value.code == "business_day_closed"
