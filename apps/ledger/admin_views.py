@@ -49,7 +49,7 @@ class TellerView(StaffPage, TemplateView):
 
     kind = T.DEPOSIT
     service = "deposit_create"  # the function in `services` that posts it
-    money_out = False  # the account pays: it may fall short, and above the threshold it waits for approval
+    money_out = False  # the account pays (and so may fall short)
     form_class = TellerForm
     roles = ("cashier",)
     permission_required = ("ledger.add_transaction",)
@@ -96,16 +96,15 @@ class TellerView(StaffPage, TemplateView):
         # A one-off fee carries no service charge of its own (the services compute none for it).
         fee = ZERO if self.kind == T.FEE else services.compute_fee(transaction_type=self.kind,
                                                                    product=account.product, amount=amount)
-        outgoing = self.money_out
-        after = account.balance - amount - fee if outgoing else account.balance + amount - fee
+        after = account.balance - amount - fee if self.money_out else account.balance + amount - fee
         threshold = LedgerPolicy.current().approval_threshold
         return {
             "account": account, "member": account.member, "to_account": data.get("to_account"),
             "amount": amount, "fee": fee, "balance_after": after,
-            "short_of_funds": outgoing and amount + fee > account.available_balance,
+            "short_of_funds": self.money_out and amount + fee > account.available_balance,
             "funds_note": f"The available balance (GH₵ {account.available_balance:,.2f}) does not cover the amount "
                           f"and fee (GH₵ {amount + fee:,.2f}): posting will be refused.",
-            "needs_approval": outgoing and amount > threshold,
+            "needs_approval": self.kind in services.HELD_ABOVE_THRESHOLD and amount > threshold,
             "approval_note": f"This is above the approval threshold of GH₵ {threshold:,.2f}: it will wait for a "
                              "manager's approval before any money moves.",
         }
@@ -190,7 +189,7 @@ class PaymentView(TellerView):
     service = "payment_create"
     money_out = True
     form_class = PaymentForm
-    roles = ("cashier", "manager")
+    roles = services.PAYMENT_ROLES
     title = "Payment"
     action_label = "Post payment"
 
@@ -202,9 +201,9 @@ class FeeView(TellerView):
     service = "fee_charge"
     money_out = True
     form_class = FeeForm
-    roles = ("cashier", "manager", "operations_manager")
+    roles = services.FEE_ROLES
     # Operations managers charge fees but post no other movement (no ledger.add_transaction): the
-    # roles above, and the service, decide.
+    # service's roles decide.
     permission_required = ("ledger.view_account",)
     title = "Fee"
     action_label = "Charge fee"
