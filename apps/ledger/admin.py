@@ -96,6 +96,13 @@ class ProductAdmin(AuditedConfigAdmin):
     fieldsets = (
         (None, {"fields": ("name", "code", "kind", "control_account", "is_active")}),
         ("Rules", {"fields": ("minimum_balance", "allows_withdrawal", "daily_withdrawal_limit")}),
+        ("Life cycle", {
+            "fields": ("cycle_days", "commission_mode", "commission_rate", "early_withdrawal", "interest_rate",
+                       "dormancy_days", "share_price", "dividend_destination"),
+            "description": "How accounts of this product live from day to day: Susu cycles and commission, "
+                           "interest, dormancy, share price and dividends. Each field says which kind of "
+                           "product it is for.",
+        }),
     )
 
     def get_readonly_fields(self, request, obj=None):
