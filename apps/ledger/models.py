@@ -19,7 +19,20 @@ MONEY = {"max_digits": 18, "decimal_places": 2}
 ZERO = Decimal("0.00")
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """The ledger's books are append-only: no bulk change or removal either (the database refuses
+    them too, migration 0012)."""
+
+    def update(self, **kwargs):
+        raise ValueError(f"{self.model._meta.verbose_name} is append-only: post a reversal instead.")
+
+    def delete(self):
+        raise ValueError(f"{self.model._meta.verbose_name} is append-only: post a reversal instead.")
+
+
 class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
     class Meta:
         abstract = True
 

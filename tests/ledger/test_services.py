@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from apps.core.models import BusinessDay
 from apps.ledger import chart, services
@@ -328,6 +328,30 @@ def test_entries_and_postings_are_append_only(susu):
         entry.save()
     with pytest.raises(ValueError, match="append-only"):
         entry.postings.first().delete()
+    with pytest.raises(ValueError, match="append-only"):
+        Posting.objects.filter(entry=entry).update(debit=Decimal("1.00"))
+    with pytest.raises(ValueError, match="append-only"):
+        JournalEntry.objects.filter(pk=entry.pk).delete()
+
+
+@pytest.mark.parametrize("table", ["ledger_posting", "ledger_journalentry"])
+def test_the_database_refuses_to_change_the_books(susu, table):
+    """Raw SQL (another program, a shell) meets the same rule as the models."""
+    column = "debit" if table == "ledger_posting" else "description"
+    value = "1.00" if table == "ledger_posting" else "'edited'"
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET {column} = {value}")
+    assert find_differences() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps DELETE for the test database's flush")
+def test_postgresql_refuses_to_delete_from_the_books(susu):
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM ledger_posting")
+    assert Posting.objects.exists()
 
 
 def test_account_numbers_carry_a_check_digit(susu):
