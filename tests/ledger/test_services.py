@@ -370,6 +370,69 @@ def test_verify_ledger_passes_on_clean_books_and_reports_a_tampered_balance(cash
     assert f"account {susu.account_number}: balance 1.00 but postings sum to 995.00" in capsys.readouterr().err
 
 
+def test_verify_ledger_reports_an_unbalanced_entry_and_the_trial_balance(cashier, susu, capsys):
+    entry = JournalEntry.objects.filter(postings__account=susu).first()
+    # A stray posting added to a real entry (appending is all the books allow): a debit with no credit.
+    Posting.objects.bulk_create([Posting(entry=entry, gl_account=GLAccount.objects.get(code=chart.FEE_INCOME),
+                                         debit=Decimal("7.00"))])
+    with pytest.raises(CommandError, match="2 difference"):
+        call_command("verify_ledger")
+    err = capsys.readouterr().err
+    assert f"entry {entry.reference}: debits 1007.00 != credits 1000.00" in err
+    assert "trial balance: total debits" in err
+
+
+def test_a_product_specific_charge_applies_to_that_product_only(cashier, susu, monthly):
+    services.deposit_create(actor=cashier, account=monthly, amount="300.00")
+    ServiceCharge.objects.create(name="Monthly withdrawal fee", transaction_type="withdrawal", product=monthly.product,
+                                 amount=Decimal("3.00"))
+    on_monthly = services.withdrawal_create(actor=cashier, account=monthly, amount="100.00")
+    on_susu = services.withdrawal_create(actor=cashier, account=susu, amount="100.00")
+    assert (on_monthly.fee, on_susu.fee) == (Decimal("3.00"), Decimal("0.00"))
+    monthly.refresh_from_db()
+    assert monthly.balance == Decimal("197.00")
+    assert gl_balance(chart.FEE_INCOME) == Decimal("3.00")
+
+
+def test_a_deadlock_or_serialization_failure_is_retried_and_never_reaches_the_caller(monkeypatch):
+    """PostgreSQL may pick a movement as a deadlock victim (40P01) or fail it on serialization (40001):
+    retry_on_conflict runs the whole atomic operation again. (Tests run inside a transaction, where
+    a retry is impossible; the connection is replaced by one that is not in one.)"""
+    from types import SimpleNamespace
+
+    from django.db import OperationalError
+
+    from apps.ledger import posting
+
+    def failure(sqlstate):
+        cause = Exception()
+        cause.sqlstate = sqlstate
+        error = OperationalError("could not serialize access")
+        error.__cause__ = cause
+        return error
+
+    monkeypatch.setattr(posting, "connection", SimpleNamespace(in_atomic_block=False))
+    monkeypatch.setattr(posting.time, "sleep", lambda seconds: None)
+    attempts = []
+
+    @posting.retry_on_conflict
+    def post(*failures):
+        attempts.append(1)
+        if len(attempts) <= len(failures):
+            raise failure(failures[len(attempts) - 1])
+        return "posted"
+
+    assert post("40P01", "40001") == "posted" and len(attempts) == 3
+    attempts.clear()
+    with pytest.raises(OperationalError):  # any other database error is not retried
+        post("08006")
+    assert len(attempts) == 1
+    attempts.clear()
+    with pytest.raises(OperationalError):  # nor a conflict that keeps happening
+        post(*["40P01"] * 6)
+    assert len(attempts) == 6
+
+
 def test_mobile_banker_deposits_only_for_assigned_members(mobile_banker, manager, cashier, member, susu):
     with pytest.raises(PermissionDenied):
         services.deposit_create(actor=mobile_banker, account=susu, amount=10)
