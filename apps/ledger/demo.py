@@ -1,11 +1,19 @@
 """Demo banking data: members with the three account kinds and twelve months of history.
 
-Everything is posted through the services (member registration and KYC, `account_open`,
-`deposit_create`, `withdrawal_create`, `transfer_create`, `fee_charge`), never by writing
-postings or balances, so the demo books obey every rule the real ones do and `verify_ledger`
-passes. The history is deterministic: each business day has its own seeded random generator,
-and every decision that depends on money (how much to withdraw, whether a transfer can be
-afforded) reads the balances the services left behind.
+Before the first day the operations manager sets the products' rules and service charges (as the
+console does: validated, in the model history, audited), so the year pays its charges. Everything
+is posted through the services (member registration and KYC, `account_open`, `deposit_create`,
+`withdrawal_create`, `transfer_create`, `payment_create`, `fee_charge`, `reversal_request`,
+`transaction_approve`, `transaction_reject`), never by writing postings or balances, so the demo
+books obey every rule the real ones do and `verify_ledger` passes. Besides the members' daily
+business the cashier pays bills and school fees for them, a few large movements wait for a
+manager (most approved, two rejected), and a few of the cashier's mistakes are reversed with the
+second manager's approval. `seed_approvals` leaves today's approvals queue with work in it.
+
+The history is deterministic: each business day has its own seeded random generator, and every
+decision that depends on money (how much to withdraw, whether a transfer can be afforded, within
+the products' minimum balances, daily limits and charges) reads the balances the services left
+behind.
 
 Time: postings are booked on the open business day, so the history walks the calendar. For
 each past business day (Monday to Saturday, public holidays off) it opens that day, posts the
@@ -33,13 +41,16 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.audit.services import record
+from apps.core.business_day import BusinessDayClosed, current_business_date
 from apps.core.models import BusinessDay
 from apps.members import demo as member_demo
 from apps.members.models import Member
 
-from . import lifecycle, services
+from . import lifecycle, posting, services
 from .errors import LedgerError
-from .models import Account, LedgerPolicy, Product, Transaction
+from .models import ZERO, Account, LedgerPolicy, Product, ServiceCharge, Transaction
+from .selectors import pending_approvals
 
 SEED = member_demo.DEMO_SEED
 # How often a member pays their Daily Susu: each member's chance per business day is drawn from this
@@ -52,6 +63,26 @@ SHARE_PRICE = Decimal("10.00")
 BANKER_MEMBERS = 30
 KINDS = (Product.Kind.DAILY_SUSU, Product.Kind.SHARES, Product.Kind.MONTHLY_CONTRIBUTION)
 SUSU, SHARES, MONTHLY = KINDS
+T = Transaction.Type
+PENDING, COMPLETED = Transaction.Status.PENDING, Transaction.Status.COMPLETED
+
+# The demo bank's product rules (Shares keep theirs: withdrawn only on exit).
+PRODUCT_RULES = {
+    SUSU: {"daily_withdrawal_limit": Decimal("3000.00")},  # about two cycles' savings a day
+    MONTHLY: {"minimum_balance": Decimal("50.00")},  # the account stays open on a small balance
+}
+# Its service charges; "product" is a product kind, or None for every product.
+SERVICE_CHARGES = [
+    {"name": "Monthly Contribution withdrawal charge", "transaction_type": T.WITHDRAWAL, "product": MONTHLY,
+     "kind": ServiceCharge.Kind.PERCENT, "amount": ZERO, "rate": Decimal("1.5"), "minimum": Decimal("2.00"),
+     "maximum": Decimal("50.00")},
+    {"name": "Daily Susu transfer charge", "transaction_type": T.TRANSFER, "product": SUSU,
+     "kind": ServiceCharge.Kind.FLAT, "amount": Decimal("1.00"), "rate": Decimal("0"), "minimum": None,
+     "maximum": None},
+    {"name": "Bill payment charge", "transaction_type": T.PAYMENT, "product": None,
+     "kind": ServiceCharge.Kind.FLAT, "amount": Decimal("2.00"), "rate": Decimal("0"), "minimum": None,
+     "maximum": None},
+]
 
 # The most each staff role may move out of members' accounts in one business day.
 STAFF_DAILY_LIMITS = {
@@ -64,6 +95,75 @@ STAFF_DAILY_LIMITS = {
 
 # Fixed-date public holidays in Ghana (month, day): no business day.
 HOLIDAYS = {(1, 1), (1, 7), (3, 6), (5, 1), (7, 1), (8, 4), (9, 21), (12, 25), (12, 26)}
+
+# Bills the cashier pays from members' Monthly Contribution: (payee, lowest, highest amount).
+BILLS = [("ECG: prepaid electricity", 50, 300), ("Ghana Water: water bill", 30, 150),
+         ("NHIS: health insurance renewal", 30, 60), ("DStv: subscription renewal", 100, 450),
+         ("MTN: broadband bundle", 50, 200)]
+BILLS_PER_DAY = [0, 1, 1, 2, 2, 3]
+# School fees are paid in the first days of each term (month: term).
+TERMS = {1: "second", 5: "third", 9: "first"}
+SCHOOLS = ["Abura Presby Basic School", "Moree Community JHS", "Elmina Catholic Basic School",
+           "Cape Coast Methodist JHS", "Anomabo Islamic Primary School", "Kakumdo Senior High School"]
+SCHOOL_FEES = [250, 300, 450, 600, 800, 1200]
+
+
+@dataclass(frozen=True)
+class Large:
+    """A member pays in a lump sum, then moves most of it out above the approval threshold."""
+
+    at: float  # where in the history: 0 is its first day, 1 its last
+    kind: str  # withdrawal (cash, from the drawer) or transfer (to another member's Monthly Contribution)
+    lump: Decimal
+    lump_description: str
+    amount: Decimal
+    description: str
+    rejection: str = ""  # the manager's reason, when it is rejected
+    by_second_manager: bool = False  # the second manager enters it; the manager approves
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A movement the cashier got wrong: reversed at the cashier's request, with the second manager's approval."""
+
+    at: float
+    kind: str  # payment (from the member's Monthly Contribution) or transfer (Daily Susu to Daily Susu)
+    amount: Decimal
+    description: str
+    reason: str
+
+
+LARGE = [
+    Large(0.10, T.WITHDRAWAL, Decimal("15000.00"), "Proceeds from the sale of the season's catch to a cold store",
+          Decimal("12000.00"), "Cash for a new fishing net and floats"),
+    Large(0.24, T.TRANSFER, Decimal("18000.00"), "Proceeds from the sale of a canoe", Decimal("14500.00"),
+          "Payment for a Yamaha 40 HP outboard motor"),
+    Large(0.38, T.WITHDRAWAL, Decimal("13000.00"), "Rent collected on the family house", Decimal("11000.00"),
+          "Cash withdrawal", rejection="The member could not show their Ghana Card; asked to come back with it."),
+    Large(0.52, T.TRANSFER, Decimal("24000.00"), "Proceeds from the sale of a plot of land", Decimal("20000.00"),
+          "Payment for building blocks and cement", by_second_manager=True),
+    Large(0.66, T.WITHDRAWAL, Decimal("12000.00"), "Takings from the fish smoking business", Decimal("10500.00"),
+          "Cash for a new Chorkor smoking oven"),
+    Large(0.79, T.TRANSFER, Decimal("17500.00"), "Cash sent home by a relative abroad", Decimal("16000.00"),
+          "Wedding support", rejection="The signature on the instruction does not match the mandate card; "
+                                       "the member is to come in person."),
+    Large(0.91, T.TRANSFER, Decimal("14000.00"), "Proceeds from the coconut harvest", Decimal("12000.00"),
+          "Payment for a second-hand aboboyaa tricycle"),
+]
+MISTAKES = [
+    Mistake(0.07, T.PAYMENT, Decimal("80.00"), "ECG: prepaid electricity",
+            "ECG could not credit the meter: the meter number was keyed wrongly."),
+    Mistake(0.21, T.TRANSFER, Decimal("100.00"), "Payment for fish",
+            "Sent to the wrong account: the member read out the wrong account number."),
+    Mistake(0.36, T.PAYMENT, Decimal("45.00"), "Ghana Water: water bill",
+            "Ghana Water returned it: the customer account number is closed."),
+    Mistake(0.55, T.TRANSFER, Decimal("150.00"), "Rent contribution",
+            "The member cancelled the instruction before the money was collected."),
+    Mistake(0.72, T.PAYMENT, Decimal("120.00"), "DStv: subscription renewal",
+            "Paid twice: the member had already renewed with mobile money."),
+    Mistake(0.88, T.TRANSFER, Decimal("60.00"), "Chop money",
+            "Taken from the wrong member's account: two members share the name."),
+]
 
 TRANSFER_REASONS = ["Payment for fish", "Family support", "Rent contribution", "School fees support",
                     "Funeral contribution", "Payment for cloth", "Repayment of a friend's loan",
@@ -86,6 +186,7 @@ class Staff:
     banker: object
     operations: object
     manager: object
+    second_manager: object  # four eyes when a manager starts something, and the reversals' approver
     customer: object
 
 
@@ -94,10 +195,12 @@ def demo_staff() -> Staff:
     from apps.users.models import User
 
     users = {u.email: u for u in User.objects.filter(email__in=[row[0] for row in DEMO_USERS])}
-    by_role = {role: users[email] for email, role, *_ in DEMO_USERS}
-    return Staff(cashier=by_role["cashier"], banker=by_role["mobile_banker"],
-                 operations=by_role["operations_manager"], manager=by_role["manager"],
-                 customer=by_role["customer"])
+    by_role: dict[str, list] = {}
+    for email, role, *_ in DEMO_USERS:
+        by_role.setdefault(role, []).append(users[email])
+    return Staff(cashier=by_role["cashier"][0], banker=by_role["mobile_banker"][0],
+                 operations=by_role["operations_manager"][0], manager=by_role["manager"][0],
+                 second_manager=by_role["manager"][1], customer=by_role["customer"][0])
 
 
 def set_staff_limits() -> None:
@@ -110,6 +213,32 @@ def set_staff_limits() -> None:
         if limit is not None and user.daily_transaction_limit != limit:
             user.daily_transaction_limit = limit
             user.save(update_fields=["daily_transaction_limit"])
+
+
+def configure_products(actor) -> None:
+    """The products' rules and service charges (PRODUCT_RULES, SERVICE_CHARGES), saved as the console
+    saves them for the operations manager: validated, in the model history under their name, audited
+    with the fields changed. Only what differs is saved, so a second run changes nothing."""
+    products = {p.kind: p for p in Product.objects.filter(kind__in=KINDS, is_active=True).order_by("-pk")}
+    with transaction.atomic():
+        for kind, rules in PRODUCT_RULES.items():
+            _save_config(actor, products[kind], rules)
+        for row in SERVICE_CHARGES:
+            values = {**row, "product": products.get(row["product"])}
+            _save_config(actor, ServiceCharge.objects.filter(name=row["name"]).first() or ServiceCharge(), values)
+
+
+def _save_config(actor, obj, values: dict) -> None:
+    fields = sorted(name for name, value in values.items() if getattr(obj, name) != value)
+    if not fields:
+        return
+    adding = obj.pk is None
+    for name in fields:
+        setattr(obj, name, values[name])
+    obj.full_clean()
+    obj._history_user = actor
+    obj.save()
+    record(actor, f"{obj._meta.model_name}.{'add' if adding else 'change'}", obj, fields=fields)
 
 
 # --- the plan: what each member does ------------------------------------------------------------
@@ -216,15 +345,20 @@ class History:
         self.staff, self.plans, self.days, self.clock, self.desk = staff, plans, days, clock_, desk
         self.products = {p.kind: p for p in Product.objects.filter(kind__in=KINDS, is_active=True).order_by("-pk")}
         self.threshold = LedgerPolicy.current().approval_threshold
+        self.reference = posting.reference()  # the service charges, read once: the seed does not change them
         self.share_price = self.products[SHARES].share_price or SHARE_PRICE
         self.members: dict[str, Member] = {}
         self.accounts: dict[tuple[str, str], Account] = {}
         self.balance: dict[int, Decimal] = {}
+        self.out_today: dict[int, Decimal] = {}  # what left each account today, for the daily withdrawal limits
         self.posted = self.refused = 0
         self.desk_started = False
         self.errors: list[str] = []
         self.pay_days = self._monthly_pay_days()
         self._index = {day: i for i, day in enumerate(days)}
+        self.scripted: dict[date, list[Large | Mistake]] = {}
+        for case in [*LARGE, *MISTAKES]:
+            self.scripted.setdefault(days[min(int(len(days) * case.at), len(days) - 1)], []).append(case)
 
     def _monthly_pay_days(self) -> dict[tuple[int, int], dict[int, date]]:
         """For each month, the business day each monthly_day (1..28) falls on."""
@@ -256,23 +390,70 @@ class History:
         try:
             txn = func(**kwargs)
         except (LedgerError, ValidationError, PermissionDenied) as exc:
-            self.refused += 1
-            if len(self.errors) < 5:
-                self.errors.append(f"{func.__name__}: {exc}")
+            self._refused(func.__name__, exc)
             return None
-        if txn.status == Transaction.Status.COMPLETED:
-            self.posted += 1
-            if txn.from_account_id:
-                self.balance[txn.from_account_id] -= txn.amount
-            if txn.to_account_id:
-                self.balance[txn.to_account_id] += txn.amount
-            if txn.fee:
-                payer = txn.from_account_id or txn.to_account_id
-                self.balance[payer] -= txn.fee
-            if txn.from_account_id and txn.from_account.product.kind == SUSU:
-                # money out of a Daily Susu mid-cycle pays the collector's commission first: read it back
-                self.balance[txn.from_account_id] = Account.objects.values_list("balance", flat=True).get(
-                    pk=txn.from_account_id)
+        if txn.transaction_type in services.OUTGOING:
+            self.out_today[txn.from_account_id] = self.out_today.get(txn.from_account_id, ZERO) + txn.amount
+        if txn.status == COMPLETED:
+            self._book(txn)
+        return txn
+
+    def _refused(self, name: str, exc: Exception) -> None:
+        self.refused += 1
+        if len(self.errors) < 5:
+            self.errors.append(f"{name}: {exc}")
+
+    def _book(self, txn: Transaction) -> None:
+        """A completed movement: move the shadow balances as its postings did."""
+        self.posted += 1
+        if txn.transaction_type == T.REVERSAL:  # the original's postings undone, its charge refunded: read back
+            self.balance.update(Account.objects.filter(
+                pk__in=[pk for pk in (txn.from_account_id, txn.to_account_id) if pk]).values_list("pk", "balance"))
+            return
+        if txn.from_account_id:
+            self.balance[txn.from_account_id] -= txn.amount
+        if txn.to_account_id:
+            self.balance[txn.to_account_id] += txn.amount
+        if txn.fee:
+            payer = txn.from_account_id or txn.to_account_id
+            self.balance[payer] -= txn.fee
+        if txn.from_account_id and txn.from_account.product.kind == SUSU:
+            # money out of a Daily Susu mid-cycle pays the collector's commission first: read it back
+            self.balance[txn.from_account_id] = Account.objects.values_list("balance", flat=True).get(
+                pk=txn.from_account_id)
+
+    def room(self, account: Account) -> Decimal:
+        """The most that may leave `account` today without waiting for approval or passing the product's
+        daily withdrawal limit."""
+        limit = account.product.daily_withdrawal_limit
+        if limit is None:
+            return self.threshold
+        return min(self.threshold, limit - self.out_today.get(account.pk, ZERO))
+
+    def affords(self, account: Account, amount: Decimal, kind: str) -> bool:
+        """Whether `account` can pay `amount` and its service charge and keep the product's minimum balance
+        (and, on a Daily Susu, one day's amount for a commission the movement may take first)."""
+        product = account.product
+        keep = product.minimum_balance
+        if product.kind == SUSU:
+            keep += account.contribution_amount or ZERO
+        fee = services.compute_fee(transaction_type=kind, product=product, amount=amount, reference=self.reference)
+        return amount > 0 and amount + fee + keep <= self.balance[account.pk]
+
+    def decide(self, txn: Transaction, approver, rejection: str = "") -> Transaction | None:
+        """A manager decides a pending transaction: approves it, or rejects it with `rejection` as the reason."""
+        try:
+            if rejection:
+                txn = services.transaction_reject(actor=approver, txn=txn, reason=rejection)
+            else:
+                txn = services.transaction_approve(actor=approver, txn=txn)
+        except (LedgerError, ValidationError, PermissionDenied) as exc:
+            self._refused("transaction_decide", exc)
+            return None
+        if txn.status == COMPLETED:
+            self._book(txn)
+        elif txn.transaction_type in services.OUTGOING:
+            self.out_today[txn.from_account_id] -= txn.amount
         return txn
 
     def deposit(self, actor, account: Account, amount: Decimal, description: str):
@@ -285,8 +466,8 @@ class History:
         return txn
 
     def withdraw(self, account: Account, amount: Decimal, description: str):
-        amount = min(amount, self.threshold)
-        if amount <= 0 or amount > self.balance[account.pk]:
+        amount = min(amount, self.room(account))
+        if not self.affords(account, amount, T.WITHDRAWAL):
             return None
         if self.desk is not None and not self.desk.can_pay(amount):
             return None  # not enough cash in the drawer: the member comes back another day
@@ -298,15 +479,21 @@ class History:
 
     def transfer(self, actor, source: Account, target: Account, amount: Decimal, description: str,
                  channel: str = "admin"):
-        amount = min(amount, self.threshold)
-        if amount <= 0 or amount > self.balance[source.pk]:
+        if amount > self.room(source) or not self.affords(source, amount, T.TRANSFER):
             return None
         return self._post(services.transfer_create, actor=actor, from_account=source,
                           to_account_number=target.account_number, amount=amount, description=description,
                           channel=channel)
 
+    def pay(self, account: Account, amount: Decimal, payee: str):
+        """A bill or school fees the cashier pays to an outside payee for the member."""
+        if amount > self.room(account) or not self.affords(account, amount, T.PAYMENT):
+            return None
+        return self._post(services.payment_create, actor=self.staff.cashier, account=account, amount=amount,
+                          description=payee)
+
     def fee(self, account: Account, amount: Decimal, description: str):
-        if amount > self.balance[account.pk]:
+        if not self.affords(account, amount, T.FEE):
             return None
         return self._post(services.fee_charge, actor=self.staff.cashier, account=account.pk, amount=amount,
                           description=description)
@@ -399,8 +586,85 @@ class History:
                 amount=_money(rng.choice([20, 30, 50, 50, 80, 100, 120, 150, 200, 250, 300])),
                 reason=rng.choice(TRANSFER_REASONS))
         add(14 * 60, "remit", None)  # the field banker hands the round's cash to the cashier
+        self._counter_events(day, add)
         events.sort(key=lambda e: (e[0], e[1]))
         return events
+
+    def _counter_events(self, day: date, add) -> None:
+        """Bills and school fees the cashier pays for members, and the day's scripted cases (LARGE,
+        MISTAKES), from a generator of their own so they do not reshuffle the members' own business."""
+        rng = random.Random(f"coastal-counter:{SEED}:{day.isoformat()}")
+        members = [p for p in self.plans if p.verified and p.join < day]
+        others = [p for p in members if not p.customer]
+        if len(others) < 2:
+            return
+        for _ in range(rng.choice(BILLS_PER_DAY)):
+            payee, low, high = rng.choice(BILLS)
+            add(rng.randint(9 * 60, 16 * 60), "payment", rng.choice(members), amount=_money(rng.randint(low, high)),
+                payee=payee)
+        if day.month in TERMS and day.day <= 12:
+            year = day.year if day.month >= 9 else day.year - 1
+            for _ in range(rng.choice([1, 2, 3, 4])):
+                add(rng.randint(9 * 60, 16 * 60), "payment", rng.choice(members),
+                    amount=_money(rng.choice(SCHOOL_FEES)),
+                    payee=f"School fees: {rng.choice(SCHOOLS)}, {TERMS[day.month]} term {year}/{(year + 1) % 100:02d}")
+        for case in self.scripted.get(day, []):
+            # the members in a seeded order: the first who can takes part (found when the case runs)
+            add(10 * 60 if isinstance(case, Large) else 15 * 60, "case", None, case=case,
+                order=rng.sample(others, len(others)))
+
+    def _first_accounts(self, order: list[Plan], kind: str, payer=None) -> tuple[Account, Account] | None:
+        """The first account of this kind in `order` that `payer` accepts, and the first other one."""
+        accounts = [self.accounts[(p.key, kind)] for p in order if (p.key, kind) in self.accounts]
+        source = next((a for a in accounts if payer is None or payer(a)), None)
+        target = next((a for a in accounts if a is not source), None)
+        return (source, target) if source is not None and target is not None else None
+
+    def large(self, day: date, minute: int, order: list[Plan], case: Large) -> None:
+        """The lump sum paid in, the movement above the threshold held, a manager's decision half an hour later."""
+        pair = self._first_accounts(order, MONTHLY)
+        if pair is None:
+            return
+        account, to = pair
+        if self.deposit(self.staff.cashier, account, case.lump, case.lump_description) is None:
+            return
+        self.clock.set(day, minute + 15)
+        if case.kind == T.WITHDRAWAL:
+            if self.desk is not None and not self.desk.can_pay(case.amount):
+                return
+            txn = self._post(services.withdrawal_create, actor=self.staff.cashier, account=account,
+                             amount=case.amount, description=case.description)
+        else:
+            actor = self.staff.second_manager if case.by_second_manager else self.staff.cashier
+            txn = self._post(services.transfer_create, actor=actor, from_account=account,
+                             to_account_number=to.account_number, amount=case.amount, description=case.description)
+        if txn is None or txn.status != PENDING:
+            return
+        self.clock.set(day, minute + 45)
+        decided = self.decide(txn, self.staff.manager, case.rejection)
+        if decided is not None and decided.status == COMPLETED and case.kind == T.WITHDRAWAL and self.desk:
+            self.desk.moved(-decided.amount)
+
+    def mistake(self, day: date, minute: int, order: list[Plan], case: Mistake) -> None:
+        """The cashier's wrong movement, the cashier's reversal request and the second manager's approval."""
+        pair = self._first_accounts(order, MONTHLY if case.kind == T.PAYMENT else SUSU,
+                                    payer=lambda a: case.amount <= self.room(a) and self.affords(a, case.amount,
+                                                                                                 case.kind))
+        if pair is None:
+            return
+        account, to = pair
+        if case.kind == T.PAYMENT:
+            original = self.pay(account, case.amount, case.description)
+        else:
+            original = self.transfer(self.staff.cashier, account, to, case.amount, case.description)
+        if original is None or original.status != COMPLETED:
+            return
+        self.clock.set(day, minute + 20)
+        reversal = self._post(services.reversal_request, actor=self.staff.cashier, original=original,
+                              reason=case.reason)
+        if reversal is not None:
+            self.clock.set(day, minute + 40)
+            self.decide(reversal, self.staff.second_manager)
 
     def _last_business_day_of_cycle(self, plan: Plan, day: date) -> bool:
         length = self.products[SUSU].cycle_days or 31
@@ -415,6 +679,7 @@ class History:
         self.clock.set(day, 7 * 60)
         business_day = BusinessDay.objects.create(date=day, status=BusinessDay.Status.OPEN,
                                                   opened_by=staff.operations)
+        self.out_today = {}
         if self.desk is not None:
             self.clock.set(day, 7 * 60 + 45)
             if not self.desk_started:
@@ -429,6 +694,10 @@ class History:
                 continue
             if kind == "onboard":
                 self.onboard(plan)
+                continue
+            if kind == "case":
+                handle = self.large if isinstance(details["case"], Large) else self.mistake
+                handle(day, minute, details["order"], details["case"])
                 continue
             account = self.accounts.get((plan.key, SUSU))
             if account is None:
@@ -463,6 +732,8 @@ class History:
                     self.transfer(staff.cashier, account, shares, cost, text)
                 else:
                     self.deposit(staff.cashier, shares, cost, text)
+            elif kind == "payment":
+                self.pay(self.accounts[(plan.key, MONTHLY)], details["amount"], details["payee"])
             elif kind == "passbook_fee":
                 self.fee(account, Decimal("10.00"), "Passbook replacement")
             elif kind == "customer_saving":
@@ -554,6 +825,11 @@ def seed_banking(*, progress=None, desk=None, member_count: int = member_demo.DE
     else:
         note = f"business day {latest.date} is in use; no history added"
 
+    rules_clock = HistoricClock()
+    if todo:
+        rules_clock.set(todo[0], 6 * 60 + 30)  # in force before the first business day opens
+    with historic_time(rules_clock):
+        configure_products(staff.operations)
     started = clock.monotonic()
     if todo and connection.vendor == "sqlite":
         # A year of postings outgrows SQLite's default 2 MB page cache; give this connection 64 MB.
@@ -573,7 +849,15 @@ def seed_banking(*, progress=None, desk=None, member_count: int = member_demo.DE
     members = Member.objects.filter(
         pk__in=[m.pk for m in member_demo.existing_members([p.profile for p in plans]).values()])
     accounts = Account.objects.filter(member__in=members)
+    types = Transaction.objects.filter(status=COMPLETED).values("transaction_type")
     return {
+        "charges": ServiceCharge.objects.filter(is_active=True).count(),
+        "payments": types.filter(transaction_type=T.PAYMENT).count(),
+        "reversals": types.filter(transaction_type=T.REVERSAL).count(),
+        "charged": Transaction.objects.filter(status=COMPLETED, fee__gt=0).count(),
+        "approved": Transaction.objects.filter(status=COMPLETED, approved_by__isnull=False).exclude(
+            transaction_type=T.REVERSAL).count(),
+        "rejected": Transaction.objects.filter(status=Transaction.Status.CANCELLED).count(),
         "members": members.count(),
         "verified": members.filter(kyc_status=Member.Kyc.VERIFIED).count(),
         "assigned": members.filter(assigned_banker=staff.banker).count(),
@@ -583,3 +867,59 @@ def seed_banking(*, progress=None, desk=None, member_count: int = member_demo.DE
         "seconds": clock.monotonic() - started if todo else None,
         "note": note,
     }
+
+
+# --- today's approvals queue ---------------------------------------------------------------------
+
+def seed_approvals(*, staff: Staff) -> dict:
+    """Leave work in the approvals queue on the open business day, for the demo manager: a member pays in
+    the proceeds of a canoe and the cashier enters a transfer and a payment above the threshold; the second
+    manager enters another member's large transfer; the cashier asks to reverse a transfer sent to the wrong
+    account. Call it after the cashier's drawer is open (apps.cash.demo.seed_today): the lump sums are cash.
+
+    Each movement carries an idempotency key made of the date and its place here, and a transfer already
+    reversed is not asked again, so a second run posts nothing new."""
+    try:
+        today = current_business_date()
+    except BusinessDayClosed as exc:
+        return {"pending": pending_approvals().count(), "note": f"no business day is open ({exc})"}
+    # savers (a reversal must find the money still there above the minimum balance), not the demo customer
+    accounts = list(Account.objects.filter(product__kind=MONTHLY, status=Account.Status.ACTIVE,
+                                           balance__gte=Decimal("100.00"), member__kyc_status=Member.Kyc.VERIFIED,
+                                           member__user__isnull=True).select_related("product").order_by("pk"))
+    note = ""
+    if len(accounts) < 5:
+        note = "too few verified members for today's approvals"
+    else:
+        try:
+            with transaction.atomic():
+                _queue(staff, today, random.Random(f"coastal-queue:{SEED}:{today.isoformat()}").sample(accounts, 5))
+        except (LedgerError, ValidationError, PermissionDenied) as exc:
+            note = f"today's approvals were refused: {exc}"
+    return {"pending": pending_approvals().count(), "note": note}
+
+
+def _queue(staff: Staff, today: date, accounts: list[Account]) -> None:
+    seller, builder, trader, family, neighbour = accounts
+    cashier = staff.cashier
+
+    def key(step: int) -> str:
+        return f"demo-queue-{today:%Y%m%d}-{step}"
+
+    services.deposit_create(actor=cashier, account=seller, amount=Decimal("30000.00"), idempotency_key=key(1),
+                            description="Proceeds from the sale of a canoe")
+    services.transfer_create(actor=cashier, from_account=seller, to_account_number=builder.account_number,
+                             amount=Decimal("14500.00"), description="Payment for a new canoe from the boat builder",
+                             idempotency_key=key(2))
+    services.payment_create(actor=cashier, account=seller, amount=Decimal("12800.00"), idempotency_key=key(3),
+                            description="Takoradi Marine Supplies: Yamaha 40 HP outboard motor")
+    services.deposit_create(actor=cashier, account=trader, amount=Decimal("20000.00"), idempotency_key=key(4),
+                            description="Takings from the fish smoking business")
+    services.transfer_create(actor=staff.second_manager, from_account=trader,
+                             to_account_number=family.account_number, amount=Decimal("11000.00"),
+                             description="Family support: roofing the family house", idempotency_key=key(5))
+    wrong = services.transfer_create(actor=cashier, from_account=trader, to_account_number=neighbour.account_number,
+                                     amount=Decimal("500.00"), description="Rent contribution", idempotency_key=key(6))
+    if not Transaction.objects.filter(reverses=wrong).exists():
+        services.reversal_request(actor=cashier, original=wrong,
+                                  reason="Sent to the wrong account: the member read out the wrong account number.")

@@ -16,6 +16,8 @@ DEMO_USERS = [
     ("operations@example.com", "operations_manager", "Efua", "Owusu", "ST-003"),
     ("cashier@example.com", "cashier", "Yaw", "Asante", "ST-004"),
     ("banker@example.com", "mobile_banker", "Akosua", "Darko", "ST-005"),
+    # A second manager, so a manager's own request (and the demo's reversals) has a second person to approve it.
+    ("manager2@example.com", "manager", "Abena", "Quaye", "ST-006"),
     ("customer@example.com", "customer", "Kwame", "Appiah", None),
 ]
 

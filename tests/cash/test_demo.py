@@ -110,6 +110,8 @@ def test_seed_demo_starts_today_once(monkeypatch, console):
     call_command("seed_demo", password="Demo-password-2026", stdout=out)
     assert "the cashier's drawer open with GH₵ 20,000.00" in out.getvalue()
     assert "collected in the field, not yet remitted" in out.getvalue()
+    assert "Approvals queue: 4 waiting for a manager" in out.getvalue()
+    assert "manager2@example.com" in out.getvalue()
     staff = demo.demo_staff()
     before = counts()
     drawer = cash.current_drawer(staff.cashier)

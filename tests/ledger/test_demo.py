@@ -6,16 +6,20 @@ desk, every kind of movement) in seconds.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
-from django.db.models import Q
+from django.db.models import Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 
-from apps.cash.demo import CashDesk
+from apps.audit.models import AuditEvent
+from apps.cash.demo import CashDesk, seed_today
 from apps.core.models import BusinessDay
-from apps.ledger import demo
+from apps.ledger import demo, services
 from apps.ledger.management.commands.verify_ledger import find_differences
-from apps.ledger.models import Account, JournalEntry, Posting, Transaction
+from apps.ledger.models import Account, JournalEntry, LedgerPolicy, Posting, Product, ServiceCharge, Transaction
+from apps.ledger.selectors import pending_approvals
 from apps.members.models import Member
 from apps.members.selectors import can_collect_from
 from apps.users.demo import seed_users
@@ -134,4 +138,82 @@ def test_an_interrupted_seed_carries_on_from_the_last_whole_month(staff, monkeyp
     assert result["note"].startswith("carried on after")
     assert BusinessDay.objects.filter(date__gte=second_month, date__lte=end).count() == len(
         demo.business_days(second_month, end))
+    assert find_differences() == []
+
+
+def test_products_have_their_own_rules_and_the_history_pays_their_charges(staff):
+    seed()
+
+    products = {p.kind: p for p in Product.objects.filter(is_active=True)}
+    susu, shares, monthly = products["daily_susu"], products["shares"], products["monthly_contribution"]
+    assert susu.daily_withdrawal_limit == Decimal("3000.00")
+    assert monthly.minimum_balance == Decimal("50.00")
+    assert not shares.allows_withdrawal  # withdrawn only on exit
+    charges = {c.name: c for c in ServiceCharge.objects.filter(is_active=True)}
+    withdrawal = charges["Monthly Contribution withdrawal charge"]
+    assert (withdrawal.transaction_type, withdrawal.product, withdrawal.kind) == ("withdrawal", monthly, "percent")
+    assert withdrawal.minimum < withdrawal.maximum
+    transfer = charges["Daily Susu transfer charge"]
+    assert (transfer.transaction_type, transfer.product, transfer.kind) == ("transfer", susu, "flat")
+    assert charges["Bill payment charge"].product is None  # every product
+    # set by the operations manager as the console would: in the model history and the audit log
+    assert withdrawal.history.get().history_user == staff.operations
+    assert monthly.history.latest().history_user == staff.operations
+    assert AuditEvent.objects.filter(action="servicecharge.add", actor=staff.operations).count() == len(charges)
+    # the history paid them, each with its movement, and kept to the limits
+    paid = Transaction.objects.filter(status="completed", fee__gt=0)
+    assert {"withdrawal", "transfer", "payment"} <= set(paid.values_list("transaction_type", flat=True))
+    assert not paid.filter(transaction_type="transfer", from_account__product=monthly).exists()
+    outgoing = (Transaction.objects.filter(from_account__product=susu, status="completed",
+                                           transaction_type__in=["withdrawal", "transfer", "payment"])
+                .values("from_account", "business_date").annotate(total=Sum("amount")))
+    assert max(row["total"] for row in outgoing) <= susu.daily_withdrawal_limit
+    assert find_differences() == []
+
+
+def test_the_history_has_payments_reversals_and_large_movements_a_manager_decided(staff):
+    result = seed()
+
+    payments = Transaction.objects.filter(transaction_type="payment", status="completed")
+    assert payments.count() > 10
+    assert set(payments.values_list("initiated_by", flat=True)) == {staff.cashier.pk}
+    assert all(payments.values_list("description", flat=True))
+    reversals = Transaction.objects.filter(transaction_type="reversal", status="completed")
+    assert reversals.exists()
+    for reversal in reversals:
+        assert (reversal.initiated_by, reversal.approved_by) == (staff.cashier, staff.second_manager)
+        assert reversal.reverses.is_reversed and reversal.description.startswith(
+            f"Reversal of {reversal.reverses.reference}: ")
+    threshold = LedgerPolicy.current().approval_threshold
+    large = Transaction.objects.filter(amount__gt=threshold, transaction_type__in=["withdrawal", "transfer"])
+    approved = large.filter(status="completed")
+    assert approved.exists() and set(approved.values_list("approved_by", flat=True)) == {staff.manager.pk}
+    assert approved.filter(initiated_by=staff.second_manager).exists()  # a manager's own, approved by another
+    rejected = large.filter(status="cancelled")
+    assert rejected.exists() and all(rejected.values_list("decision_note", flat=True))
+    assert not Transaction.objects.filter(status="pending").exists()  # every past day was decided
+    assert "refused" not in result["note"], result["note"]
+
+
+def test_today_leaves_the_manager_an_approvals_queue(staff, console):
+    seed()
+    seed_today(cashier=staff.cashier, banker=staff.banker, manager=staff.manager)
+
+    result = demo.seed_approvals(staff=staff)
+
+    assert result == {"pending": 4, "note": ""}
+    pending = pending_approvals()
+    assert sorted(pending.values_list("transaction_type", flat=True)) == ["payment", "reversal", "transfer",
+                                                                           "transfer"]
+    assert set(pending.values_list("business_date", flat=True)) == {timezone.localdate()}
+    assert not pending.filter(initiated_by=staff.manager).exists()  # the demo manager may decide every one
+    assert pending.filter(initiated_by=staff.second_manager).exists()
+    body = console(staff.manager).get(reverse("admin:ledger_approvals")).content.decode()
+    assert all(reference in body for reference in pending.values_list("reference", flat=True))
+    services.transaction_approve(actor=staff.manager, txn=pending.get(transaction_type="payment"))
+    before = counts()
+
+    again = demo.seed_approvals(staff=staff)
+
+    assert counts() == before and again == {"pending": 3, "note": ""}
     assert find_differences() == []

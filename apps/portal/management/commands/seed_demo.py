@@ -1,10 +1,12 @@
 """Demo data for the embedded system. Idempotent: running it again refreshes, never duplicates.
 
-Users (one per role), then about two hundred members with Daily Susu, Shares and Monthly
-Contribution accounts and twelve months of history posted through the ledger services
-(see apps/ledger/demo.py), and today's business day started (apps/cash/demo.py seed_today): the
-demo cashier's drawer open on a float from the vault and the demo mobile banker's morning round
-of collections, not yet remitted. A second run refreshes the passwords and adds nothing.
+Users (one per role, and a second manager for four eyes), the products' rules and service
+charges, then about two hundred members with Daily Susu, Shares and Monthly Contribution accounts
+and twelve months of history posted through the ledger services (see apps/ledger/demo.py), and
+today's business day started (apps/cash/demo.py seed_today): the demo cashier's drawer open on a
+float from the vault and the demo mobile banker's morning round of collections, not yet remitted;
+then large movements and a reversal left waiting in the approvals queue (seed_approvals). A second
+run refreshes the passwords and adds nothing.
 """
 
 from django.core.management.base import BaseCommand
@@ -13,7 +15,7 @@ from django.test.utils import override_settings
 
 from apps.cash import services
 from apps.cash.demo import CashDesk, seed_today
-from apps.ledger.demo import demo_staff, seed_banking
+from apps.ledger.demo import demo_staff, seed_approvals, seed_banking
 from apps.users.demo import seed_users
 
 DEFAULT_PASSWORD = "Coastal-demo-2026"
@@ -40,13 +42,20 @@ class Command(BaseCommand):
             desk = CashDesk(cashier=staff.cashier, banker=staff.banker, manager=staff.manager)
             banking = seed_banking(progress=self.stdout.write, desk=desk)
             today = seed_today(cashier=staff.cashier, banker=staff.banker, manager=staff.manager)
+            queue = seed_approvals(staff=staff)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         took = f" in {banking['seconds']:.0f}s" if banking["seconds"] is not None else ""
         self.stdout.write(
             f"  {banking['members']} members ({banking['verified']} KYC verified, {banking['assigned']} assigned "
             f"to the mobile banker), {banking['accounts']} accounts, {banking['transactions']} transactions over "
             f"{banking['days']} business days{took}" + (f" — {banking['note']}" if banking["note"] else ""))
+        self.stdout.write(
+            f"  {banking['charges']} service charges ({banking['charged']} transactions paid one), "
+            f"{banking['payments']} bill and school-fee payments, {banking['approved']} large movements approved "
+            f"and {banking['rejected']} rejected, {banking['reversals']} reversals")
         self._print_today(today)
+        self.stdout.write(f"  Approvals queue: {queue['pending']} waiting for a manager"
+                          + (f" — {queue['note']}" if queue["note"] else ""))
         self._print_logins(users, password)
 
     def _print_today(self, today):
