@@ -232,6 +232,13 @@ class Transaction(TimeStampedModel):
                                              "initiated_by", "approved_by", "reverses", "business_date",
                                              "created_at"])
 
+    @property
+    def refusal_reason(self) -> str:
+        """Why a FAILED movement was refused, in words (decision_note keeps "code: message")."""
+        if self.status != self.Status.FAILED:
+            return ""
+        return self.decision_note.split(": ", 1)[-1]
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [

@@ -16,18 +16,23 @@ def accounts_visible_to(user):
     return base if user.is_staff else base.none()
 
 
+# A refused movement is the payer's business: the account it would have reached does not see it
+# (its reason may quote the payer's available balance). One with no payer (a deposit) is its account's.
+SEEN_BY_RECEIVER = ~Q(status=Transaction.Status.FAILED) | Q(from_account__isnull=True)
+
+
 def transactions_visible_to(user):
     base = Transaction.objects.select_related("from_account", "to_account", "initiated_by")
     if not user.is_authenticated:
         return base.none()
     if user.role in ("customer", "mobile_banker"):
         accounts = accounts_visible_to(user).values("pk")
-        return base.filter(Q(from_account__in=accounts) | Q(to_account__in=accounts))
+        return base.filter(Q(from_account__in=accounts) | (Q(to_account__in=accounts) & SEEN_BY_RECEIVER))
     return base if user.is_staff else base.none()
 
 
 def account_transactions(account: Account):
-    return (Transaction.objects.filter(Q(from_account=account) | Q(to_account=account))
+    return (Transaction.objects.filter(Q(from_account=account) | (Q(to_account=account) & SEEN_BY_RECEIVER))
             .select_related("from_account", "to_account").order_by("-created_at", "-id"))
 
 

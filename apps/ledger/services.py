@@ -259,12 +259,32 @@ def _submit(*, actor, txn: Transaction, idempotency_key: str | None, scope: str,
         with transaction.atomic():
             return _submit_locked(actor=actor, txn=txn, idempotency_key=idempotency_key, scope=scope,
                                   request_hash=request_hash)
-    except (LedgerError, ValidationError, PermissionDenied, IntegrityError):
+    except (LedgerError, ValidationError, PermissionDenied, IntegrityError) as exc:
         # A retry (or a concurrent request with the same key that won the race): its first result.
         replayed = _replay(actor=actor, key=idempotency_key, request_hash=request_hash)
         if replayed is None:
+            if isinstance(exc, LedgerError):
+                _record_refusal(actor=actor, txn=txn, error=exc)
             raise
         return replayed
+
+
+def _record_refusal(*, actor, txn: Transaction, error: LedgerError) -> None:
+    """Keep a movement a business rule refused (insufficient funds, a limit, a frozen account...) as a
+    FAILED transaction: no postings, no hold, no balance change, no idempotency record (a retry is
+    tried afresh), but on record for staff and fraud checks, with the reason. Bad input and missing
+    rights are not recorded: nothing was attempted. Inside a caller's transaction the record goes
+    with it when the refusal rolls that back."""
+    if txn.business_date is None:  # refused before a business date was known (the day is closed)
+        return
+    failed = Transaction(
+        transaction_type=txn.transaction_type, status=Transaction.Status.FAILED, amount=txn.amount,
+        fee=txn.fee or ZERO, from_account_id=txn.from_account_id, to_account_id=txn.to_account_id,
+        counterparty_gl_id=txn.counterparty_gl_id, description=txn.description, channel=txn.channel,
+        purpose=txn.purpose, business_date=txn.business_date, initiated_by=actor,
+        reference=new_reference("TX", txn.business_date), decision_note=f"{error.code}: {error.message}"[:255])
+    with transaction.atomic():
+        save_with_history(failed)
 
 
 def _submit_locked(*, actor, txn, idempotency_key, scope, request_hash) -> Transaction:

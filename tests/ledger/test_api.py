@@ -244,6 +244,26 @@ def test_frozen_account_is_409_and_same_account_transfer_is_422(client, api, cas
     assert susu.balance == Decimal("500.00")
 
 
+def test_a_refused_transfer_is_on_record_for_the_payer_only(client, api, customer, owner, make_user, cashier,
+                                                            operations_manager):
+    _, susu, _ = owner
+    payee_user = make_user("customer")
+    payee = make_member(registrar=cashier, verifier=operations_manager, user=payee_user, first_name="Ama")
+    target = open_account(actor=cashier, member=payee)
+    refused = post_json(client, "/api/transactions/transfer/", {
+        "from_account_id": susu.pk, "to_account_number": target.account_number, "amount": "900.00"},
+        headers=keyed(api(customer)))
+    assert refused.status_code == 409 and refused.json()["code"] == "insufficient_funds"
+    mine = client.get("/api/transactions/?type=transfer", headers=api(customer)).json()["items"]
+    assert [(t["status"], t["amount"], t["to_account_id"]) for t in mine] == [("failed", "900.00", target.pk)]
+    payee_headers = api(payee_user)  # the payee never learns of it (the reason quotes the payer's balance)
+    assert client.get("/api/transactions/", headers=payee_headers).json()["count"] == 0
+    assert client.get(f"/api/accounts/{target.pk}/transactions/", headers=payee_headers).json()["count"] == 0
+    assert client.get(f"/api/transactions/{mine[0]['id']}/", headers=payee_headers).status_code == 404
+    target.refresh_from_db()
+    assert target.balance == Decimal("0.00")
+
+
 def test_account_transactions_are_paginated_newest_first(client, api, cashier, customer, owner):
     _, susu, _ = owner
     for value in ("1.00", "2.00", "3.00"):

@@ -56,7 +56,9 @@ def gl_balance(code):
 
 
 def snapshot():
-    return Transaction.objects.count(), JournalEntry.objects.count(), Posting.objects.count()
+    """What is posted or waiting: a refused movement adds none of it (only a FAILED record of itself)."""
+    posted_or_waiting = Transaction.objects.exclude(status=Transaction.Status.FAILED)
+    return posted_or_waiting.count(), JournalEntry.objects.count(), Posting.objects.count()
 
 
 def test_deposit_posts_one_balanced_entry_against_drawer_cash(cashier, susu):
@@ -79,6 +81,30 @@ def test_withdrawal_cannot_overdraw_and_posts_nothing(cashier, susu):
     assert snapshot() == before
     susu.refresh_from_db()
     assert susu.balance == Decimal("1000.00")
+    # The refused attempt is on record, with its reason, and posted nothing.
+    failed = Transaction.objects.get(status=Transaction.Status.FAILED)
+    assert (failed.transaction_type, failed.amount, failed.from_account, failed.initiated_by) == (
+        "withdrawal", Decimal("1000.01"), susu, cashier)
+    assert failed.decision_note.startswith("insufficient_funds: Insufficient funds in")
+    assert not JournalEntry.objects.filter(transaction=failed).exists()
+
+
+def test_bad_input_and_missing_rights_leave_no_failed_record(cashier, mobile_banker, susu):
+    with pytest.raises(ValidationError):
+        services.withdrawal_create(actor=cashier, account=susu, amount="-5")
+    with pytest.raises(PermissionDenied):
+        services.withdrawal_create(actor=mobile_banker, account=susu, amount="5.00")
+    assert not Transaction.objects.filter(status=Transaction.Status.FAILED).exists()
+
+
+def test_a_retry_after_a_refusal_is_tried_afresh(cashier, susu):
+    with pytest.raises(LedgerError):
+        services.withdrawal_create(actor=cashier, account=susu, amount="1200.00", idempotency_key="w-1")
+    services.deposit_create(actor=cashier, account=susu, amount="500.00")
+    retried = services.withdrawal_create(actor=cashier, account=susu, amount="1200.00", idempotency_key="w-1")
+    assert retried.status == Transaction.Status.COMPLETED
+    susu.refresh_from_db()
+    assert susu.balance == Decimal("300.00")
 
 
 def test_withdrawal_of_whole_balance_leaves_zero(cashier, susu):

@@ -19,7 +19,9 @@ STAFF = {"payment": ("cashier", "manager"), "fee": ("cashier", "manager", "opera
 
 
 def snapshot():
-    return Transaction.objects.count(), JournalEntry.objects.count(), Posting.objects.count()
+    """What is posted or waiting: a refused movement adds none of it (only a FAILED record of itself)."""
+    posted_or_waiting = Transaction.objects.exclude(status=Transaction.Status.FAILED)
+    return posted_or_waiting.count(), JournalEntry.objects.count(), Posting.objects.count()
 
 
 def balance(account) -> Decimal:

@@ -74,4 +74,8 @@ def test_transfer_errors_are_shown_and_nothing_is_posted(customer, accounts, oth
     not_mine = client.post("/my/transfer/", {"from_account": other_account.pk, "to_account_number": susu.account_number,
                                              "amount": "1.00", "idempotency_key": "k3", "confirm": "1"})
     assert not_mine.status_code == 422
-    assert not Transaction.objects.filter(transaction_type="transfer").exists()
+    # Nothing posted or waiting; only the refused one is on record, as failed, and its page says why.
+    failed = Transaction.objects.get(transaction_type="transfer")
+    assert (failed.status, failed.amount) == ("failed", Decimal("300.01"))
+    page = client.get(f"/my/transactions/{failed.pk}/").content.decode()
+    assert "Failed" in page and "Insufficient funds" in page and "Nothing was taken from your account." in page
