@@ -152,13 +152,13 @@ class SystemItem:
 
 
 def _refuses_system_item(account: Account, item: SystemItem, member_side: str) -> bool:
-    """Nothing reaches a closed account; nothing leaves one that is not active (a frozen account is
-    frozen for the bank too, a dormant one waits for the member) or lacks the available funds."""
+    """Nothing reaches a closed account, and nothing leaves one beyond its available funds. A frozen
+    or dormant account still pays what the bank has earned under the product's terms (a Susu
+    cycle's commission on its own contributions): a freeze stops the member's movements, not the
+    product's; callers that must skip such accounts (scheduled fees) choose active ones."""
     if account.status == Account.Status.CLOSED:
         return True
-    if member_side == "debit":
-        return account.status != Account.Status.ACTIVE or account.balance - account.held_balance < item.amount
-    return False
+    return member_side == "debit" and account.balance - account.held_balance < item.amount
 
 
 def post_system_batch(*, actor, business_date, txn_type: str, counterparty: GLAccount, member_side: str,
@@ -166,9 +166,9 @@ def post_system_batch(*, actor, business_date, txn_type: str, counterparty: GLAc
     """Post many bank-initiated movements (interest, commission, fees, dividends) at once.
 
     Same rules as one at a time — each movement is its own transaction and balanced entry, member
-    accounts are locked in primary-key order, debits need an active account and available funds — but written with
+    accounts are locked in primary-key order and debits need available funds — but written with
     bulk inserts, so end of day for thousands of accounts takes seconds. Runs inside the caller's
-    transaction. Returns the transactions by account id and the account ids refused for lack of funds.
+    transaction. Returns the transactions by account id and the account ids refused (closed, or short of funds).
     """
     posted: dict[int, Transaction] = {}
     refused: list[int] = []
