@@ -27,9 +27,9 @@ ADMIN = "admin"
 
 ALL_PERMISSIONS = "*"
 
-# Separation of duties: the second person of four eyes. The administrator (users, roles and
-# settings) does not get these with ALL_PERMISSIONS, and a superuser does not hold them by being
-# one (User.has_perm).
+# Separation of duties: the second person of four eyes. Only a role that declares one here holds
+# it (User.has_perm): the administrator (users, roles and settings) does not get these with
+# ALL_PERMISSIONS, and no superuser flag, group change or personal grant in the console gives them.
 DECISION_PERMISSIONS = frozenset({
     "ledger.approve_transaction",  # large movements and reversals: a manager
     "members.verify_kyc",  # KYC: an operations manager

@@ -74,10 +74,10 @@ class User(AbstractUser):
         self._sync_role_group()
 
     def has_perm(self, perm, obj=None):
-        """Being a superuser does not make someone the second person of four eyes: a superuser holds
-        a decision permission only when their role declares it. (Everyone else holds what their
-        role's group and any permission granted to them personally say, as usual.)"""
-        if self.is_superuser and perm in DECISION_PERMISSIONS and perm not in ROLES[self.role].permissions:
+        """A decision permission (the second person of four eyes) comes only from a role that declares
+        it in apps/core/roles.py: not from being a superuser, nor from a group or personal grant an
+        administrator could give (themselves included) in the console."""
+        if perm in DECISION_PERMISSIONS and perm not in ROLES[self.role].permissions:
             return False
         return super().has_perm(perm, obj)
 

@@ -3,6 +3,7 @@ goes into the cashier's drawer and the difference waits on the banker's field ca
 who neither remitted nor received the cash signs it off (posted to cash over and short) or rejects
 it (left with the banker, expected with their next remittance). Services, console and API."""
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from apps.audit.models import AuditEvent
 from apps.cash import services as cash
 from apps.cash.admin_views import signoffs_badge
 from apps.cash.models import CashPolicy, CollectionRun
+from apps.core import roles
 from apps.core.models import BusinessDay
 from apps.ledger import chart
 from apps.ledger.errors import LedgerError
@@ -91,18 +93,26 @@ def test_above_tolerance_the_cash_goes_to_the_drawer_and_the_difference_waits(sh
     assert find_differences() == []
 
 
-def test_no_one_who_handled_the_cash_signs_it_off(short_run, mobile_banker, cashier, manager):
+def test_no_one_who_handled_the_cash_signs_it_off(short_run, mobile_banker, cashier, manager, monkeypatch):
     entries = JournalEntry.objects.count()
     for person in (mobile_banker, cashier):
         with pytest.raises(PermissionDenied):
             cash.field_remit_approve(actor=person, run=short_run, note="Fine by me")
         with pytest.raises(PermissionDenied):
             cash.field_remit_reject(actor=person, run=short_run, reason="No")
-    # even holding the permission, the banker and the receiving cashier may not decide it
+    # a personal grant of the permission does not make them a decider (only a role can) ...
     approve = Permission.objects.get(codename="approve_drawer", content_type__app_label="cash")
     for person in (mobile_banker, cashier):
         person.user_permissions.add(approve)
         person = type(person).objects.get(pk=person.pk)  # drop the permission cache
+        with pytest.raises(PermissionDenied):
+            cash.field_remit_approve(actor=person, run=short_run, note="Fine by me")
+    # ... and even if their roles decided remittances, the banker and the receiving cashier may not
+    for person in (mobile_banker, cashier):
+        role = roles.ROLES[person.role]
+        monkeypatch.setitem(roles.ROLES, person.role, replace(role, permissions=(*role.permissions,
+                                                                                  "cash.approve_drawer")))
+        person = type(person).objects.get(pk=person.pk)
         with pytest.raises(LedgerError) as exc:
             cash.field_remit_approve(actor=person, run=short_run, note="Fine by me")
         assert exc.value.code == "self_approval"

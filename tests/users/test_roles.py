@@ -42,6 +42,16 @@ def test_a_superuser_is_not_a_second_approver_by_being_one(django_user_model, ma
     assert manager.has_perm("ledger.approve_transaction")
 
 
+def test_an_administrator_cannot_grant_themselves_a_decision(administrator):
+    """The administrator may edit groups and users in the console; a decision still comes only from a
+    role that declares it."""
+    decisions = Permission.objects.filter(content_type__app_label="ledger", codename="approve_transaction")
+    Group.objects.get(name=roles.ROLES[roles.ADMIN].group).permissions.add(*decisions)
+    administrator.user_permissions.add(*decisions)
+    administrator = User.objects.get(pk=administrator.pk)  # drop the permission cache
+    assert not administrator.has_perm("ledger.approve_transaction")
+
+
 def test_a_cashier_has_no_user_permissions(cashier):
     assert cashier.is_staff
     assert not any(cashier.has_perm(perm) for perm in USERS_PERMS)
