@@ -5,15 +5,12 @@ from .errors import ApiError
 MAX_KEY_LENGTH = 128
 
 
-def idempotency_key(request) -> str:
-    """The request's Idempotency-Key header, required on every money-moving POST: without one, a
-    client that retries after losing the answer (a dropped connection, a timeout) would move the
-    money twice."""
+def idempotency_key(request) -> str | None:
+    """The request's Idempotency-Key header, or None. API.md has money-moving POSTs *take* one
+    (the same key and body answer the first result again; a different body is 409) without
+    requiring it, so a request without one is served: clients should always send one, or a retry
+    after a lost answer moves the money twice."""
     key = request.headers.get("Idempotency-Key", "").strip()
-    if not key:
-        raise ApiError(422, "idempotency_key_required",
-                       "Send an Idempotency-Key header: a new random value for each movement, and the same "
-                       "value again when you retry it.")
     if len(key) > MAX_KEY_LENGTH:
         raise ApiError(422, "invalid", f"Idempotency-Key must be at most {MAX_KEY_LENGTH} characters.")
-    return key
+    return key or None

@@ -6,6 +6,7 @@ django-q2 ORM broker (the "embedded default").
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -160,9 +161,12 @@ def use_connection_pool(database: dict, max_size: int) -> None:
     more than the request itself). The pool keeps connections open and lends one to each request;
     a request finding all of them busy waits up to DB_POOL_TIMEOUT seconds, then fails. Web
     processes only (deploy/entrypoint.sh): qcluster forks, and a pool does not survive a fork."""
-    if max_size <= 0 or database["ENGINE"] != "django.db.backends.postgresql":
+    if max_size <= 0 or database["ENGINE"] != "django.db.backends.postgresql" or "qcluster" in sys.argv:
         return
     database["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django refuses both at once
+    # Check a connection as it is lent: after a PostgreSQL restart, a failover or a firewall that
+    # drops idle connections, a stale one is replaced instead of failing a request (one round trip).
+    database["CONN_HEALTH_CHECKS"] = True
     database.setdefault("OPTIONS", {})["pool"] = {
         "min_size": min(2, max_size), "max_size": max_size,
         "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),

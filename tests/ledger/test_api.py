@@ -205,20 +205,6 @@ def test_a_mobile_banker_may_not_record_payments_or_fees(client, api, mobile_ban
     assert not Transaction.objects.filter(transaction_type=kind).exists()
 
 
-def test_money_moving_posts_need_an_idempotency_key(client, api, cashier, customer, owner):
-    _, susu, monthly = owner
-    before = Transaction.objects.count()
-    deposit = post_json(client, "/api/transactions/deposit/", {"account_id": susu.pk, "amount": "5.00"},
-                        headers=api(cashier))
-    transfer = post_json(client, "/api/transactions/transfer/", {
-        "from_account_id": susu.pk, "to_account_number": monthly.account_number, "amount": "5.00"},
-        headers=api(customer))
-    for response in (deposit, transfer):
-        assert response.status_code == 422
-        assert response.json()["code"] == "idempotency_key_required"
-    assert Transaction.objects.count() == before
-
-
 def test_unknown_account_is_a_specific_404(client, api, cashier):
     response = post_json(client, "/api/transactions/deposit/", {"account_id": 987654, "amount": "5.00"},
                          headers=keyed(api(cashier)))
