@@ -457,18 +457,22 @@ def cheque_bounce(*, actor, cheque: ChequeDeposit, reason: str, fee=None, reques
         raise ValidationError({"reason": "Give the reason the cheque was returned."})
     cheque = _decide_cheque(actor, cheque)
     ledger.cheque_return(actor=actor, txn=cheque.transaction, reason=reason.strip())
-    charged = ZERO
+    charged, fee_pending = ZERO, ""
     if fee not in (None, "", 0, "0"):
         try:
             with transaction.atomic():
-                charged = ledger.fee_charge(actor=actor, account=cheque.account, amount=fee,
-                                            description=f"Returned cheque fee, cheque {cheque.cheque_number}").amount
+                fee_txn = ledger.fee_charge(actor=actor, account=cheque.account, amount=fee,
+                                            description=f"Returned cheque fee, cheque {cheque.cheque_number}")
         except LedgerError:
-            charged = ZERO  # the member cannot cover it now: the bounce still stands, without the fee
+            fee_txn = None  # the member cannot cover it now: the bounce still stands, without the fee
+        if fee_txn is not None and fee_txn.status == Transaction.Status.COMPLETED:
+            charged = fee_txn.amount
+        elif fee_txn is not None:  # above the approval threshold: charged only if a manager approves it
+            fee_pending = fee_txn.reference
     cheque.status, cheque.decided_by, cheque.decided_at = ChequeDeposit.Status.BOUNCED, actor, timezone.now()
     cheque.bounce_reason, cheque.bounce_fee = reason.strip()[:255], charged
     cheque.save()
-    record(actor, "cash.cheque_bounce", cheque, request=request, reason=reason, fee=charged)
+    record(actor, "cash.cheque_bounce", cheque, request=request, reason=reason, fee=charged, fee_pending=fee_pending)
     return cheque
 
 

@@ -106,8 +106,16 @@ class ProductAdmin(AuditedConfigAdmin):
     )
 
     def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
         # Balances of existing accounts sit in the control account: moving them is a journal job, not an edit.
-        return ("code", "kind", "control_account") if obj is not None else ()
+        fixed = ("code", "kind", "control_account")
+        # Susu cycles are counted from each account's opening in steps of cycle_days, and shares are held
+        # as balance / share_price: changing either under open accounts would move past cycles (and
+        # charge their commission again) or change how many shares members hold.
+        if obj.accounts.exists():
+            fixed += ("cycle_days", "share_price")
+        return fixed
 
 
 @admin.register(ServiceCharge)

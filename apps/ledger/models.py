@@ -365,7 +365,7 @@ class LedgerPolicy(models.Model):
 
     approval_threshold = models.DecimalField(
         **MONEY, default=Decimal("10000.00"),
-        help_text="Withdrawals, transfers and payments above this wait for a second person's approval.")
+        help_text="Withdrawals, transfers, payments and fees above this wait for a second person's approval.")
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()

@@ -12,6 +12,16 @@ def role(*roles: str):
     return lambda request: getattr(request.user, "role", None) in roles
 
 
+def teller_page(kind: str):
+    """Sidebar rule: show a teller page to the roles its view admits (read when the sidebar is drawn:
+    settings load before the apps)."""
+    def allowed(request):
+        from apps.ledger.admin_views import TELLER_VIEWS
+
+        return getattr(request.user, "role", None) in TELLER_VIEWS[kind].roles
+    return allowed
+
+
 def _item(title, icon, link, permission=None, **extra):
     return {"title": title, "icon": icon, "link": link, "permission": permission, **extra}
 
@@ -85,9 +95,8 @@ def navigation(request):
                 _item("Deposit", "savings", reverse_lazy("admin:ledger_teller_deposit"), role("cashier")),
                 _item("Withdrawal", "payments", reverse_lazy("admin:ledger_teller_withdrawal"), role("cashier")),
                 _item("Transfer", "swap_horiz", reverse_lazy("admin:ledger_teller_transfer"), role("cashier")),
-                _item("Payment", "outbound", reverse_lazy("admin:ledger_teller_payment"), role("cashier", "manager")),
-                _item("Fee", "price_change", reverse_lazy("admin:ledger_teller_fee"),
-                      role("cashier", "manager", "operations_manager")),
+                _item("Payment", "outbound", reverse_lazy("admin:ledger_teller_payment"), teller_page("payment")),
+                _item("Fee", "price_change", reverse_lazy("admin:ledger_teller_fee"), teller_page("fee")),
                 _item("Field deposit", "directions_walk", reverse_lazy("admin:ledger_teller_deposit"),
                       role("mobile_banker")),
                 _item("Accounts", "account_balance_wallet", reverse_lazy("admin:ledger_account_changelist"),

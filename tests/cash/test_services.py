@@ -182,6 +182,24 @@ def test_bounced_cheque_takes_the_credit_back_and_charges_the_fee_when_it_can(ca
     assert find_differences() == []
 
 
+def test_a_bounce_fee_above_the_threshold_is_charged_only_when_approved(cashier, operations_manager, account,
+                                                                       drawer):
+    from apps.audit.models import AuditEvent
+    from apps.ledger.models import LedgerPolicy, Transaction
+
+    LedgerPolicy.objects.update(approval_threshold=Decimal("10.00"))
+    services.deposit_create(actor=cashier, account=account, amount="50.00")
+    cheque = cash.cheque_deposit(actor=cashier, account=account, amount="300.00", drawer_bank="GCB",
+                                 cheque_number="91")
+    cash.cheque_bounce(actor=operations_manager, cheque=cheque, reason="Insufficient funds", fee="15.00")
+    cheque.refresh_from_db()
+    fee = Transaction.objects.get(transaction_type="fee")
+    assert (cheque.status, cheque.bounce_fee, fee.status) == (ChequeDeposit.Status.BOUNCED, Decimal("0.00"),
+                                                              Transaction.Status.PENDING)
+    bounced = AuditEvent.objects.get(action="cash.cheque_bounce")
+    assert bounced.details["fee_pending"] == fee.reference
+
+
 def test_the_same_cheque_cannot_be_deposited_twice(cashier, account):
     cash.cheque_deposit(actor=cashier, account=account, amount="10.00", drawer_bank="GCB", cheque_number="1")
     with pytest.raises(LedgerError) as exc:

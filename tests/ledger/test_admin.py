@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from apps.audit.models import AuditEvent
 from apps.ledger import services
-from apps.ledger.models import Account, JournalEntry, LedgerPolicy, Posting, Transaction
+from apps.ledger.models import Account, JournalEntry, LedgerPolicy, Posting, Product, Transaction
 from apps.members.services import member_assign
 
 from .factories import fund, make_member, open_account
@@ -403,6 +403,17 @@ def test_account_history_cannot_be_reverted(console, administrator, manager, sus
     assert client.post(url, {}).status_code == 403
     susu.refresh_from_db()
     assert susu.status == "frozen" and susu.balance == Decimal("1000.00")
+
+
+def test_a_product_with_accounts_keeps_its_cycle_and_share_price(console, operations_manager, susu):
+    susu_product = susu.product
+    shares_product = Product.objects.get(kind="shares")  # no accounts yet: still editable
+    client = console(operations_manager)
+    with_accounts = client.get(reverse("admin:ledger_product_change", args=[susu_product.pk]))
+    without = client.get(reverse("admin:ledger_product_change", args=[shares_product.pk]))
+    assert with_accounts.status_code == without.status_code == 200
+    assert {"cycle_days", "share_price"} <= set(with_accounts.context["adminform"].readonly_fields)
+    assert "cycle_days" in without.context["adminform"].form.fields
 
 
 def test_ledger_policy_is_one_row_changed_by_operations(console, operations_manager, manager):
