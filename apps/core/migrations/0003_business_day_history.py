@@ -6,6 +6,21 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def record_existing_days(apps, schema_editor):
+    """Days that existed before their history was kept start it here: each one's state as it is now
+    (what simple-history's populate_history command would do, once, for every install)."""
+    from django.utils import timezone
+
+    day_model = apps.get_model("core", "BusinessDay")
+    history_model = apps.get_model("core", "HistoricalBusinessDay")
+    now = timezone.now()
+    history_model.objects.bulk_create([
+        history_model(id=day.pk, date=day.date, status=day.status, opened_at=day.opened_at,
+                      opened_by_id=day.opened_by_id, closed_at=day.closed_at, closed_by_id=day.closed_by_id,
+                      history_date=now, history_type="+", history_change_reason="State when history began")
+        for day in day_model.objects.all()], batch_size=1000)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -38,4 +53,5 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
+        migrations.RunPython(record_existing_days, migrations.RunPython.noop),
     ]
