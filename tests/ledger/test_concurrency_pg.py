@@ -17,7 +17,7 @@ from django.db.models import Sum
 from apps.ledger import services
 from apps.ledger.errors import LedgerError
 from apps.ledger.management.commands.verify_ledger import find_differences
-from apps.ledger.models import Account, GLAccount, IdempotencyRecord, Posting, Transaction
+from apps.ledger.models import Account, GLAccount, IdempotencyRecord, JournalEntry, Posting, Transaction
 from apps.ledger.selectors import posted_balance
 
 from .factories import fund, make_member, open_account, open_drawer
@@ -156,7 +156,11 @@ def test_concurrent_withdrawals_and_transfers_lose_nothing_and_never_deadlock(ma
     members_after = sum(a.balance for a in accounts)
     assert members_after == members_before - withdrawn  # transfers move money, withdrawals take it out
     assert members_after - cash_position() == members_before - cash_before  # and the cash left the drawers
-    assert Transaction.objects.count() == transactions_before + done
+    # every movement that went through is there once; every refused one is on record as failed
+    failed = Transaction.objects.filter(status=Transaction.Status.FAILED)
+    assert Transaction.objects.count() - failed.count() == transactions_before + done
+    assert failed.count() == sum(r["refused"] for r in results)
+    assert not JournalEntry.objects.filter(transaction__in=failed).exists()
     assert find_differences() == []
 
 
