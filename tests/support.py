@@ -129,3 +129,29 @@ def form_fields(html: str) -> dict:
 def keyed(headers: dict) -> dict:
     """Headers for a money-moving API request: `headers` plus a fresh Idempotency-Key."""
     return {**headers, "Idempotency-Key": uuid.uuid4().hex}
+
+
+REFERENCE_DATA = (  # the data migrations a flush between transactional tests removes
+    ("apps.ledger.migrations.0002_chart_of_accounts", "create_chart"),
+    ("apps.ledger.migrations.0004_due_from_banks", "add_account"),
+    ("apps.ledger.migrations.0009_product_defaults", "configure"),
+    ("apps.cash.migrations.0002_denominations", "create"),
+)
+
+
+def restore_reference_data() -> None:
+    """Put back the chart of accounts, products and denominations if an earlier transactional test's
+    flush removed them, and the role groups' permissions. (Serialized rollback would, but on
+    PostgreSQL it collides with the role groups post_migrate recreates under new ids, and in the
+    browser tests Playwright's thread gets a connection without the serialized copy.)"""
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+
+    from apps.core.roles import sync_roles
+    from apps.ledger.models import GLAccount
+
+    if not GLAccount.objects.exists():
+        for module, func in REFERENCE_DATA:
+            getattr(import_module(module), func)(django_apps, None)
+    sync_roles()

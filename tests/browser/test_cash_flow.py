@@ -2,12 +2,9 @@
 counting the float, take a deposit at the teller screen, close short and see the sign-off wait;
 then a mobile banker on a phone-sized screen collects from a member and gets the receipt."""
 
-import os
 import re
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
 from django.urls import NoReverseMatch, reverse
 
 from apps.cash import services as cash
@@ -17,53 +14,9 @@ from apps.ledger.models import Transaction
 from apps.members.services import member_assign
 from tests.ledger.factories import make_member, open_account
 
-from ..support import PASSWORD
+from .pages import BROWSER_TEST, SHOTS, new_page, sign_in
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path("/tmp")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="Debian's Chromium is not installed (apt-get install -y chromium)"),
-    # live_server needs a transactional database; keep the migrated chart, products and denominations
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are synchronous.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        yield browser
-        browser.close()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-def new_page(browser, live_server, width, height):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return context, page
-
-
-def sign_in(page, email):
-    page.goto("/admin/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_load_state()
+pytestmark = BROWSER_TEST
 
 
 def count(page, prefix, **numbers):

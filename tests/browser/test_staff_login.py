@@ -1,47 +1,19 @@
 """A person signing in to the staff console in a real browser: password, then the authenticator code."""
 
-import os
-from pathlib import Path
-
 import pytest
 
 from apps.users.services import SignInError
 
 from ..support import PASSWORD, add_totp_device, totp_code
+from .pages import BROWSER_TEST, SHOTS
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = Path("/tmp/dashboard.png")
+SCREENSHOT = SHOTS / "dashboard.png"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="Debian's Chromium is not installed (apt-get install -y chromium)"),
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API keeps an event loop running in this thread; the test itself still
-    # makes ordinary (synchronous) ORM calls to set up its data.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        yield browser
-        browser.close()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
-def page(browser, live_server, django_db_serialized_rollback, transactional_db):
+def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)

@@ -11,24 +11,10 @@ from django.urls import reverse
 from apps.ledger import services as ledger
 from apps.ledger.models import Account, Transaction
 from tests.ledger.factories import fund, make_member, open_account
-from tests.ledger.test_concurrency_pg import reference_data  # noqa: F401 - autouse, see below
 
-# The browser, its pages and signing in are those of the cash-desk browser test.
-from .test_cash_flow import CHROMIUM, SHOTS, new_page, sign_in
-from .test_cash_flow import browser as browser  # noqa: F401 - a fixture
+from .pages import BROWSER_TEST, SHOTS, new_page, sign_in
 
-# reference_data puts back the chart of accounts, products and denominations: serialized rollback does not,
-# because once Playwright's sync API runs (the module-scoped browser) Django hands this thread a different
-# connection object, one without the serialized data, so after an earlier transactional test's flush
-# (e.g. test_cash_flow.py in the same run) the database would start empty.
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="Debian's Chromium is not installed (apt-get install -y chromium)"),
-    # live_server needs a transactional database; keep the migrated chart, products and denominations
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER_TEST
 
 PAYEE = "ECG prepaid, meter 0123456"
 

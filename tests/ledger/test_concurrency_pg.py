@@ -19,6 +19,7 @@ from apps.ledger.errors import LedgerError
 from apps.ledger.management.commands.verify_ledger import find_differences
 from apps.ledger.models import Account, GLAccount, IdempotencyRecord, JournalEntry, Posting, Transaction
 from apps.ledger.selectors import posted_balance
+from tests.support import restore_reference_data
 
 from .factories import fund, make_member, open_account, open_drawer
 
@@ -29,29 +30,10 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-REFERENCE_DATA = (  # the data migrations a flush between transactional tests removes
-    ("apps.ledger.migrations.0002_chart_of_accounts", "create_chart"),
-    ("apps.ledger.migrations.0004_due_from_banks", "add_account"),
-    ("apps.ledger.migrations.0009_product_defaults", "configure"),
-    ("apps.cash.migrations.0002_denominations", "create"),
-)
-
-
 @pytest.fixture(autouse=True)
 def reference_data(transactional_db):
-    """Put back the chart of accounts, products and denominations if an earlier transactional test's
-    flush removed them (serialized rollback would, but on PostgreSQL it collides with the role groups
-    that post_migrate recreates under new ids)."""
-    from importlib import import_module
+    restore_reference_data()
 
-    from django.apps import apps as django_apps
-
-    from apps.core.roles import sync_roles
-
-    if not GLAccount.objects.exists():
-        for module, func in REFERENCE_DATA:
-            getattr(import_module(module), func)(django_apps, None)
-    sync_roles()
 
 THREADS = 8
 OPERATIONS = 40

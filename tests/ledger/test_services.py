@@ -576,20 +576,13 @@ def test_one_cashier_paying_in_and_out_at_once_never_deadlocks(make_user, monkey
     """A deposit does not lock its user's row (it has no limit to check); a withdrawal does, FOR NO KEY
     UPDATE. FOR UPDATE would conflict with the key-share lock the deposit's foreign-key checks take on
     the same user's row at COMMIT, while the withdrawal waits for the deposit's account: a deadlock."""
-    from importlib import import_module
-
-    from django.apps import apps as django_apps
-
-    from apps.core.roles import sync_roles
     from apps.ledger import posting
+    from tests.support import restore_reference_data
 
     from .factories import open_drawer
-    from .test_concurrency_pg import REFERENCE_DATA, run_threads
+    from .test_concurrency_pg import run_threads
 
-    if not GLAccount.objects.exists():  # a flush by an earlier transactional test removed them
-        for module, func in REFERENCE_DATA:
-            getattr(import_module(module), func)(django_apps, None)
-    sync_roles()
+    restore_reference_data()  # a flush by an earlier transactional test may have removed it
     cashier = make_user("cashier", daily_transaction_limit=Decimal("10000000.00"))
     member = make_member(registrar=cashier, verifier=make_user("operations_manager"))
     accounts = [fund(open_account(actor=cashier, member=member, kind=kind), "500.00", cashier=cashier).pk
