@@ -172,7 +172,7 @@ def account_detail(request, account_id: int):
                      summary="The account's transactions, newest first")
 @paginate(PageNumber)
 def account_transaction_list(request, account_id: int):
-    return account_transactions(visible_account(request, account_id))
+    return account_transactions(visible_account(request, account_id), viewer=request.user)
 
 
 # --- transactions --------------------------------------------------------------------------

@@ -16,9 +16,12 @@ def accounts_visible_to(user):
     return base if user.is_staff else base.none()
 
 
-# A refused movement is the payer's business: the account it would have reached does not see it
-# (its reason may quote the payer's available balance). One with no payer (a deposit) is its account's.
-SEEN_BY_RECEIVER = ~Q(status=Transaction.Status.FAILED) | Q(from_account__isnull=True)
+def _refusals_seen_by(user) -> Q:
+    """A refused (failed) movement is shown to staff in the back office and, outside it, only to the
+    person who attempted it: its reason may quote someone else's balance or a cashier's daily total."""
+    if user.role in ("customer", "mobile_banker"):
+        return ~Q(status=Transaction.Status.FAILED) | Q(initiated_by=user)
+    return Q()
 
 
 def transactions_visible_to(user):
@@ -27,12 +30,14 @@ def transactions_visible_to(user):
         return base.none()
     if user.role in ("customer", "mobile_banker"):
         accounts = accounts_visible_to(user).values("pk")
-        return base.filter(Q(from_account__in=accounts) | (Q(to_account__in=accounts) & SEEN_BY_RECEIVER))
+        return base.filter(Q(from_account__in=accounts) | Q(to_account__in=accounts)).filter(_refusals_seen_by(user))
     return base if user.is_staff else base.none()
 
 
-def account_transactions(account: Account):
-    return (Transaction.objects.filter(Q(from_account=account) | (Q(to_account=account) & SEEN_BY_RECEIVER))
+def account_transactions(account: Account, *, viewer):
+    """The account's transactions, newest first, as `viewer` may see them (an account they may see)."""
+    return (Transaction.objects.filter(Q(from_account=account) | Q(to_account=account))
+            .filter(_refusals_seen_by(viewer))
             .select_related("from_account", "to_account").order_by("-created_at", "-id"))
 
 

@@ -70,7 +70,7 @@ def account_list(request):
 @member_required
 def account_detail(request, pk: int):
     account = get_object_or_404(accounts_visible_to(request.user), pk=pk)
-    page = Paginator(account_transactions(account), 25).get_page(request.GET.get("page"))
+    page = Paginator(account_transactions(account, viewer=request.user), 25).get_page(request.GET.get("page"))
     return render(request, "portal/banking/account_detail.html", {
         "account": account, "page": page, "standing": account_standing(account, reporting_date())})
 

@@ -93,8 +93,9 @@ def navigation(request):
             "collapsible": True,
             "items": [
                 _item("Deposit", "savings", reverse_lazy("admin:ledger_teller_deposit"), role("cashier")),
-                _item("Withdrawal", "payments", reverse_lazy("admin:ledger_teller_withdrawal"), role("cashier")),
-                _item("Transfer", "swap_horiz", reverse_lazy("admin:ledger_teller_transfer"), role("cashier")),
+                _item("Withdrawal", "payments", reverse_lazy("admin:ledger_teller_withdrawal"),
+                      teller_page("withdrawal")),
+                _item("Transfer", "swap_horiz", reverse_lazy("admin:ledger_teller_transfer"), teller_page("transfer")),
                 _item("Payment", "outbound", reverse_lazy("admin:ledger_teller_payment"), teller_page("payment")),
                 _item("Fee", "price_change", reverse_lazy("admin:ledger_teller_fee"), teller_page("fee")),
                 _item("Field deposit", "directions_walk", reverse_lazy("admin:ledger_teller_deposit"),

@@ -250,6 +250,21 @@ def test_a_refused_transfer_is_on_record_for_the_payer_only(client, api, custome
     assert target.balance == Decimal("0.00")
 
 
+def test_a_member_does_not_see_staff_attempts_refused_on_their_account(client, api, cashier, customer, owner):
+    """Only the person who attempted a refused movement sees it outside the back office: a cashier's
+    refusal quotes the cashier's own daily total or drawer."""
+    _, susu, _ = owner
+    refused = post_json(client, "/api/transactions/withdrawal/", {"account_id": susu.pk, "amount": "900.00"},
+                        headers=keyed(api(cashier)))
+    assert refused.status_code == 409
+    assert Transaction.objects.filter(status="failed", initiated_by=cashier).count() == 1
+    headers = api(customer)
+    assert client.get("/api/transactions/?status=failed", headers=headers).json()["count"] == 0
+    listed = client.get(f"/api/accounts/{susu.pk}/transactions/", headers=headers).json()["items"]
+    assert "failed" not in {t["status"] for t in listed}
+    assert client.get("/api/transactions/?status=failed", headers=api(cashier)).json()["count"] == 1
+
+
 def test_account_transactions_are_paginated_newest_first(client, api, cashier, customer, owner):
     _, susu, _ = owner
     for value in ("1.00", "2.00", "3.00"):

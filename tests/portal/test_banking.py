@@ -78,6 +78,6 @@ def test_transfer_errors_are_shown_and_nothing_is_posted(customer, accounts, oth
     failed = Transaction.objects.get(transaction_type="transfer")
     assert (failed.status, failed.amount) == ("failed", Decimal("300.01"))
     page = client.get(f"/my/transactions/{failed.pk}/").content.decode()
-    assert "Failed" in page and "Insufficient funds" in page and "Nothing was taken from your account." in page
+    assert "Failed" in page and "Insufficient funds" in page and "Nothing moved." in page
     listed = client.get(f"/my/accounts/{susu.pk}/").content.decode()
     assert "300.01 (nothing moved)" in listed and "−300.01" not in listed
