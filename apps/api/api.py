@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from . import errors
 from .auth import API_AUTH
 from .health import router as health_router
+from .parser import CoastalParser
 
 api = NinjaAPI(
     title="Coastal API",
@@ -14,6 +15,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=CoastalParser(),
 )
 errors.install(api)
 

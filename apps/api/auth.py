@@ -23,7 +23,16 @@ class BearerAuth(HttpBearer):
 
 
 class CookieAuth(APIKeyCookie):
+    """The access cookie of a browser that signed in. A request that sends a bearer token is judged
+    by that token alone: a bad or expired one is 401, never a CSRF refusal from this cookie check
+    (API.md). CSRF is checked only when there is a cookie to ride on."""
+
     param_name = ACCESS_COOKIE
+
+    def _get_key(self, request):
+        if request.headers.get("Authorization") or not request.COOKIES.get(self.param_name):
+            return None
+        return super()._get_key(request)
 
     def authenticate(self, request, key):
         return _authenticate(request, key)

@@ -1,12 +1,14 @@
 """Every API error is `{"detail": "...", "code": "..."}` with the status API.md gives it."""
 
-import json
-
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+
+from apps.core.text import MESSAGE
+
+from .parser import ControlCharacterInBody
 
 
 class ApiError(Exception):
@@ -76,7 +78,12 @@ def install(api) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
-        if exc.status_code == 400 and isinstance(exc.__cause__, (json.JSONDecodeError, UnicodeDecodeError)):
+        if exc.status_code == 400 and isinstance(exc.__cause__, ControlCharacterInBody):
+            field = exc.__cause__.field
+            errors = [{"field": field, "message": MESSAGE}]
+            return respond(request, _body(f"{field}: {MESSAGE}", "invalid", errors=errors), 422)
+        if exc.status_code == 400 and isinstance(exc.__cause__, (ValueError, UnicodeDecodeError)):
+            # json.JSONDecodeError is a ValueError, and so is NaN/Infinity (not JSON numbers).
             return respond(request, _body("The request body is not valid JSON.", "malformed_json"), 422)
         if exc.status_code == 403 and "CSRF" in str(exc):
             return respond(request, _body("CSRF check failed: send the X-CSRFToken header.", "csrf_failed"), 403)

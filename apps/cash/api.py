@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
 from apps.api.errors import ApiError
+from apps.api.fields import Amount
 from apps.api.idempotency import idempotency_key
 from apps.api.permissions import require_role
 from apps.ledger.api import TransactionOut, money, visible_account
@@ -65,7 +66,7 @@ class DrawerOut(Schema):
 
 class FloatIn(Schema):
     cashier_id: int
-    amount: str
+    amount: Amount
 
 
 class FloatOut(Schema):
@@ -85,7 +86,7 @@ class ReasonIn(Schema):
 
 
 class AdvanceIn(Schema):
-    amount: str | int | float
+    amount: Amount
     reason: str = Field(..., min_length=1, max_length=255)
 
 
@@ -106,7 +107,7 @@ class MovementOut(Schema):
 
 class ChequeIn(Schema):
     account_id: int
-    amount: str | int | float
+    amount: Amount
     drawer_bank: str = Field(..., min_length=1, max_length=120)
     cheque_number: str = Field(..., min_length=1, max_length=32)
 
@@ -151,7 +152,7 @@ class SheetRow(Schema):
 
 class CollectIn(Schema):
     account_id: int
-    amount: str | int | float
+    amount: Amount
 
 
 class CollectionOut(TransactionOut):

@@ -1,18 +1,17 @@
 """Accounts and transactions endpoints of API.md."""
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import field_validator
 
 from apps.api.errors import ApiError
+from apps.api.fields import Amount
 from apps.api.idempotency import idempotency_key
 from apps.api.pagination import PageNumber
 from apps.api.permissions import require_role
-from apps.core.money import InvalidAmount, parse_amount
 from apps.members.selectors import members_visible_to
 
 from . import services
@@ -91,16 +90,8 @@ class AccountOpenIn(Schema):
 
 
 class AmountIn(Schema):
-    amount: Any = Field(..., description='Decimal string with at most two places, e.g. "150.00"')
+    amount: Amount
     description: str = Field("", max_length=255)
-
-    @field_validator("amount")
-    @classmethod
-    def valid_amount(cls, value):
-        try:
-            return parse_amount(value)
-        except InvalidAmount as exc:
-            raise ValueError(str(exc))
 
 
 class CashIn(AmountIn):

@@ -3,12 +3,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from qsessions.models import Session
 
 from apps.ledger.selectors import accounts_visible_to
 from apps.users import services as user_services
 from apps.users.models import UserActivity
-from apps.users.views import CoastalLoginView
+from apps.users.views import CoastalLoginView, session_rows
 
 
 class PortalLoginView(CoastalLoginView):
@@ -33,13 +32,13 @@ def dashboard(request):
 @login_required
 def sessions(request):
     if request.method == "POST":
-        if user_services.session_revoke(user=request.user, session_key=request.POST.get("session_key", "")):
+        if user_services.session_end(actor=request.user, public_id=request.POST.get("session", ""),
+                                     request=request):
             messages.success(request, "That session has been signed out.")
         else:
             messages.error(request, "That session is not one of yours, or it has already ended.")
         return redirect("portal:sessions")
-    found = Session.objects.filter(user=request.user).order_by("-updated_at")
-    return render(request, "portal/sessions.html", {"sessions": found, "current_key": request.session.session_key})
+    return render(request, "portal/sessions.html", {"sessions": session_rows(request)})
 
 
 @login_required

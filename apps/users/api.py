@@ -70,13 +70,13 @@ class AttemptOut(Schema):
 
 
 class SessionOut(Schema):
-    session_key: str
+    id: str = Field(..., description="Opaque id: names the session for DELETE; it cannot sign anyone in.")
     user_email: str
     ip: str | None
     user_agent: str | None
-    created: datetime | None
-    updated: datetime
-    expire_date: datetime
+    created_at: datetime | None
+    last_activity: datetime
+    expires_at: datetime
     current: bool
 
 
@@ -152,9 +152,10 @@ def login_attempts(request, email: str | None = None, event: str | None = None):
 
 def _session_out(session: Session, current_key: str | None) -> dict:
     return {
-        "session_key": session.session_key, "user_email": session.user.email if session.user else "",
-        "ip": session.ip, "user_agent": session.user_agent, "created": session.created_at,
-        "updated": session.updated_at, "expire_date": session.expire_date,
+        "id": services.session_public_id(session.session_key),
+        "user_email": session.user.email if session.user else "",
+        "ip": session.ip, "user_agent": session.user_agent, "created_at": session.created_at,
+        "last_activity": session.updated_at, "expires_at": session.expire_date,
         "current": session.session_key == current_key,
     }
 
@@ -162,18 +163,15 @@ def _session_out(session: Session, current_key: str | None) -> dict:
 @router.get("/sessions/", response=list[SessionOut], summary="My sessions (administrators: everyone's)")
 @paginate(PageNumber)
 def sessions(request):
-    found = Session.objects.filter(user__isnull=False).select_related("user").order_by("-updated_at")
-    if request.user.role != "admin":
-        found = found.filter(user=request.user)
     # A token caller's own session is the one its sign-in started, not the (cookie-less) request's.
     api_token = getattr(request, "api_token", None)
     current_key = api_token.session_key if api_token is not None else request.session.session_key
-    return [_session_out(s, current_key) for s in found]
+    return [_session_out(s, current_key) for s in services.sessions_visible_to(request.user)]
 
 
-@router.delete("/sessions/{session_key}/", response=DetailOut, summary="End one of my sessions")
-def session_end(request, session_key: str):
-    if not services.session_revoke(user=request.user, session_key=session_key):
-        raise ApiError(404, "not_found", "Not found.")
+@router.delete("/sessions/{session_id}/", response=DetailOut,
+               summary="End one of my sessions (administrators: anyone's)")
+def session_end(request, session_id: str):
+    if not services.session_end(actor=request.user, public_id=session_id, request=request):
+        raise ApiError(404, "not_found", "No such session of yours.")
     return {"detail": "Session ended."}
-

@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -17,7 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from qsessions.models import Session
 
 from apps.audit.services import record
-from apps.core.roles import ROLES
+from apps.core.roles import ADMIN, ROLES
 
 from .models import ApiToken, User, UserActivity
 from .request_info import channel, client_ip, user_agent
@@ -239,12 +240,43 @@ def otp_issuer() -> str:
     return settings.OTP_TOTP_ISSUER
 
 
+def session_public_id(session_key: str) -> str:
+    """The opaque name a session is listed and ended by.
+
+    A session key signs its holder in (it is the `sessionid` cookie), so no page, endpoint or log
+    shows one. This name is an HMAC of the key under SECRET_KEY: stable, so a listing and a later
+    DELETE agree, and useless to anyone who sees it, since it cannot be turned back into the key."""
+    return salted_hmac("coastal.users.session-id", session_key, algorithm="sha256").hexdigest()[:32]
+
+
+def sessions_visible_to(user: User):
+    """Signed-in sessions `user` may see and end: their own; an administrator sees everyone's."""
+    found = Session.objects.filter(user__isnull=False).select_related("user").order_by("-updated_at")
+    return found if user.role == ADMIN else found.filter(user=user)
+
+
+def session_find(*, viewer: User, public_id: str) -> Session | None:
+    """The session `viewer` may see whose opaque id is `public_id`, or None (missing or not theirs)."""
+    public_id = (public_id or "").strip().lower()
+    if len(public_id) != 32:
+        return None
+    for key in sessions_visible_to(viewer).values_list("session_key", flat=True).iterator():
+        if constant_time_compare(session_public_id(key), public_id):
+            return Session.objects.select_related("user").get(session_key=key)
+    return None
+
+
 @transaction.atomic
-def session_revoke(*, user: User, session_key: str) -> bool:
-    """End one of the user's own sessions and its API tokens. False if it is not theirs."""
-    session = Session.objects.filter(user=user, session_key=session_key).first()
+def session_end(*, actor: User, public_id: str, request=None) -> bool:
+    """End a session (and every API token issued with it) that `actor` may see. False if there is none.
+    Ending someone else's session (an administrator's power) is audited."""
+    session = session_find(viewer=actor, public_id=public_id)
     if session is None:
         return False
-    ApiToken.objects.filter(session_key=session_key, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    owner = session.user
+    ApiToken.objects.filter(session_key=session.session_key, revoked_at__isnull=True).update(
+        revoked_at=timezone.now())
     session.delete()
+    if owner is not None and owner.pk != actor.pk:
+        record(actor, "user.session_end", owner, request=request, session=public_id)
     return True

@@ -10,9 +10,9 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
-from qsessions.models import Session
 
 from apps.audit.services import record
+from apps.core.roles import ADMIN
 
 from . import services
 from .forms import OTPConfirmForm, SignInForm, StaffSignInForm
@@ -94,21 +94,29 @@ def otp_backup_codes(request):
     return render(request, "admin/otp_backup_codes.html", context)
 
 
+def session_rows(request) -> list:
+    """The sessions the signed-in person may see, each named by its opaque id (never its key)."""
+    current_key = request.session.session_key
+    rows = list(services.sessions_visible_to(request.user))
+    for session in rows:
+        session.public_id = services.session_public_id(session.session_key)
+        session.is_current = session.session_key == current_key
+    return rows
+
+
 class StaffSessionsView(View):
-    """The signed-in person's own sessions, with where they came from, and a way to end them."""
+    """Where the signed-in person is signed in, with a way to end each session. An administrator
+    sees and can end everyone's (audited)."""
 
     def get(self, request):
-        sessions = Session.objects.filter(user=request.user).order_by("-updated_at")
-        context = {**admin.site.each_context(request), "title": "My sessions", "sessions": sessions,
-                   "current_key": request.session.session_key}
+        everyone = request.user.role == ADMIN
+        context = {**admin.site.each_context(request), "title": "Sessions" if everyone else "My sessions",
+                   "sessions": session_rows(request), "everyone": everyone}
         return render(request, "admin/my_sessions.html", context)
 
     def post(self, request):
-        session_key = request.POST.get("session_key", "")
-        ended = services.session_revoke(user=request.user, session_key=session_key)
-        if ended:
+        if services.session_end(actor=request.user, public_id=request.POST.get("session", ""), request=request):
             messages.success(request, "The session was ended.")
         else:
-            messages.error(request, "That session is not one of yours, or it has already ended.")
+            messages.error(request, "That session is not one you may end, or it has already ended.")
         return redirect(reverse("admin:my_sessions"))
-

@@ -5,7 +5,9 @@ from django.core.cache import cache
 from qsessions.models import Session
 
 from apps.api import health
+from apps.audit.models import AuditEvent
 from apps.audit.services import record
+from apps.users import services
 
 from ..support import LOGIN_URL, api_login, new_client, post_json, staff_client_for
 
@@ -64,10 +66,12 @@ def test_sessions_lists_only_my_own(cashier, make_user, api):
     body = new_client().get(SESSIONS_URL, headers=headers).json()
 
     assert body["count"] == 1
-    assert {item["user_email"] for item in body["items"]} == {cashier.email}
-    assert body["items"][0]["current"] is True
-    assert body["items"][0]["ip"] == "127.0.0.1"
-    assert body["items"][0]["user_agent"].startswith("CoastalTests")
+    item = body["items"][0]
+    assert {"id", "ip", "user_agent", "created_at", "last_activity", "current"} <= set(item)
+    assert item["user_email"] == cashier.email
+    assert item["current"] is True
+    assert item["ip"] == "127.0.0.1"
+    assert item["user_agent"].startswith("CoastalTests")
 
 
 def test_an_administrator_sees_everyones_sessions(administrator, cashier, customer, totp_device, code_for, api):
@@ -80,29 +84,70 @@ def test_an_administrator_sees_everyones_sessions(administrator, cashier, custom
     assert {item["user_email"] for item in body["items"]} >= {cashier.email, customer.email, administrator.email}
 
 
+def test_no_session_listing_shows_a_key_that_signs_someone_in(administrator, manager, totp_device, code_for, api):
+    """Issue 12 §1: an administrator used to read a manager's session key here and sign in with it."""
+    api_login(manager.email, otp=code_for(totp_device(manager)))
+    headers = api(administrator, otp=code_for(totp_device(administrator)))
+
+    response = new_client().get(SESSIONS_URL, headers=headers)
+
+    keys = list(Session.objects.values_list("session_key", flat=True))
+    assert keys and not any(key in response.content.decode() for key in keys)
+    for item in response.json()["items"]:
+        hijacker = new_client()
+        hijacker.cookies["sessionid"] = item["id"]
+        assert hijacker.get("/admin/").status_code == 302  # the id signs nobody in
+    assert "session_key" not in response.json()["items"][0]
+
+
+def test_the_console_sessions_pages_show_no_key(administrator, cashier, totp_device):
+    api_login(cashier.email)
+    totp_device(administrator)
+    page = staff_client_for(administrator).get("/admin/my-sessions/")
+
+    assert page.status_code == 200
+    assert cashier.email in page.content.decode()  # the administrator sees everyone's
+    assert not any(key in page.content.decode() for key in Session.objects.values_list("session_key", flat=True))
+    assert staff_client_for(administrator).get("/admin/qsessions/session/").status_code == 404
+
+
 def test_deleting_another_users_session_is_404(cashier, make_user, api):
     other = make_user("cashier")
     api_login(other.email)
-    theirs = Session.objects.get(user=other).session_key
+    theirs = Session.objects.get(user=other)
 
-    response = new_client().delete(f"{SESSIONS_URL}{theirs}/", headers=api(cashier))
-
-    assert response.status_code == 404
-    assert response.json()["code"] == "not_found"
-    assert Session.objects.filter(session_key=theirs).exists()
+    for name in (services.session_public_id(theirs.session_key), theirs.session_key):
+        response = new_client().delete(f"{SESSIONS_URL}{name}/", headers=api(cashier))
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+    assert Session.objects.filter(pk=theirs.pk).exists()
 
 
 def test_ending_my_other_session_signs_that_device_out(cashier, api):
     _, phone = api_login(cashier.email)
-    phone_session = Session.objects.get(user=cashier).session_key
     headers = api(cashier)
+    listed = new_client().get(SESSIONS_URL, headers=headers).json()["items"]
+    phone_id = next(item["id"] for item in listed if not item["current"])
 
-    response = new_client().delete(f"{SESSIONS_URL}{phone_session}/", headers=headers)
+    response = new_client().delete(f"{SESSIONS_URL}{phone_id}/", headers=headers)
 
     assert response.status_code == 200
-    assert not Session.objects.filter(session_key=phone_session).exists()
+    assert Session.objects.filter(user=cashier).count() == 1
     assert new_client().get(SESSIONS_URL, headers=phone["headers"]).status_code == 401
     assert new_client().get(SESSIONS_URL, headers=headers).status_code == 200
+
+
+def test_an_administrator_ends_someones_session_and_it_is_audited(administrator, cashier, totp_device, code_for,
+                                                                   api):
+    _, phone = api_login(cashier.email)
+    headers = api(administrator, otp=code_for(totp_device(administrator)))
+    listed = new_client().get(SESSIONS_URL, headers=headers).json()["items"]
+    cashiers = next(item["id"] for item in listed if item["user_email"] == cashier.email)
+
+    assert new_client().delete(f"{SESSIONS_URL}{cashiers}/", headers=headers).status_code == 200
+
+    assert new_client().get(SESSIONS_URL, headers=phone["headers"]).status_code == 401
+    assert AuditEvent.objects.filter(action="user.session_end", actor=administrator).exists()
 
 
 # --- bad input -------------------------------------------------------------------------------
@@ -235,3 +280,12 @@ def test_staff_sessions_page_lists_my_sessions(cashier):
     response = client.get("/admin/my-sessions/")
     assert response.status_code == 200
     assert b"This session" in response.content
+
+
+def test_an_access_token_never_becomes_a_session_cookie(cashier, api):
+    """Issue 12 §1: the 15-minute access token must not buy an 8-hour session anywhere."""
+    headers = api(cashier)
+    for method, url in (("get", SESSIONS_URL), ("get", "/api/users/auth/check/"), ("get", "/api/accounts/"),
+                        ("post", "/api/users/auth/token/refresh/")):
+        response = getattr(new_client(), method)(url, headers=headers)
+        assert "sessionid" not in response.cookies, url
