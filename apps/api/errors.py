@@ -49,7 +49,10 @@ def install(api) -> None:
 
     @api.exception_handler(ApiError)
     def api_error(request, exc: ApiError):
-        return respond(request, _body(exc.detail, exc.code, **exc.extra), exc.status)
+        response = respond(request, _body(exc.detail, exc.code, **exc.extra), exc.status)
+        if exc.extra.get("retry_after"):
+            response["Retry-After"] = str(exc.extra["retry_after"])
+        return response
 
     @api.exception_handler(NinjaValidationError)
     def invalid_input(request, exc: NinjaValidationError):

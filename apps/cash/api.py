@@ -10,7 +10,7 @@ from ninja import Field, Router, Schema, Status
 from apps.api.errors import ApiError
 from apps.api.fields import Amount
 from apps.api.idempotency import idempotency_key
-from apps.api.permissions import require_role
+from apps.api.permissions import require_perm, require_role
 from apps.ledger.api import TransactionOut, money, visible_account
 from apps.ledger.errors import LedgerError
 
@@ -191,6 +191,7 @@ class RunOut(Schema):
 
 @drawers_router.post("/float/", response={201: FloatOut}, summary="Issue today's float to a cashier (manager)")
 def issue_float(request, payload: FloatIn):
+    require_perm(request, "cash.approve_drawer", "Only managers issue cashier floats.")
     cashier = get_object_or_404(get_user_model(), pk=payload.cashier_id)
     return Status(201, _call(services.float_issue, actor=request.user, cashier=cashier, amount=payload.amount,
                              request=request))
@@ -214,6 +215,7 @@ def drawer_current(request):
 
 @drawers_router.post("/{int:drawer_id}/close/", response=DrawerOut, summary="Count and close my drawer")
 def drawer_close(request, drawer_id: int, payload: CloseIn):
+    require_role(request, "cashier")
     drawer = get_object_or_404(CashDrawer, pk=drawer_id, cashier=request.user)
     return _call(services.drawer_close, actor=request.user, drawer=drawer, denominations=payload.denominations,
                  total=payload.total, request=request)
@@ -222,6 +224,7 @@ def drawer_close(request, drawer_id: int, payload: CloseIn):
 @drawers_router.post("/{int:drawer_id}/approve-close/", response=DrawerOut,
                      summary="Sign off a drawer variance above tolerance (manager)")
 def drawer_approve_close(request, drawer_id: int, payload: ReasonIn):
+    require_perm(request, "cash.approve_drawer", "Only managers sign off drawer variances.")
     drawer = get_object_or_404(CashDrawer, pk=drawer_id)
     return _call(services.drawer_approve_close, actor=request.user, drawer=drawer, note=payload.reason,
                  request=request)
@@ -243,12 +246,14 @@ def return_request(request, payload: AdvanceIn):
 
 @advances_router.post("/{int:movement_id}/approve/", response=MovementOut, summary="Approve (manager)")
 def advance_approve(request, movement_id: int):
+    require_perm(request, "cash.approve_drawer", "Only managers decide cash advances and returns.")
     movement = get_object_or_404(CashMovement, pk=movement_id)
     return _call(services.cash_movement_approve, actor=request.user, movement=movement, request=request)
 
 
 @advances_router.post("/{int:movement_id}/reject/", response=MovementOut, summary="Reject (manager)")
 def advance_reject(request, movement_id: int, payload: ReasonIn):
+    require_perm(request, "cash.approve_drawer", "Only managers decide cash advances and returns.")
     movement = get_object_or_404(CashMovement, pk=movement_id)
     return _call(services.cash_movement_reject, actor=request.user, movement=movement, reason=payload.reason,
                  request=request)
@@ -267,12 +272,14 @@ def cheque_deposit(request, payload: ChequeIn):
 
 @cheques_router.post("/{int:cheque_id}/clear/", response=ChequeOut, summary="Cleared: release the hold")
 def cheque_clear(request, cheque_id: int):
+    require_perm(request, "cash.clear_cheque", "Only operations managers clear or bounce cheques.")
     cheque = get_object_or_404(ChequeDeposit, pk=cheque_id)
     return _call(services.cheque_clear, actor=request.user, cheque=cheque, request=request)
 
 
 @cheques_router.post("/{int:cheque_id}/bounce/", response=ChequeOut, summary="Bounced: remove the credit")
 def cheque_bounce(request, cheque_id: int, payload: BounceIn):
+    require_perm(request, "cash.clear_cheque", "Only operations managers clear or bounce cheques.")
     cheque = get_object_or_404(ChequeDeposit, pk=cheque_id)
     return _call(services.cheque_bounce, actor=request.user, cheque=cheque, reason=payload.reason, fee=payload.fee,
                  request=request)

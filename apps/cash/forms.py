@@ -35,7 +35,7 @@ def new_key(prefix: str = "cash") -> str:
 
 def clean_amount(raw: str, *, allow_zero: bool = False) -> Decimal:
     try:
-        return parse_amount((raw or "").replace(",", "").strip(), allow_zero=allow_zero)
+        return parse_amount((raw or "").strip(), allow_zero=allow_zero)
     except InvalidAmount as exc:
         raise ValidationError(str(exc))
 

@@ -3,6 +3,7 @@
 - `ReadOnlyHistoryMixin`: simple-history's "view this version" page saves the old version when
   POSTed to, whatever SIMPLE_HISTORY_REVERT_DISABLED says (the setting only hides the button).
   Fields kept out of history (a balance, an encrypted ID) would come back empty. We refuse it.
+- `StrictMoneyFieldsMixin`: money columns are typed through the one strict amount parser.
 - `ServiceFormMixin`: `save_model` calls a service; when the service refuses, the whole admin
   transaction is rolled back and the form is shown again with the service's message on it.
 - `error_messages` / `action_done`: turn a service's refusal into words, and finish a detail
@@ -10,7 +11,11 @@
 """
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import models
 from django.http import HttpResponse, HttpResponseRedirect
+from unfold.widgets import UnfoldAdminTextInputWidget
+
+from .forms import money_formfield
 
 
 def error_messages(exc: Exception) -> list[str]:
@@ -49,7 +54,18 @@ class ServiceRefused(Exception):
         super().__init__(str(error))
 
 
-class ServiceFormMixin:
+class StrictMoneyFieldsMixin:
+    """Money columns (DecimalFields with two places) are typed through the one strict amount parser."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.DecimalField) and not db_field.choices:
+            field = money_formfield(db_field, widget=UnfoldAdminTextInputWidget)
+            if field is not None:
+                return field
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class ServiceFormMixin(StrictMoneyFieldsMixin):
     """Call services from `save_model` / `save_related` and show their refusals on the form.
 
     A refusal raises `ServiceRefused`, which leaves Django's atomic change-form block (so nothing

@@ -11,7 +11,7 @@ from apps.api.errors import ApiError
 from apps.api.fields import Amount
 from apps.api.idempotency import idempotency_key
 from apps.api.pagination import PageNumber
-from apps.api.permissions import require_role
+from apps.api.permissions import require_perm, require_role
 from apps.members.selectors import members_visible_to
 
 from . import services
@@ -237,6 +237,7 @@ def transaction_detail(request, transaction_id: int):
 @transactions_router.post("/{int:transaction_id}/approve/", response=TransactionOut,
                           summary="Approve a pending transaction (a different manager)")
 def approve(request, transaction_id: int):
+    require_perm(request, "ledger.approve_transaction", "Only managers approve transactions.")
     txn = get_object_or_404(transactions_visible_to(request.user), pk=transaction_id)
     return _ledger_call(services.transaction_approve, actor=request.user, txn=txn, request=request)
 
@@ -244,6 +245,7 @@ def approve(request, transaction_id: int):
 @transactions_router.post("/{int:transaction_id}/reject/", response=TransactionOut,
                           summary="Reject a pending transaction")
 def reject(request, transaction_id: int, payload: ReasonIn):
+    require_perm(request, "ledger.approve_transaction", "Only managers reject transactions.")
     txn = get_object_or_404(transactions_visible_to(request.user), pk=transaction_id)
     return _ledger_call(services.transaction_reject, actor=request.user, txn=txn, reason=payload.reason,
                         request=request)

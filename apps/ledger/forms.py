@@ -72,7 +72,7 @@ class TellerForm(forms.Form):
 
     def clean_amount(self):
         try:
-            return parse_amount(self.cleaned_data["amount"].replace(",", ""))
+            return parse_amount(self.cleaned_data["amount"])
         except InvalidAmount as exc:
             raise ValidationError(str(exc))
 

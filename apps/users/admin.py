@@ -9,7 +9,7 @@ from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from apps.audit.services import record
-from apps.core.admin_mixins import ReadOnlyHistoryMixin
+from apps.core.admin_mixins import ReadOnlyHistoryMixin, StrictMoneyFieldsMixin
 
 from . import services
 from .models import ApiToken, User, UserActivity
@@ -56,7 +56,7 @@ class CoastalUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin, BaseUserAdmin, ModelAdmin):
+class UserAdmin(ReadOnlyHistoryMixin, StrictMoneyFieldsMixin, SimpleHistoryAdmin, BaseUserAdmin, ModelAdmin):
     form = CoastalUserChangeForm
     add_form = CoastalUserCreationForm
     change_password_form = AdminPasswordChangeForm

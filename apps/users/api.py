@@ -80,7 +80,7 @@ class SessionOut(Schema):
     current: bool
 
 
-LOGIN_STATUS = {"locked": 423}
+LOGIN_STATUS = {"locked": 423, "throttled": 429}
 
 
 @router.post("/auth/login/", auth=None, response=TokensOut, throttle=[AnonRateThrottle("20/m")],
@@ -90,7 +90,8 @@ def login(request: HttpRequest, response: HttpResponse, payload: LoginIn):
         user = services.sign_in(request=request, email=payload.email, password=payload.password,
                                 otp_token=payload.otp)
     except services.SignInError as exc:
-        raise ApiError(LOGIN_STATUS.get(exc.code, 401), exc.code, str(exc))
+        extra = {"retry_after": exc.retry_after} if exc.retry_after else {}
+        raise ApiError(LOGIN_STATUS.get(exc.code, 401), exc.code, str(exc), **extra)
     pair = tokens.issue_pair(user=user, request=request)
     tokens.set_cookies(response, access=pair.access, refresh=pair.refresh)
     return {"access": pair.access, "refresh": pair.refresh, "user": user}

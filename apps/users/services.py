@@ -1,6 +1,7 @@
 """Sign-in and account security. The admin, the portal, the Wagtail admin and the API all call these."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.utils import reset as axes_reset
@@ -35,10 +36,13 @@ class SignInError(Exception):
         "otp_invalid": "That code is not valid. Check your authenticator app and try again.",
         "otp_enrolment_required": "Your role needs two-factor sign-in. Sign in to the staff console "
                                   "once to set up an authenticator app.",
+        "throttled": "Too many failed sign-ins for this account from different places. Wait a few minutes "
+                     "and try again.",
     }
 
-    def __init__(self, code: str):
+    def __init__(self, code: str, *, retry_after: int | None = None):
         self.code = code
+        self.retry_after = retry_after
         super().__init__(self.MESSAGES[code])
 
 
@@ -77,6 +81,9 @@ def check_credentials(*, request, email: str, password: str, otp_token: str | No
         activity_record(event=UserActivity.Event.LOGIN_FAILED, request=request, email=email,
                         user=User.objects.filter(email__iexact=email).first() if email else None)
         raise SignInError("locked")
+    wait = throttle_seconds(email=email, request=request)
+    if wait:
+        raise SignInError("throttled", retry_after=wait)
     user = authenticate(request, password=password or "", **identity)
     if user is None:
         if getattr(request, "axes_locked_out", False):
@@ -95,6 +102,32 @@ def check_credentials(*, request, email: str, password: str, otp_token: str | No
     elif role_requires_otp(user) and not allow_unenrolled:
         raise SignInError("otp_enrolment_required")
     return Credentials(user=user, device=device)
+
+
+def throttle_seconds(*, email: str, request) -> int:
+    """How long sign-ins for `email` are slowed (0: not at all).
+
+    The lock (django-axes) is per e-mail *and* client address, so nobody can lock a member of staff
+    out from elsewhere. Guessing from many addresses is slowed instead: once an e-mail has
+    LOGIN_THROTTLE_FAILURES failures within LOGIN_THROTTLE_WINDOW, from wherever, each further try
+    waits until the oldest of them leaves the window (429). An address the person signed in from
+    successfully in the last 30 days is never slowed, so an attacker cannot keep them out either."""
+    if not email:
+        return 0
+    now = timezone.now()
+    window = settings.LOGIN_THROTTLE_WINDOW
+    failures = UserActivity.objects.filter(email=email, event=UserActivity.Event.LOGIN_FAILED,
+                                           created_at__gte=now - window).order_by("-created_at")
+    limit = settings.LOGIN_THROTTLE_FAILURES
+    oldest = failures.values_list("created_at", flat=True)[limit - 1:limit].first()
+    if oldest is None:
+        return 0
+    ip = client_ip(request)
+    known = ip and UserActivity.objects.filter(email=email, event=UserActivity.Event.LOGIN, ip_address=ip,
+                                               created_at__gte=now - timedelta(days=30)).exists()
+    if known:
+        return 0
+    return max(1, int((oldest + window - now).total_seconds()) + 1)
 
 
 def start_session(*, request, credentials: Credentials) -> User:

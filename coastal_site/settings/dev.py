@@ -3,4 +3,4 @@
 from .base import *  # noqa: F403
 from .base import env_bool
 
-DEBUG = env_bool("DEBUG", True)
+DEBUG = env_bool("DEBUG", False)  # the demo is used by people: never Django's debug pages
