@@ -21,10 +21,6 @@ class ControlCharacterInBody(ValueError):
         super().__init__(f"{field}: {MESSAGE}")
 
 
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a number JSON allows.")
-
-
 def _first_bad_field(value, path: str = "") -> str | None:
     if isinstance(value, str):
         return (path or "body") if has_control_characters(value) else None
@@ -47,8 +43,9 @@ def _first_bad_field(value, path: str = "") -> str | None:
 class CoastalParser(Parser):
     def parse_body(self, request):
         # Non-integer numbers become JsonNumber (a Decimal that remembers how it was written), never
-        # a float: amounts stay exact, and `1e3` can be refused as an amount (apps.core.money).
-        data = json.loads(request.body, parse_float=JsonNumber, parse_constant=_refuse_constant)
+        # a float: amounts stay exact, and `1e3` can be refused as an amount (apps.core.money). So do
+        # NaN and Infinity, which Python's json accepts: the field that holds one then refuses it.
+        data = json.loads(request.body, parse_float=JsonNumber, parse_constant=JsonNumber)
         field = _first_bad_field(data)
         if field:
             raise ControlCharacterInBody(field)
