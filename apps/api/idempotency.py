@@ -6,6 +6,14 @@ from .errors import ApiError
 
 MAX_KEY_LENGTH = 128
 
+IDEMPOTENCY_HEADER = {"parameters": [{
+    "in": "header", "name": "Idempotency-Key", "required": True,
+    "description": "A unique value per movement (e.g. a UUID). Sent again with the same body, it answers the "
+                   "first result and posts nothing; with a different body it is 409. Missing: 428.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+}]}
+"""`openapi_extra` of every money-moving operation, so clients (and the fuzzer) see the header."""
+
 
 def idempotency_key(request) -> str:
     """The request's Idempotency-Key header, which every money-moving POST must send (428 without).

@@ -9,7 +9,7 @@ from ninja import Field, Router, Schema, Status
 
 from apps.api.errors import ApiError
 from apps.api.fields import Amount
-from apps.api.idempotency import idempotency_key
+from apps.api.idempotency import IDEMPOTENCY_HEADER, idempotency_key
 from apps.api.permissions import require_perm, require_role
 from apps.ledger.api import TransactionOut, money, visible_account
 from apps.ledger.errors import LedgerError
@@ -261,7 +261,8 @@ def advance_reject(request, movement_id: int, payload: ReasonIn):
 
 # --- cheques ---------------------------------------------------------------------------------
 
-@cheques_router.post("/", response={201: ChequeOut}, summary="Deposit a cheque (held until cleared)")
+@cheques_router.post("/", response={201: ChequeOut}, summary="Deposit a cheque (held until cleared)",
+                     openapi_extra=IDEMPOTENCY_HEADER)
 def cheque_deposit(request, payload: ChequeIn):
     require_role(request, "cashier")
     account = visible_account(request, payload.account_id)
@@ -293,7 +294,8 @@ def sheet(request):
     return _call(services.collection_sheet, banker=request.user)
 
 
-@field_router.post("/", response={201: CollectionOut}, summary="Record a collection (send Idempotency-Key)")
+@field_router.post("/", response={201: CollectionOut}, summary="Record a collection (send Idempotency-Key)",
+                   openapi_extra=IDEMPOTENCY_HEADER)
 def collect(request, payload: CollectIn):
     require_role(request, "mobile_banker")
     account = visible_account(request, payload.account_id)

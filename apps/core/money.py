@@ -77,6 +77,8 @@ def parse_amount(raw, *, allow_zero: bool = False) -> Decimal:
     if not PLAIN_AMOUNT.fullmatch(text):
         if text.startswith("-") and PLAIN_AMOUNT.fullmatch(text[1:]):
             raise InvalidAmount("The amount must be positive.")
+        if "," in text and PLAIN_AMOUNT.fullmatch(text.replace(",", "")):
+            raise InvalidAmount(f"Type the amount without commas, as a number: {text.replace(',', '')}.")
         if re.fullmatch(r"-?[0-9]*\.[0-9]{3,}", text):
             raise InvalidAmount("An amount can have at most two decimal places.")
         raise InvalidAmount(AMOUNT_HELP)

@@ -9,7 +9,7 @@ from ninja.pagination import paginate
 
 from apps.api.errors import ApiError
 from apps.api.fields import Amount
-from apps.api.idempotency import idempotency_key
+from apps.api.idempotency import IDEMPOTENCY_HEADER, idempotency_key
 from apps.api.pagination import PageNumber
 from apps.api.permissions import require_perm, require_role
 from apps.members.selectors import members_visible_to
@@ -187,7 +187,8 @@ def _created(txn: Transaction):
     return Status(201, txn)
 
 
-@transactions_router.post("/deposit/", response={201: TransactionOut}, summary="Cash deposit")
+@transactions_router.post("/deposit/", response={201: TransactionOut}, summary="Cash deposit",
+                          openapi_extra=IDEMPOTENCY_HEADER)
 def deposit(request, payload: CashIn):
     require_role(request, "cashier", "mobile_banker")
     account = visible_account(request, payload.account_id)
@@ -196,7 +197,8 @@ def deposit(request, payload: CashIn):
                                  idempotency_key=idempotency_key(request)))
 
 
-@transactions_router.post("/withdrawal/", response={201: TransactionOut}, summary="Cash withdrawal")
+@transactions_router.post("/withdrawal/", response={201: TransactionOut}, summary="Cash withdrawal",
+                          openapi_extra=IDEMPOTENCY_HEADER)
 def withdrawal(request, payload: CashIn):
     require_role(request, "cashier")
     account = visible_account(request, payload.account_id)
@@ -205,7 +207,8 @@ def withdrawal(request, payload: CashIn):
                                  idempotency_key=idempotency_key(request)))
 
 
-@transactions_router.post("/transfer/", response={201: TransactionOut}, summary="Transfer to another account")
+@transactions_router.post("/transfer/", response={201: TransactionOut}, summary="Transfer to another account",
+                          openapi_extra=IDEMPOTENCY_HEADER)
 def transfer(request, payload: TransferIn):
     require_role(request, "customer", "cashier", "manager")
     source = visible_account(request, payload.from_account_id)
@@ -215,7 +218,8 @@ def transfer(request, payload: TransferIn):
                                  idempotency_key=idempotency_key(request)))
 
 
-@transactions_router.post("/", response={201: TransactionOut}, summary="Payment or fee (staff)")
+@transactions_router.post("/", response={201: TransactionOut}, summary="Payment or fee (staff)",
+                          openapi_extra=IDEMPOTENCY_HEADER)
 def other(request, payload: OtherIn):
     if payload.transaction_type == "payment":
         require_role(request, *services.PAYMENT_ROLES)

@@ -27,7 +27,6 @@ class StatementQuery(Schema):
 def file_response(generated) -> HttpResponse:
     response = HttpResponse(generated.content, content_type=generated.content_type)
     response["Content-Disposition"] = generated.content_disposition
-    response["Cache-Control"] = "no-store"  # a statement is personal: no shared or browser cache
     return response
 
 

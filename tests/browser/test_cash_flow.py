@@ -88,7 +88,7 @@ def test_cashier_day_and_field_collection(browser, live_server, make_user):
     # --- close 50.00 short: more than the 5.00 tolerance, so it waits for a manager ----------------------
     count(page, "close", n_200_00=5, n_100_00=6, n_50_00=2)
     expect(page.get_by_test_id("close-form").get_by_test_id("count-total")).to_have_text("1,700.00")
-    page.fill("input[name=close-total]", "1,700.00")
+    page.fill("input[name=close-total]", "1700.00")
     expect(page.get_by_text("Agrees with the counts")).to_be_visible()
     page.get_by_test_id("close-drawer").click()
     expect(page.get_by_test_id("waiting-signoff")).to_contain_text("waiting for sign-off")

@@ -220,7 +220,9 @@ def test_closing_within_tolerance_settles_at_once(console, cashier, drawer):
     data = {"action": "close", **counts("close", n_200_00=5, n_100_00=4, n_50_00=1, n_20_00=2, n_5_00=1,
                                         n_2_00=1, n_1_00=1),
             "close-total": "1,498.00"}
-    response = console(cashier).post(MY_DRAWER, data)
+    refused = console(cashier).post(MY_DRAWER, data)  # one strict amount parser: no grouping commas
+    assert "Type the amount without commas, as a number: 1498.00." in refused.content.decode()
+    response = console(cashier).post(MY_DRAWER, {**data, "close-total": "1498.00"})
     drawer.refresh_from_db()
     assert drawer.status == CashDrawer.Status.CLOSED and drawer.variance == Decimal("-2.00")
     assert cash.vault_balance() == Decimal("48500.00") + Decimal("1498.00")

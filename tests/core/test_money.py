@@ -38,7 +38,8 @@ from apps.core.money import MAX_AMOUNT, InvalidAmount, JsonNumber, parse_amount,
     (" 5 ", "as a number"),
     ("5.", "as a number"),
     (".5", "as a number"),
-    ("1,000.00", "as a number"),
+    ("1,000.00", "without commas, as a number: 1000.00"),
+    ("1,0,0", "without commas"),
     ("\u0661\u0662\u0663", "as a number"),  # Arabic-Indic digits
     ("\uff15", "as a number"),  # a full-width 5
     ("0x10", "as a number"),
