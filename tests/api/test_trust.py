@@ -248,6 +248,15 @@ def test_portal_sign_out_revokes_the_access_tokens_issued_with_the_session(cashi
     assert new_client().get("/api/accounts/", headers=tokens["headers"]).status_code == 401
 
 
+def test_console_sign_out_revokes_the_access_tokens_issued_with_the_session(cashier):
+    browser = new_client()
+    _, tokens = api_login(cashier.email, client=browser)
+    assert browser.get("/admin/").status_code == 200  # the API sign-in's session reaches the console
+    browser.post("/admin/logout/")
+    assert new_client().get("/api/accounts/", headers=tokens["headers"]).status_code == 401
+    assert post_json(new_client(), "/api/users/auth/token/refresh/", {"refresh": tokens["refresh"]}).status_code == 401
+
+
 def test_api_sign_out_revokes_every_access_token_of_the_session(cashier):
     _, tokens = api_login(cashier.email)
     response = post_json(new_client(), "/api/users/auth/logout/", {}, headers=tokens["headers"])
