@@ -2,7 +2,7 @@
 #
 # pip runs only when pyproject.toml (or the Python, or the extras asked for) changed since the last
 # install: .venv/coastal-installed holds a hash of those. Delete it to force a reinstall.
-# pip's own errors still show; its progress bars, version notice and root-user warning do not.
+# pip's errors still show; its progress bars, warnings, version notice and root-user notice do not.
 
 coastal_install() {  # coastal_install [EXTRAS], e.g. coastal_install test
   local extras=${1:-} python=${PYTHON:-python3.11} stamp=.venv/coastal-installed wanted
@@ -17,8 +17,8 @@ coastal_install() {  # coastal_install [EXTRAS], e.g. coastal_install test
       (cat pyproject.toml; .venv/bin/python --version; echo "extras=test") | sha256sum | cut -d' ' -f1)" "$stamp"; }; }; then
     return 0
   fi
-  echo "Installing Coastal${extras:+ with its $extras tools} into .venv (pip; a first install downloads about 150 MB) ..."
+  echo "Installing Coastal${extras:+ with its $extras tools} into .venv (pip; the first install, about 700 MB, takes a minute or more) ..."
   PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    .venv/bin/python -m pip install --quiet --progress-bar off -e ".${extras:+[$extras]}"
+    .venv/bin/python -m pip install --quiet --quiet --progress-bar off -e ".${extras:+[$extras]}"
   echo "$wanted" >"$stamp"
 }
