@@ -24,7 +24,8 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
     _, serialized_aliases = _get_databases_for_setup(request.session.items)
     with django_db_blocker.unblock(), test_databases(
             verbosity=request.config.option.verbose, serialized_aliases=serialized_aliases,
-            use_migrations=django_db_use_migrations, keepdb=django_db_keepdb and not django_db_createdb):
+            use_migrations=django_db_use_migrations, keepdb=django_db_keepdb and not django_db_createdb,
+            createdb=django_db_createdb):
         yield
 
 

@@ -15,15 +15,19 @@ database engine. `post_migrate` is sent again on every copy, as `migrate` would 
 types, permissions, the role groups declared in code and the signal handlers third-party apps
 connect then (Wagtail's reference index) are as a fresh `migrate` leaves them.
 
-`--reuse-db`, `--create-db` and `--no-migrations` keep pytest-django's own behaviour.
+`--reuse-db` and `--no-migrations` keep pytest-django's own behaviour; `--create-db` builds the
+SQLite template again (a PostgreSQL one: drop it, `DROP DATABASE test_<NAME>_tpl_<key>`).
 """
 
+import ast
 import contextlib
 import fcntl
 import hashlib
+import importlib.util
 import os
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 import django
@@ -31,11 +35,12 @@ from django.conf import settings
 from django.db import connections
 
 ROOT = Path(settings.BASE_DIR) / "var" / "test-db"
+STARTED = time.time()  # when this test process started (imported from conftest.py)
 
 
 def migrations_key(connection) -> str:
-    """A short hash of what `migrate` would build: every migration file, the models of apps without
-    migrations, Django's version and the database engine."""
+    """A short hash of what `migrate` would build: every migration file, the project modules they
+    import, the models of apps without migrations, Django's version and the database engine."""
     from django.apps import apps
     from django.db.migrations.loader import MigrationLoader
 
@@ -47,10 +52,25 @@ def migrations_key(connection) -> str:
         module = apps.get_app_config(label).models_module
         if module is not None and getattr(module, "__file__", None):
             files[(label, "<models>")] = module.__file__
+    for name in sorted({name for path in list(files.values()) for name in _our_imports(path)}):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin and spec.origin.endswith(".py"):
+            files[("<imported>", name)] = spec.origin  # e.g. the chart of accounts a data migration reads
     for key in sorted(files):
         digest.update(repr(key).encode())
         digest.update(Path(files[key]).read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _our_imports(path: str) -> set[str]:
+    """The modules of this project (apps.*) that a migration file imports."""
+    names = set()
+    for node in ast.walk(ast.parse(Path(path).read_bytes())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return {name for name in names if name == "apps" or name.startswith("apps.")}
 
 
 @contextlib.contextmanager
@@ -71,10 +91,12 @@ def _post_migrate(alias: str, verbosity: int) -> None:
     emit_post_migrate_signal(verbosity=max(verbosity - 1, 0), interactive=False, db=alias)
 
 
-def _sqlite(connection, key: str, verbosity: int):
+def _sqlite(connection, key: str, verbosity: int, rebuild: bool):
     """Returns an open connection that keeps the in-memory database alive (or None)."""
     template = ROOT / f"{key}.sqlite3"
     with _template_lock():
+        if rebuild and template.exists() and template.stat().st_mtime < STARTED:
+            template.unlink()  # --create-db: built again once in this run (not once per worker)
         if not template.exists():
             connection.creation.create_test_db(verbosity=verbosity, autoclobber=True, serialize=False)
             partial = ROOT / f"{key}.partial"
@@ -141,7 +163,7 @@ def _postgres(connection, key: str, verbosity: int) -> None:
 
 
 @contextlib.contextmanager
-def test_databases(*, verbosity: int, serialized_aliases, use_migrations: bool, keepdb: bool):
+def test_databases(*, verbosity: int, serialized_aliases, use_migrations: bool, keepdb: bool, createdb: bool):
     """Set up the test database for the session (the body of pytest-django's django_db_setup)."""
     from django.test.utils import setup_databases, teardown_databases
 
@@ -164,7 +186,8 @@ def test_databases(*, verbosity: int, serialized_aliases, use_migrations: bool, 
 
     old_name = connection.settings_dict["NAME"]
     key = migrations_key(connection)
-    keeper = _sqlite(connection, key, verbosity) if in_memory else _postgres(connection, key, verbosity)
+    keeper = (_sqlite(connection, key, verbosity, rebuild=createdb) if in_memory
+              else _postgres(connection, key, verbosity))
     if "default" in serialized_aliases:
         connection._test_serialized_contents = connection.creation.serialize_db_to_string()
     try:
