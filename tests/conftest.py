@@ -1,4 +1,5 @@
-"""Shared fixtures: users per role with a known password, API sign-in, TOTP codes, a clean cache."""
+"""Shared fixtures: the test database, users per role with a known password, API sign-in, TOTP
+codes, a clean cache."""
 
 import itertools
 
@@ -7,9 +8,25 @@ from django.core.cache import cache
 
 from apps.users.models import User
 
+from .database import test_databases
 from .support import PASSWORD, add_totp_device, api_login, new_client, staff_client_for, totp_code
 
 _emails = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_use_migrations,
+                    django_db_keepdb, django_db_createdb, django_db_modify_db_settings):
+    """The migrated test database, built once per set of migrations and copied for each process
+    (see tests/database.py) instead of migrated again by every pytest-xdist worker."""
+    from pytest_django.fixtures import _get_databases_for_setup
+
+    _, serialized_aliases = _get_databases_for_setup(request.session.items)
+    with django_db_blocker.unblock(), test_databases(
+            verbosity=request.config.option.verbose, serialized_aliases=serialized_aliases,
+            use_migrations=django_db_use_migrations, keepdb=django_db_keepdb and not django_db_createdb,
+            createdb=django_db_createdb):
+        yield
 
 
 def _clear_cache():

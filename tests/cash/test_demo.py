@@ -126,3 +126,34 @@ def test_seed_demo_starts_today_once(monkeypatch, console):
     body = console(staff.manager).get(reverse("admin:cash_position")).content.decode()
     assert staff.banker.email in body or staff.banker.get_full_name() in body
     assert f"{cash_demo.DAILY_FLOAT:,.2f}" in body
+
+
+def test_seed_demo_if_missing_adds_nothing_to_a_seeded_database_and_writes_the_summary(monkeypatch, tmp_path):
+    """What scripts/start runs: quiet (-v 0), the second factors in a file only its owner reads, and
+    nothing but the logins refreshed once the demo is there."""
+    from apps.portal.management.commands import seed_demo
+    from apps.users.demo import demo_backup_codes
+
+    calls = []
+
+    def seed_banking(**kwargs):
+        calls.append(1)
+        return demo.seed_banking(member_count=MEMBERS, window=window(), **kwargs)
+
+    monkeypatch.setattr(seed_demo, "seed_banking", seed_banking)
+    summary = tmp_path / "demo.txt"
+    out = io.StringIO()
+    call_command("seed_demo", "--if-missing", password="Demo-password-2026", summary=str(summary), verbosity=0,
+                 stdout=out)
+    assert out.getvalue() == "" and calls == [1]
+    text = summary.read_text()
+    assert "Demo data is ready." in text and "authenticator key" in text
+    assert " ".join(demo_backup_codes("manager@example.com")) in text
+    assert summary.stat().st_mode & 0o777 == 0o600
+    before = counts()
+
+    call_command("seed_demo", "--if-missing", password="Demo-password-2026", summary=str(summary), verbosity=0,
+                 stdout=out)
+
+    assert calls == [1] and counts() == before and out.getvalue() == ""
+    assert "already present" in summary.read_text() and "manager2@example.com" in summary.read_text()

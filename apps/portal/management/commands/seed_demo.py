@@ -9,16 +9,30 @@ then large movements and a reversal left waiting in the approvals queue (seed_ap
 run refreshes the passwords and adds nothing.
 """
 
+import os
+from pathlib import Path
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
+from django.utils import timezone
 
 from apps.cash import services
 from apps.cash.demo import CashDesk, seed_today
+from apps.core.models import BusinessDay
 from apps.ledger.demo import demo_staff, seed_approvals, seed_banking
+from apps.members.models import Member
 from apps.users.demo import seed_users
 
 DEFAULT_PASSWORD = "Coastal-demo-2026"
+
+
+def demo_present() -> bool:
+    """Whether a full seed has run here: it ends by leaving a business day open after the history,
+    and the demo customer's member is registered in its first month. (A seed stopped part way
+    rolled back its last month and opened no day, so it is not taken for a finished one.)"""
+    return (Member.objects.filter(user__email="customer@example.com").exists()
+            and BusinessDay.objects.filter(status=BusinessDay.Status.OPEN).exists())
 
 
 class Command(BaseCommand):
@@ -29,38 +43,68 @@ class Command(BaseCommand):
                             help=f"password for every demo login (default: {DEFAULT_PASSWORD})")
         parser.add_argument("--users-only", action="store_true",
                             help="only the demo logins, without members, accounts and history")
+        parser.add_argument("--if-missing", action="store_true",
+                            help="refresh the demo logins but add no banking data when the demo is already "
+                                 "there (its customer's member exists and a business day is open)")
+        parser.add_argument("--summary", metavar="FILE",
+                            help="also write what this prints (figures, logins, authenticator keys and backup "
+                                 "codes) to FILE, readable by its owner only; with -v 0 only there")
 
-    def handle(self, *args, password, users_only=False, **options):
+    def handle(self, *args, password, users_only=False, if_missing=False, summary=None, **options):
+        self._lines = []
+        self._quiet = options["verbosity"] == 0
+        try:
+            self._seed(password=password, users_only=users_only, if_missing=if_missing)
+        finally:
+            if summary:
+                path = Path(summary)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.unlink(missing_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write("\n".join(self._lines) + "\n")
+
+    def write(self, text: str = "", style=None) -> None:
+        self._lines.extend(text.splitlines() or [""])
+        if not self._quiet:
+            self.stdout.write(style(text) if style else text)
+
+    def _seed(self, *, password, users_only, if_missing):
         with transaction.atomic():
             users = seed_users(password=password)
         if users_only:
+            self._print_logins(users, password)
+            return
+        if if_missing and demo_present():
+            self.write(f"Demo data already present ({timezone.localtime():%d %b %Y %H:%M}): logins refreshed, "
+                       "nothing else added.")
             self._print_logins(users, password)
             return
         # DEBUG (the dev default) logs every query; tens of thousands of postings do not need that.
         with override_settings(DEBUG=False):
             staff = demo_staff()
             desk = CashDesk(cashier=staff.cashier, banker=staff.banker, manager=staff.manager)
-            banking = seed_banking(progress=self.stdout.write, desk=desk)
+            banking = seed_banking(progress=self.write, desk=desk)
             today = seed_today(cashier=staff.cashier, banker=staff.banker, manager=staff.manager)
             queue = seed_approvals(staff=staff)
-        self.stdout.write(self.style.SUCCESS("Demo data is ready."))
+        self.write("Demo data is ready.", self.style.SUCCESS)
         took = f" in {banking['seconds']:.0f}s" if banking["seconds"] is not None else ""
-        self.stdout.write(
+        self.write(
             f"  {banking['members']} members ({banking['verified']} KYC verified, {banking['assigned']} assigned "
             f"to the mobile banker), {banking['accounts']} accounts, {banking['transactions']} transactions over "
             f"{banking['days']} business days{took}" + (f" — {banking['note']}" if banking["note"] else ""))
-        self.stdout.write(
+        self.write(
             f"  {banking['charges']} service charges ({banking['charged']} transactions paid one), "
             f"{banking['payments']} bill and school-fee payments, {banking['approved']} large movements approved "
             f"and {banking['rejected']} rejected, {banking['reversals']} reversals")
         self._print_today(today)
-        self.stdout.write(f"  Approvals queue: {queue['pending']} waiting for a manager"
+        self.write(f"  Approvals queue: {queue['pending']} waiting for a manager"
                           + (f" — {queue['note']}" if queue["note"] else ""))
         self._print_logins(users, password)
 
     def _print_today(self, today):
         if today.business_date is None:
-            self.stdout.write(f"  Today: {today.note}")
+            self.write(f"  Today: {today.note}")
             return
         drawer = (f"drawer open with GH₵ {today.drawer.opening_balance:,.2f}"
                   if today.drawer is not None and today.drawer.status == "open" else "no drawer open")
@@ -68,13 +112,13 @@ class Command(BaseCommand):
         field = ("no field collections" if run is None else
                  f"GH₵ {services.field_cash_expected(run.gl_account):,.2f} collected in the field, not yet remitted"
                  if run.status == "open" else "remitted today's collections")
-        self.stdout.write(f"  Business day {today.business_date:%d %b %Y}: the cashier's {drawer}; the mobile "
+        self.write(f"  Business day {today.business_date:%d %b %Y}: the cashier's {drawer}; the mobile "
                           f"banker has {field}" + (f" — {today.note}" if today.note else ""))
 
     def _print_logins(self, users, password):
-        self.stdout.write(f"\nDemo logins (password for all: {password})")
+        self.write(f"\nDemo logins (password for all: {password})")
         for entry in users:
-            self.stdout.write(f"  {entry['role']:<20} {entry['email']}")
+            self.write(f"  {entry['role']:<20} {entry['email']}")
             if entry["totp_secret"]:
-                self.stdout.write(f"  {'':<20}   authenticator key {entry['totp_secret']}; "
+                self.write(f"  {'':<20}   authenticator key {entry['totp_secret']}; "
                                   f"backup codes {' '.join(entry['backup_codes'])}")
