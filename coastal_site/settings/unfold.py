@@ -129,6 +129,8 @@ def navigation(request):
                       perm("cash.view_floatissue")),
                 _item("Collection runs", "route", reverse_lazy("admin:cash_collectionrun_changelist"),
                       perm("cash.view_collectionrun"), active=_path_is("admin:cash_collectionrun_changelist")),
+                _item("Large cash", "flag", reverse_lazy("admin:cash_largecashtransaction_changelist"),
+                      perm("cash.view_largecashtransaction")),
                 _item("Denominations", "payments", reverse_lazy("admin:cash_denomination_changelist"),
                       perm("cash.change_denomination")),
                 _item("Cash policy", "rule", reverse_lazy("admin:cash_cashpolicy_changelist"),
