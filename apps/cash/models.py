@@ -76,7 +76,7 @@ class FloatIssue(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"Float {self.amount} for {self.cashier} on {self.business_date}"
+        return f"Float GH₵ {self.amount:,.2f} for {self.cashier} on {self.business_date:%d %b %Y}"
 
 
 class CashDrawer(TimeStampedModel):
