@@ -10,8 +10,8 @@ import re
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, Subquery, Sum
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Subquery, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join

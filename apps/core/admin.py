@@ -5,6 +5,9 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
 from django_otp.plugins.otp_static.admin import StaticDeviceAdmin as BaseStaticDeviceAdmin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin as BaseTOTPDeviceAdmin
@@ -13,9 +16,6 @@ from django_q import admin as q_admin
 from django_q.models import Failure, OrmQ, Schedule, Success
 from qsessions.admin import SessionAdmin as BaseSessionAdmin
 from qsessions.models import Session
-from django.urls import reverse
-from django.utils.html import format_html
-from django.utils.text import Truncator
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 

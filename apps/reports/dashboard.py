@@ -205,7 +205,8 @@ def dashboard_callback(request, context):
         "role": user.role,
         "can_see_security": can_see_security,
         "can_see_audit": user.has_perm("audit.view_auditevent"),
-        "recent_audit": [(event, action_label(event.action)) for event in AuditEvent.objects.select_related("actor")[:10]]
+        "recent_audit": [(event, action_label(event.action))
+                         for event in AuditEvent.objects.select_related("actor")[:10]]
         if user.has_perm("audit.view_auditevent") else [],
         "banking": _banking(user),
     })

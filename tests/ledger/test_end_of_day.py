@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apps.core import eod
+from apps.core.closing import open_items
 from apps.core.models import BusinessDay, EndOfDayRun, EndOfDayStep
 from apps.ledger import chart, lifecycle, services
-from apps.core.closing import open_items
 from apps.ledger.business_days import business_day_close, business_day_open, close_item_override, end_of_day_resume
 from apps.ledger.dividends import dividend_post, dividend_preview
 from apps.ledger.errors import LedgerError
