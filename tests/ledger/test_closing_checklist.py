@@ -94,6 +94,8 @@ def test_an_override_needs_a_written_reason_is_audited_and_lets_the_day_close(
     # The end-of-day report speaks in words, never in internal keys.
     assert "Drawers not closed: 1" in report and "Field cash not remitted: GH₵ 30.00" in report
     assert "Books: Balanced" in report
+    assert 'data-testid="run-overrides"' in report  # the run keeps what was accepted, and why
+    assert report.count("“Carried to tomorrow, agreed with the branch manager”") == 4
     for key in ("drawers_not_closed", "Drawers_not_closed", "Accrued_days", "accrued_days", "Susu_cycles_closed"):
         assert key not in report
 
