@@ -121,3 +121,16 @@ def test_the_override_form_on_the_page_refuses_an_empty_reason_and_changes_nothi
                                                  "reason": "Cashier is counting late"}, follow=True)
     assert "Override recorded" in response.content.decode()
     assert CloseOverride.objects.get().item_key == item.key
+
+
+def test_the_nightly_close_leaves_an_unfinished_day_open_and_tells_operations(busy_day, operations_manager,
+                                                                             mailoutbox):
+    from apps.ledger.tasks import scheduled_end_of_day
+
+    outcome = scheduled_end_of_day()
+    assert "cannot close yet" in outcome
+    assert BusinessDay.objects.get(date=timezone.localdate()).status == BusinessDay.Status.OPEN
+    assert not EndOfDayRun.objects.exists()
+    [mail] = mailoutbox
+    assert mail.to == [operations_manager.email] and "closing checklist is not done" in mail.subject
+    assert "/admin/business-day/" in mail.body and "4 checklist items" in mail.body
