@@ -145,7 +145,7 @@ def test_the_audit_log_and_the_job_schedule_speak_in_words(browser, live_server,
     expect(page.locator("#result_list")).to_contain_text("Not run yet")
     expect(page.locator("#result_list")).not_to_contain_text("-1")
     # No sidebar counter reads NONE when nothing waits.
-    expect(page.locator("#nav-sidebar, nav").first).not_to_contain_text("None")
+    expect(page.get_by_text("None", exact=True)).to_have_count(0)
     page.screenshot(path=str(SHOTS / "schedule.png"), full_page=True)
     context.close()
 
@@ -195,6 +195,11 @@ def test_collection_runs_show_their_own_figures(browser, live_server, world):
     expect(rows.filter(has_text="Remitted")).to_contain_text("25.00")
     expect(rows.filter(has_text="Collecting")).to_contain_text("40.00")
     expect(rows.filter(has_text="Remitted")).not_to_contain_text("40.00")
+    page.goto(reverse("admin:cash_position"))
+    field = page.get_by_test_id("position-field")
+    expect(field).to_contain_text("Cash with banker, not yet remitted")
+    expect(field).not_to_contain_text("Uncollected")
+    expect(page.get_by_test_id("position-banker")).to_contain_text("40.00")
     context.close()
 
 
