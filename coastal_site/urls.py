@@ -23,3 +23,7 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 urlpatterns.append(path("", include(wagtail_urls)))
+
+handler403 = "coastal_site.errors.permission_denied"
+handler404 = "coastal_site.errors.page_not_found"
+handler500 = "coastal_site.errors.server_error"

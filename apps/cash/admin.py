@@ -5,18 +5,26 @@ Nothing here moves cash itself: saves and detail actions call `apps.cash.service
 decides balances, so drawers and runs are read-only records.
 """
 
+import re
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Subquery, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateFilter
+from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 
+from apps.audit.exports import AuditedExportMixin
 from apps.audit.services import record
 from apps.core.admin_mixins import (
     ReadOnlyHistoryMixin,
@@ -27,6 +35,7 @@ from apps.core.admin_mixins import (
     error_messages,
 )
 from apps.ledger.errors import LedgerError
+from apps.ledger.models import ZERO, Transaction
 from apps.ledger.selectors import accounts_visible_to
 
 from . import admin_views, services
@@ -39,7 +48,10 @@ from .models import (
     CollectionRun,
     Denomination,
     FloatIssue,
+    LargeCashTransaction,
 )
+from .resources import LargeCashExportResource
+from .selectors import large_cash_transactions
 
 SERVICE_ERRORS = (ValidationError, PermissionDenied, LedgerError)
 DRAWER_COLOURS = {"Open": "info", "Closed": "success", "Closed, variance awaiting sign-off": "warning"}
@@ -531,14 +543,15 @@ class CollectionRunAdmin(OwnRecordsMixin, ReadOnlyCashAdmin):
     """Field runs are records; a remittance whose variance is above tolerance waits here (and on the
     sign-offs page) for a manager who neither remitted nor received the cash."""
 
-    list_display = ("business_date", "banker_name", "status_badge", "field_cash", "expected_display",
+    list_display = ("business_date", "banker_name", "status_badge", "collected_display", "expected_display",
                     "counted_display", "variance_display", "remitted_to_name", "remitted_at")
     list_filter = ("status", ("business_date", RangeDateFilter), ("banker", admin.RelatedOnlyFieldListFilter))
     list_filter_submit = True
     list_select_related = ("banker", "remitted_to", "gl_account")
     date_hierarchy = "business_date"
-    fields = ("banker_name", "business_date", "status_badge", "gl_code", "field_cash", "remitted_to_name",
-              "remitted_at", "expected_display", "counted_display", "variance_display", "variance_decision",
+    fields = ("banker_name", "business_date", "status_badge", "gl_code", "collected_display", "field_cash",
+              "remitted_to_name", "remitted_at", "expected_display", "counted_display", "variance_display",
+              "variance_decision",
               "decided_by_name", "decided_at", "decision_note", "counts_display")
     readonly_fields = fields
     actions_detail = ["sign_off", "reject_variance"]
@@ -557,6 +570,16 @@ class CollectionRunAdmin(OwnRecordsMixin, ReadOnlyCashAdmin):
         return may_decide(request, object_id, "cash.approve_drawer",
                           CollectionRun.objects.filter(status=CollectionRun.Status.PENDING_APPROVAL),
                           not_by=("banker", "remitted_to"))
+
+    def get_queryset(self, request):
+        """Each run with what was collected on it: the completed field deposits of its day on the banker's
+        field cash account (one subquery, not a query a row)."""
+        collected = (Transaction.objects.filter(counterparty_gl=OuterRef("gl_account"),
+                                                business_date=OuterRef("business_date"),
+                                                transaction_type=Transaction.Type.DEPOSIT,
+                                                status=Transaction.Status.COMPLETED)
+                     .order_by().values("counterparty_gl").annotate(total=Sum("amount")).values("total"))
+        return super().get_queryset(request).annotate(collected=Subquery(collected))
 
     def has_sign_off_permission(self, request, object_id=None):
         return self._decidable(request, object_id)
@@ -600,9 +623,18 @@ class CollectionRunAdmin(OwnRecordsMixin, ReadOnlyCashAdmin):
     def gl_code(self, obj):
         return str(obj.gl_account)
 
-    @display(description="Cash with banker")
+    @display(description="Collected on the run")
+    def collected_display(self, obj):
+        collected = getattr(obj, "collected", None)
+        return money(collected if collected is not None else ZERO)
+
+    @display(description="Cash with the banker now")
     def field_cash(self, obj):
-        return money(services.gl_balance(obj.gl_account))
+        """Only a run still collecting (or waiting for a decision) speaks for the banker's cash today;
+        a settled run's figure is its own collected and counted amounts."""
+        if obj.status == CollectionRun.Status.REMITTED:
+            return "Nothing: remitted"
+        return money(services.field_cash_expected(obj.gl_account))
 
     @display(description="Expected at remittance")
     def expected_display(self, obj):
@@ -651,11 +683,42 @@ class DenominationAdmin(ModelAdmin):
                fields=sorted(form.changed_data))
 
 
+PLAIN_AMOUNT = re.compile(r"^\d{1,16}(\.\d{1,2})?$")
+
+
+class CashPolicyForm(forms.ModelForm):
+    """Amounts as people write them (digits, an optional point and two places, thousands commas);
+    exponents, signs and text are refused with a message and nothing is saved."""
+
+    class Meta:
+        model = CashPolicy
+        fields = ("variance_tolerance", "cash_report_threshold")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "cash_report_threshold" in self.fields:  # left out of a form sent before it existed: unchanged
+            self.fields["cash_report_threshold"].required = False
+
+    def _plain(self, name):
+        raw = str(self.data.get(name, "")).replace(",", "").strip()
+        if raw and not PLAIN_AMOUNT.match(raw):
+            raise ValidationError("Enter the amount in digits, for example 50000.00.")
+        value = self.cleaned_data[name]
+        return getattr(self.instance, name) if value is None else value
+
+    def clean_variance_tolerance(self):
+        return self._plain("variance_tolerance")
+
+    def clean_cash_report_threshold(self):
+        return self._plain("cash_report_threshold")
+
+
 @admin.register(CashPolicy)
 class CashPolicyAdmin(CashAdmin):
     """One row: the changelist opens it."""
 
-    fields = ("variance_tolerance",)
+    form = CashPolicyForm
+    fields = ("variance_tolerance", "cash_report_threshold")
 
     def has_add_permission(self, request):
         return False
@@ -668,5 +731,75 @@ class CashPolicyAdmin(CashAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         record(request.user, "cashpolicy.change", obj, request=request, fields=sorted(form.changed_data),
-               variance_tolerance=str(obj.variance_tolerance))
+               variance_tolerance=str(obj.variance_tolerance), cash_report_threshold=str(obj.cash_report_threshold))
+
+
+@admin.register(LargeCashTransaction)
+class LargeCashTransactionAdmin(AuditedExportMixin, ExportMixin, ModelAdmin):
+    """Cash deposits and withdrawals at or above the cash transaction report threshold (set in the
+    cash policy by operations), for managers and the compliance export. Read-only."""
+
+    list_display = ("business_date", "reference_link", "kind", "amount_display", "account_display", "member_display",
+                    "handled_by")
+    list_filter = ("transaction_type", ("business_date", RangeDateFilter))
+    list_filter_submit = True
+    search_fields = ("reference", "to_account__account_number", "from_account__account_number")
+    search_help_text = "Reference or account number."
+    date_hierarchy = "business_date"
+    formats = [CSV]
+    export_form_class = ExportForm
+    list_before_template = "cash/large_cash_intro.html"
+
+    def get_queryset(self, request):
+        return large_cash_transactions()
+
+    def get_export_resource_classes(self, request):
+        return [LargeCashExportResource]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "threshold": CashPolicy.current().cash_report_threshold,
+                         "can_change_policy": request.user.has_perm("cash.change_cashpolicy")}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return HttpResponseRedirect(reverse("admin:ledger_transaction_change", args=[object_id]))
+
+    def _account(self, obj):
+        return obj.to_account if obj.transaction_type == "deposit" else obj.from_account
+
+    @display(description="Reference", ordering="reference")
+    def reference_link(self, obj):
+        return format_html('<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>',
+                           reverse("admin:ledger_transaction_change", args=[obj.pk]), obj.reference)
+
+    @display(description="Kind", label={"Cash deposit": "info", "Cash withdrawal": "warning"})
+    def kind(self, obj):
+        return "Cash deposit" if obj.transaction_type == "deposit" else "Cash withdrawal"
+
+    @display(description="Amount (GH₵)", ordering="amount")
+    def amount_display(self, obj):
+        return money(obj.amount)
+
+    @display(description="Account")
+    def account_display(self, obj):
+        account = self._account(obj)
+        return account.account_number if account else "—"
+
+    @display(description="Member")
+    def member_display(self, obj):
+        account = self._account(obj)
+        return account.member.full_name if account else "—"
+
+    @display(description="Handled by")
+    def handled_by(self, obj):
+        return person(obj.initiated_by)
 

@@ -7,8 +7,18 @@ class CashConfig(AppConfig):
     verbose_name = "Cash operations"
 
     def ready(self):
+        from apps.core.closing import register_check
         from apps.core.eod import register_step
 
-        from . import services
+        from . import closing, services
 
-        register_step("cash_position", 80, services.end_of_day_cash, "Cash still out of the vault")
+        register_step("cash_position", 80, services.end_of_day_cash, "Cash still out of the vault", results={
+            "vault": ("Cash in the vault", True), "drawers_not_closed": "Drawers not closed",
+            "cash_in_drawers": ("Cash in drawers not closed", True),
+            "field_rounds_not_remitted": "Field rounds not remitted",
+            "field_cash_not_remitted": ("Field cash not remitted", True),
+            "remittance_variances_waiting": "Remittance variances waiting for sign-off"})
+        register_check("open_drawers", 10, closing.open_drawers, "Cashier drawers still open")
+        register_check("field_cash", 20, closing.field_cash_not_remitted, "Field cash not remitted")
+        register_check("cash_movements", 40, closing.cash_movements_waiting, "Cash advances and returns waiting")
+        register_check("cheques", 50, closing.cheques_not_cleared, "Cheques not cleared")

@@ -8,6 +8,7 @@ theirs (under 1020). These rows record who did what; the ledger records the mone
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -36,6 +37,11 @@ class CashPolicy(models.Model):
     variance_tolerance = models.DecimalField(
         **MONEY, default=Decimal("5.00"),
         help_text="A drawer or remittance short or over by more than this waits for a manager's sign-off.")
+    cash_report_threshold = models.DecimalField(
+        "cash transaction report threshold", **MONEY, default=Decimal("50000.00"),
+        validators=[MinValueValidator(Decimal("0.01"), "The threshold must be more than zero.")],
+        help_text="A cash deposit or withdrawal of this amount or more is flagged as large cash: listed for "
+                  "the compliance export and shown to managers.")
 
     history = HistoricalRecords()
 
@@ -70,7 +76,7 @@ class FloatIssue(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"Float {self.amount} for {self.cashier} on {self.business_date}"
+        return f"Float GH₵ {self.amount:,.2f} for {self.cashier} on {self.business_date:%d %b %Y}"
 
 
 class CashDrawer(TimeStampedModel):
@@ -235,3 +241,15 @@ class CollectionRun(TimeStampedModel):
 
     def __str__(self):
         return f"Collection run of {self.banker} on {self.business_date:%d %b %Y}"
+
+
+class LargeCashTransaction(Transaction):
+    """Completed cash deposits and withdrawals at or above the cash transaction report threshold.
+
+    A view on the ledger's transactions (no table of its own, nothing written when money moves):
+    `selectors.large_cash_transactions` decides which rows belong here, from the current policy."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "large cash transaction"
+        verbose_name_plural = "large cash transactions"

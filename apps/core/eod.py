@@ -29,10 +29,36 @@ class Step:
 
 
 STEPS: dict[str, Step] = {}
+# What each key of a step's result means, for the end-of-day report: key -> (words, is an amount of money).
+RESULT_LABELS: dict[str, tuple[str, bool]] = {}
+PLAIN_VALUES = {"ok": "Balanced", "none": "None"}
 
 
-def register_step(name: str, position: int, func: Callable, label: str = "") -> None:
+def register_step(name: str, position: int, func: Callable, label: str = "",
+                  results: dict[str, str | tuple[str, bool]] | None = None) -> None:
+    """`results` names the keys the step returns in words ({"susu_commission": ("Susu commission", True)},
+    True for an amount of money), so the report never shows an internal key."""
     STEPS[name] = Step(name=name, position=position, func=func, label=label or name.replace("_", " ").capitalize())
+    for key, words in (results or {}).items():
+        RESULT_LABELS[key] = words if isinstance(words, tuple) else (words, False)
+
+
+def describe_result(result: dict) -> list[tuple[str, str]]:
+    """A step's result as (words, value) pairs for people: amounts as GH₵ with two places."""
+    from decimal import Decimal, InvalidOperation
+
+    rows = []
+    for key, value in (result or {}).items():
+        words, is_money = RESULT_LABELS.get(key, (key.replace("_", " ").capitalize(), False))
+        if is_money:
+            try:
+                value = f"GH₵ {Decimal(str(value)):,.2f}"
+            except InvalidOperation:
+                pass
+        elif isinstance(value, str):
+            value = PLAIN_VALUES.get(value, value[:1].upper() + value[1:])
+        rows.append((words, str(value)))
+    return rows
 
 
 def ordered_steps() -> list[Step]:

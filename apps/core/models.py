@@ -39,6 +39,27 @@ class BusinessDay(models.Model):
         return f"{self.date:%d %b %Y} ({self.get_status_display()})"
 
 
+class CloseOverride(models.Model):
+    """An operations manager's decision to close the business day with one checklist item still open,
+    and why. Kept for good: the audit log and this table say who accepted what."""
+
+    business_date = models.DateField(db_index=True)
+    item_key = models.CharField(max_length=100)
+    item_text = models.CharField(max_length=255, help_text="The item as the checklist showed it.")
+    reason = models.TextField()
+    overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    overridden_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["business_date", "overridden_at"]
+        verbose_name = "closing checklist override"
+        constraints = [models.UniqueConstraint(fields=["business_date", "item_key"],
+                                               name="one_override_per_item_per_day")]
+
+    def __str__(self):
+        return f"Override on {self.business_date:%d %b %Y}: {self.item_text}"
+
+
 class EndOfDayRun(models.Model):
     """One end-of-day chain for a business date. Steps run in order; a failed step stops the chain
     and the run can be resumed, skipping the steps already done."""

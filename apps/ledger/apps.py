@@ -7,13 +7,25 @@ class LedgerConfig(AppConfig):
     verbose_name = "Accounts and ledger"
 
     def ready(self):
+        from apps.core.closing import register_check
         from apps.core.eod import register_step
 
-        from . import lifecycle
+        from . import business_days, lifecycle
 
-        register_step("interest_accrual", 10, lifecycle.accrue_interest, "Interest accrual and monthly posting")
-        register_step("susu_cycles", 20, lifecycle.close_susu_cycles, "Susu cycle closing and commission")
-        register_step("dormancy", 30, lifecycle.mark_dormant, "Dormancy marking")
-        register_step("scheduled_fees", 40, lifecycle.charge_scheduled_fees, "Scheduled fees (month end)")
-        register_step("verify_ledger", 90, lifecycle.check_books, "Ledger check")
-        register_step("summary", 100, lifecycle.summarise, "Summary")
+        register_step("interest_accrual", 10, lifecycle.accrue_interest, "Interest accrual and monthly posting",
+                      results={"accrued_days": "Days accrued", "accruals": "Daily interest accruals recorded",
+                               "interest_posted_accounts": "Accounts credited with interest",
+                               "interest_posted": ("Interest posted", True), "months_posted": "Months posted"})
+        register_step("susu_cycles", 20, lifecycle.close_susu_cycles, "Susu cycle closing and commission",
+                      results={"susu_cycles_closed": "Susu cycles closed",
+                               "susu_commission": ("Susu commission taken", True)})
+        register_step("dormancy", 30, lifecycle.mark_dormant, "Dormancy marking",
+                      results={"accounts_made_dormant": "Accounts made dormant"})
+        register_step("scheduled_fees", 40, lifecycle.charge_scheduled_fees, "Scheduled fees (month end)",
+                      results={"fees": "Fees", "fees_charged": "Fees charged",
+                               "fees_skipped": "Fees skipped (balance too low)", "fee_months": "For the month of"})
+        register_step("verify_ledger", 90, lifecycle.check_books, "Ledger check",
+                      results={"verify_ledger": "Books"})
+        register_step("summary", 100, lifecycle.summarise, "Summary",
+                      results={"transactions": "Movements completed", "volume": ("Amount moved", True)})
+        register_check("approvals", 30, business_days.approvals_waiting, "Movements waiting for approval")

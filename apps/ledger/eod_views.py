@@ -7,7 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from unfold.widgets import UnfoldAdminDateWidget, UnfoldAdminDecimalFieldWidget
 
 from apps.core import eod
-from apps.core.models import BusinessDay, EndOfDayRun
+from apps.core.closing import checklist
+from apps.core.models import BusinessDay, CloseOverride, EndOfDayRun
 
 from . import business_days, dividends
 from .errors import LedgerError
@@ -40,17 +41,30 @@ def business_day_view(request):
         elif action == "close":
             _report(request, business_days.business_day_close,
                     "End of day started. This page shows each step as it runs.")
+        elif action == "override":
+            _report(request, business_days.close_item_override,
+                    "Override recorded with your reason; the item no longer stops the close.",
+                    item_key=request.POST.get("item", ""), reason=request.POST.get("reason", ""))
         elif action == "resume":
             run = get_object_or_404(EndOfDayRun, pk=request.POST.get("run"))
             _report(request, business_days.end_of_day_resume, "End of day resumed.", run=run)
         return redirect("admin:business_day")
-    runs = EndOfDayRun.objects.prefetch_related("steps")[:10]
+    runs = EndOfDayRun.objects.select_related("started_by").prefetch_related("steps")[:10]
     labels = {step.name: step.label for step in eod.ordered_steps()}
+    current = business_days.open_business_day()
+    overrides = {}
+    for override in CloseOverride.objects.filter(business_date__in=[run.business_date for run in runs]).select_related(
+            "overridden_by"):
+        overrides.setdefault(override.business_date, []).append(override)
+    checks = checklist(current.date) if current and current.status == BusinessDay.Status.OPEN else []
     context = {
         **admin.site.each_context(request), "title": "Business day",
-        "current": BusinessDay.objects.exclude(status=BusinessDay.Status.CLOSED).order_by("-date").first(),
+        "current": current,
         "last_closed": BusinessDay.objects.filter(status=BusinessDay.Status.CLOSED).order_by("-date").first(),
-        "runs": [(run, [(labels.get(s.name, s.name), s) for s in run.steps.all()]) for run in runs],
+        "runs": [(run, [(labels.get(s.name, s.name.replace("_", " ").capitalize()), s, eod.describe_result(s.result))
+                        for s in run.steps.all()], overrides.get(run.business_date, [])) for run in runs],
+        "checks": checks,
+        "items_open": sum(len(result.open_items) for result in checks),
         "can_change": request.user.has_perm("core.change_businessday"),
     }
     return render(request, "ledger/business_day.html", context)

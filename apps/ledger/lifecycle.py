@@ -184,9 +184,16 @@ def _deposits_by_date(account: Account, start: date, end: date) -> dict[date, De
     return {row["business_date"]: row["total"] for row in rows}
 
 
+DAY_LABELS = {"paid": "Paid on the day", "advance": "Paid in advance", "missed": "Not paid on the day",
+              "due": "Due"}
+
+
 def susu_cycle_grid(account: Account, on: date) -> list[dict]:
     """The current cycle day by day: paid on the day, paid before it (in advance), missed (not paid by the
-    end of the day, even if paid late later), or due (today and the days to come)."""
+    end of the day, even if paid late later), or due (today and the days to come).
+
+    A day on which the member paid at least the daily amount is paid, even when they are behind: a
+    member who missed the first day and then paid every day has one red day, not a red cycle."""
     start, end = cycle_bounds(account, on)
     daily = account.contribution_amount or ZERO
     deposits = _deposits_by_date(account, start, end)
@@ -199,13 +206,13 @@ def susu_cycle_grid(account: Account, on: date) -> list[dict]:
         covered_now = int(running // daily) if daily else 0
         if daily and covered_before > offset:
             status = "advance"
-        elif daily and covered_now > offset:
+        elif daily and (covered_now > offset or deposits.get(day, ZERO) >= daily):
             status = "paid"
         elif day < on:  # today is not missed until it is over
             status = "missed"
         else:
             status = "due"
-        grid.append({"date": day, "status": status, "paid": deposits.get(day, ZERO)})
+        grid.append({"date": day, "status": status, "paid": deposits.get(day, ZERO), "label": DAY_LABELS[status]})
     return grid
 
 

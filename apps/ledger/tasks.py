@@ -36,8 +36,26 @@ def scheduled_end_of_day() -> str:
     try:
         run = business_day_close(actor=_permitted(system_user()))
     except LedgerError as exc:
+        if exc.code == "checklist_open":
+            _tell_operations_the_day_is_still_open(day, exc.message)
         return exc.message
     return f"closing {run.business_date}"
+
+
+def _tell_operations_the_day_is_still_open(day, reason: str) -> None:
+    """The nightly close found checklist items nobody resolved or overrode: the day stays open, and the
+    people who can close it are told where to look."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from apps.core.notify import notify_roles
+    from apps.core.roles import OPERATIONS_MANAGER
+
+    page = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("admin:business_day")
+    notify_roles([OPERATIONS_MANAGER],
+                 subject=f"{day.date:%d %b %Y} is still open: the closing checklist is not done",
+                 body=f"The nightly close did not run end of day for {day.date:%A %d %B %Y}.\n\n{reason}\n\n"
+                      f"Resolve or override each item, then close the day:\n{page}\n")
 
 
 def scheduled_open_day() -> str:

@@ -7,13 +7,25 @@ from django.conf import settings
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from apps.audit.labels import action_label
 from apps.audit.models import AuditEvent
-from apps.core.models import BusinessDay
+from apps.cash import services as cash
+from apps.cash.models import CashDrawer, CashMovement, CollectionRun
+from apps.cash.selectors import large_cash_transactions
+from apps.core import eod
+from apps.core.business_day import reporting_date
+from apps.core.closing import checklist
+from apps.core.models import BusinessDay, EndOfDayRun
 from apps.core.roles import ROLES
-from apps.ledger.models import ZERO, Account, Transaction
+from apps.ledger import chart
+from apps.ledger.models import ZERO, Account, GLAccount, Transaction
 from apps.ledger.selectors import pending_approvals
 from apps.members.models import Member
+from apps.members.selectors import members_visible_to
 from apps.users.models import User, UserActivity
+
+IN_COLOUR = "var(--color-primary-600)"
+OUT_COLOUR = "var(--color-red-500, #ef4444)"
 
 
 def environment_badge(request):
@@ -74,20 +86,148 @@ def _banking(user) -> dict:
     return figures
 
 
-def dashboard_callback(request, context):
-    today = timezone.localdate()
-    by_role = dict(User.objects.values_list("role").annotate(n=Count("id")))
-    activity_today = UserActivity.objects.filter(created_at__date=today)
-    context.update({
-        "users_by_role": [(ROLES[code].label, by_role.get(code, 0)) for code in ROLES],
-        "users_total": sum(by_role.values()),
-        "sign_ins_today": activity_today.filter(event=UserActivity.Event.LOGIN).count(),
-        "failed_today": activity_today.filter(event=UserActivity.Event.LOGIN_FAILED).count(),
-        "locked_now": User.objects.filter(locked_until__gt=timezone.now()).count(),
-        "sign_in_chart": json.dumps(_sign_in_series()),
-        "can_see_audit": request.user.has_perm("audit.view_auditevent"),
-        "recent_audit": AuditEvent.objects.select_related("actor")[:10]
-        if request.user.has_perm("audit.view_auditevent") else [],
-        "banking": _banking(request.user),
+def _hourly(rows, *, labels: tuple[str, str]) -> str:
+    """Money in and out by hour of the day, as a bar chart's data: rows are (created_at, is_in, amount)."""
+    hours = list(range(7, 19))
+    money_in, money_out = dict.fromkeys(hours, ZERO), dict.fromkeys(hours, ZERO)
+    for created_at, is_in, amount in rows:
+        hour = min(max(timezone.localtime(created_at).hour, hours[0]), hours[-1])
+        (money_in if is_in else money_out)[hour] += amount
+    return json.dumps({
+        "labels": [f"{hour:02d}:00" for hour in hours],
+        "datasets": [{"label": labels[0], "data": [str(v) for v in money_in.values()], "backgroundColor": IN_COLOUR},
+                     {"label": labels[1], "data": [str(v) for v in money_out.values()],
+                      "backgroundColor": OUT_COLOUR}],
     })
+
+
+def cashier_panel(user) -> dict:
+    """A cashier's own drawer: opening float, what it should hold now, and today's movements."""
+    drawer = cash.current_drawer(user)
+    if drawer is None:
+        return {"drawer": None}
+    movements = (Transaction.objects.filter(counterparty_gl=drawer.gl_account, status=Transaction.Status.COMPLETED,
+                                            created_at__gte=drawer.opened_at)
+                 .select_related("to_account__member", "from_account__member").order_by("-created_at", "-id"))
+    totals = {row["transaction_type"]: row for row in movements.values("transaction_type")
+              .annotate(n=Count("id"), total=Sum("amount")).order_by()}
+    deposits = totals.get(Transaction.Type.DEPOSIT, {"n": 0, "total": ZERO})
+    withdrawals = totals.get(Transaction.Type.WITHDRAWAL, {"n": 0, "total": ZERO})
+    return {
+        "drawer": drawer, "opening": drawer.opening_balance, "expected": cash.drawer_expected(drawer),
+        "deposits_count": deposits["n"], "deposits_total": deposits["total"] or ZERO,
+        "withdrawals_count": withdrawals["n"], "withdrawals_total": withdrawals["total"] or ZERO,
+        "recent": list(movements[:8]),
+        "chart": _hourly([(created_at, kind == Transaction.Type.DEPOSIT, amount) for created_at, kind, amount
+                          in movements.values_list("created_at", "transaction_type", "amount")],
+                         labels=("Cash in", "Cash out")),
+    }
+
+
+def banker_panel(user) -> dict:
+    """A mobile banker's collection run today: collected, members still to visit, cash on hand."""
+    business_date = reporting_date()
+    collected = (Transaction.objects.filter(initiated_by=user, business_date=business_date, channel="field",
+                                            transaction_type=Transaction.Type.DEPOSIT,
+                                            status=Transaction.Status.COMPLETED))
+    done = collected.aggregate(n=Count("id"), total=Sum("amount"), members=Count("to_account", distinct=True))
+    visited = set(collected.values_list("to_account_id", flat=True))
+    due = (Account.objects.filter(member__in=members_visible_to(user), product__kind="daily_susu",
+                                  status=Account.Status.ACTIVE, contribution_amount__gt=0)
+           .select_related("member").order_by("member__last_name", "member__first_name"))
+    remaining = [account for account in due if account.pk not in visited]
+    gl = GLAccount.objects.filter(code=f"{chart.CASH_FIELD}-{user.pk:05d}").first()
+    week = [business_date - timedelta(days=offset) for offset in range(6, -1, -1)]
+    by_day = dict(Transaction.objects.filter(initiated_by=user, channel="field", business_date__in=week,
+                                             transaction_type=Transaction.Type.DEPOSIT,
+                                             status=Transaction.Status.COMPLETED)
+                  .values_list("business_date").annotate(total=Sum("amount")))
+    return {
+        "business_date": business_date, "collected": done["total"] or ZERO, "collections": done["n"],
+        "members_visited": done["members"], "remaining": remaining[:10], "remaining_count": len(remaining),
+        "remaining_amount": sum((account.contribution_amount for account in remaining), ZERO),
+        "cash_on_hand": cash.field_cash_expected(gl) if gl else ZERO,
+        "run": CollectionRun.objects.filter(banker=user, business_date=business_date).first(),
+        "chart": json.dumps({"labels": [day.strftime("%a %d") for day in week], "datasets": [
+            {"label": "Collected (GH₵)", "data": [str(by_day.get(day, ZERO)) for day in week],
+             "backgroundColor": IN_COLOUR}]}),
+    }
+
+
+def manager_panel(user) -> dict:
+    """What waits for a manager: approvals, exceptions (large cash, refusals, stopped end of day) and
+    drawer variances."""
+    business_date = reporting_date()
+    drawers_waiting = CashDrawer.objects.filter(status=CashDrawer.Status.PENDING_APPROVAL).count()
+    runs_waiting = CollectionRun.objects.filter(status=CollectionRun.Status.PENDING_APPROVAL).count()
+    since = business_date - timedelta(days=13)
+    variances = list(CashDrawer.objects.filter(business_date__gte=since, variance__isnull=False)
+                     .exclude(variance=0).select_related("cashier").order_by("-business_date", "-closed_at")[:12])
+    large = large_cash_transactions(business_date=business_date)
+    return {
+        "business_date": business_date,
+        "approvals": pending_approvals().count(),
+        "cash_movements": CashMovement.objects.filter(status=CashMovement.Status.PENDING).count(),
+        "signoffs": drawers_waiting + runs_waiting,
+        "large_cash_count": large.count(), "large_cash_total": large.aggregate(s=Sum("amount"))["s"] or ZERO,
+        "refused_today": Transaction.objects.filter(business_date=business_date,
+                                                    status=Transaction.Status.FAILED).count(),
+        "eod_failed": eod.failed_runs_count(),
+        "variances": variances,
+        "variance_chart": json.dumps({
+            "labels": [f"{(d.cashier.get_full_name() or d.cashier.email)} {d.business_date:%d %b}"
+                       for d in reversed(variances)],
+            "datasets": [{"label": "Counted minus expected (GH₵)", "data": [str(d.variance) for d in
+                                                                            reversed(variances)],
+                          "backgroundColor": [IN_COLOUR if d.variance > 0 else OUT_COLOUR
+                                              for d in reversed(variances)]}]}),
+    }
+
+
+def operations_panel(user) -> dict:
+    """The business day: its status, the closing checklist in brief, and the last end-of-day run."""
+    day = BusinessDay.objects.exclude(status=BusinessDay.Status.CLOSED).order_by("-date").first()
+    checks = checklist(day.date) if day and day.status == BusinessDay.Status.OPEN else []
+    return {
+        "day": day,
+        "last_closed": BusinessDay.objects.filter(status=BusinessDay.Status.CLOSED).order_by("-date").first(),
+        "checks": [(result.check.label, len(result.open_items), len(result.items)) for result in checks],
+        "items_open": sum(len(result.open_items) for result in checks),
+        "last_run": EndOfDayRun.objects.order_by("-business_date").first(),
+    }
+
+
+def dashboard_callback(request, context):
+    user = request.user
+    today = timezone.localdate()
+    can_see_security = user.has_perm("users.view_useractivity") or user.role == "admin"
+    context.update({
+        "role": user.role,
+        "can_see_security": can_see_security,
+        "can_see_audit": user.has_perm("audit.view_auditevent"),
+        "recent_audit": [(event, action_label(event.action))
+                         for event in AuditEvent.objects.select_related("actor")[:10]]
+        if user.has_perm("audit.view_auditevent") else [],
+        "banking": _banking(user),
+    })
+    if can_see_security:
+        by_role = dict(User.objects.values_list("role").annotate(n=Count("id")))
+        activity_today = UserActivity.objects.filter(created_at__date=today)
+        context.update({
+            "users_by_role": [(ROLES[code].label, by_role.get(code, 0)) for code in ROLES],
+            "users_total": sum(by_role.values()),
+            "sign_ins_today": activity_today.filter(event=UserActivity.Event.LOGIN).count(),
+            "failed_today": activity_today.filter(event=UserActivity.Event.LOGIN_FAILED).count(),
+            "locked_now": User.objects.filter(locked_until__gt=timezone.now()).count(),
+            "locked_users": User.objects.filter(locked_until__gt=timezone.now()).order_by("locked_until")[:10],
+            "sign_in_chart": json.dumps(_sign_in_series()),
+        })
+    if user.role == "cashier":
+        context["cashier_panel"] = cashier_panel(user)
+    elif user.role == "mobile_banker":
+        context["banker_panel"] = banker_panel(user)
+    elif user.role == "manager":
+        context["manager_panel"] = manager_panel(user)
+    elif user.role == "operations_manager":
+        context["operations_panel"] = operations_panel(user)
     return context

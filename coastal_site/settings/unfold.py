@@ -62,8 +62,31 @@ def failed_end_of_day_badge(request):
     return failed_runs_count() or None
 
 
+def _resolve_badges(groups: list, request) -> list:
+    """Work out each item's badge now and leave it off when there is nothing to count: given a
+    callback's dotted path, unfold draws the badge whatever it returns, so "nothing waiting" came out
+    as a red "NONE"."""
+    from django.utils.module_loading import import_string
+
+    for group in groups:
+        for item in group.get("items", []):
+            badge = item.get("badge")
+            if isinstance(badge, str) and "." in badge:
+                value = import_string(badge)(request) if request.user.is_authenticated else None
+                if value:
+                    item["badge"] = value
+                else:
+                    item.pop("badge")
+                    item.pop("badge_variant", None)
+    return groups
+
+
 def navigation(request):
     """The sidebar, per request: each role sees what it may use (the pages check again)."""
+    return _resolve_badges(_navigation(request), request)
+
+
+def _navigation(request):
     badge = _pending_approvals_badge(request) if request.user.is_authenticated else None
     approvals = _item("Approvals", "fact_check", reverse_lazy("admin:ledger_approvals"),
                       perm("ledger.approve_transaction"))
@@ -129,6 +152,8 @@ def navigation(request):
                       perm("cash.view_floatissue")),
                 _item("Collection runs", "route", reverse_lazy("admin:cash_collectionrun_changelist"),
                       perm("cash.view_collectionrun"), active=_path_is("admin:cash_collectionrun_changelist")),
+                _item("Large cash", "flag", reverse_lazy("admin:cash_largecashtransaction_changelist"),
+                      perm("cash.view_largecashtransaction")),
                 _item("Denominations", "payments", reverse_lazy("admin:cash_denomination_changelist"),
                       perm("cash.change_denomination")),
                 _item("Cash policy", "rule", reverse_lazy("admin:cash_cashpolicy_changelist"),

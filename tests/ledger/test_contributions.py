@@ -113,3 +113,21 @@ def test_the_susu_cycle_grid_and_share_count_are_shown(cashier, customer, member
     services.deposit_create(actor=cashier, account=shares, amount=price * 7)
     portal = staff_client_for(customer).get(f"/my/accounts/{shares.pk}/").content.decode()
     assert "You hold <strong>7</strong> shares" in portal
+
+
+def test_a_member_who_pays_every_day_after_missing_one_has_one_red_day_not_a_red_cycle(cashier, customer, member):
+    open_drawer(cashier)
+    susu = open_account(actor=cashier, member=member)
+    contributions.contribution_set(actor=cashier, account=susu, amount="10.00")
+    opened(susu, date(2026, 3, 1))
+    for day in range(2, 9):  # 1 March missed, then paid every day from 2 to 8 March
+        pay(cashier, susu, date(2026, 3, day), "10.00")
+    on_day(date(2026, 3, 9))
+    standing = contributions.account_standing(susu, date(2026, 3, 9))
+    assert [d["status"] for d in standing["days"][:10]] == ["missed"] + ["paid"] * 7 + ["due", "due"]
+    assert standing["behind_days"] == 1  # still one day's contribution behind overall
+    page = staff_client_for(cashier).get(f"/admin/ledger/account/{susu.pk}/change/").content.decode()
+    assert page.count('title="Missed"') == 1 and page.count('title="Paid"') == 7
+    portal = staff_client_for(customer).get(f"/my/accounts/{susu.pk}/").content.decode()
+    assert portal.count('class="status-missed" title=') == 1 and portal.count('class="status-paid"') == 7
+    assert "Sunday 8 March: Paid on the day" in portal and ": paid\"" not in portal
