@@ -81,3 +81,73 @@ def test_transfer_errors_are_shown_and_nothing_is_posted(customer, accounts, oth
     assert "Failed" in page and "Insufficient funds" in page and "Nothing moved." in page
     listed = client.get(f"/my/accounts/{susu.pk}/").content.decode()
     assert "300.01 (nothing moved)" in listed and "−300.01" not in listed
+
+
+# --- issue 12, item 11: the confirm page never promises what posting refuses ---------------------------
+
+def _review(client, **form):
+    return client.post("/my/transfer/", {"idempotency_key": "r1", "description": "", **form})
+
+
+def test_transfer_to_an_unknown_or_the_same_account_never_reaches_confirm(customer, accounts):
+    susu, _ = accounts
+    client = staff_client_for(customer)
+
+    unknown = _review(client, from_account=susu.pk, to_account_number="1000000000", amount="10.00")
+    same = _review(client, from_account=susu.pk, to_account_number=susu.account_number, amount="10.00")
+
+    for response, message in ((unknown, "No account has that number."),
+                              (same, "Choose a different account to transfer to.")):
+        body = response.content.decode()
+        assert response.status_code == 422 and message in body
+        assert "Confirm transfer" not in body and 'name="confirm"' not in body
+    assert not Transaction.objects.filter(transaction_type="transfer").exists()
+
+
+def test_transfer_refused_by_a_rule_is_refused_before_confirm(customer, accounts, other_account):
+    susu, _ = accounts
+    client = staff_client_for(customer)
+
+    response = _review(client, from_account=susu.pk, to_account_number=other_account.account_number,
+                       amount="300.01")
+
+    body = response.content.decode()
+    assert response.status_code == 409 and "Insufficient funds" in body
+    assert "Confirm transfer" not in body and 'name="confirm"' not in body
+    assert not Transaction.objects.filter(transaction_type="transfer").exists()  # a review is no attempt
+
+
+def test_transfer_to_someone_elses_frozen_account_says_only_that_it_cannot_receive(customer, accounts, other_account,
+                                                                                    manager):
+    from apps.ledger import services
+    from apps.ledger.models import Account
+
+    services.account_set_status(actor=manager, account=other_account, status=Account.Status.FROZEN,
+                                reason="Suspected fraud ring")
+    susu, _ = accounts
+
+    response = _review(staff_client_for(customer), from_account=susu.pk,
+                       to_account_number=other_account.account_number, amount="10.00")
+
+    body = response.content.decode()
+    assert response.status_code == 409
+    assert f"Account {other_account.account_number} cannot receive transfers." in body
+    assert "Suspected fraud ring" not in body and "is frozen" not in body
+
+
+def test_transfer_confirm_shows_the_payee_partly_masked_and_the_fee(customer, accounts, other_account,
+                                                                    operations_manager):
+    from apps.ledger.models import ServiceCharge
+
+    ServiceCharge.objects.create(name="Transfer fee", transaction_type="transfer", kind="flat",
+                                 amount=Decimal("1.50"), is_active=True)
+    susu, _ = accounts
+
+    response = _review(staff_client_for(customer), from_account=susu.pk,
+                       to_account_number=other_account.account_number, amount="20.00")
+
+    body = response.content.decode()
+    assert response.status_code == 200 and "Confirm transfer" in body
+    assert 'data-testid="payee-name">Na** Qu***<' in body and "Nana" not in body
+    assert 'data-testid="confirm-fee">GH₵ 1.50<' in body
+    assert "GH₵ 21.50" in body  # total from the account
