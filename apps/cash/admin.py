@@ -655,7 +655,7 @@ class DenominationAdmin(ModelAdmin):
 class CashPolicyAdmin(CashAdmin):
     """One row: the changelist opens it."""
 
-    fields = ("variance_tolerance",)
+    fields = ("variance_tolerance", "field_collection_multiple")
 
     def has_add_permission(self, request):
         return False
@@ -668,5 +668,6 @@ class CashPolicyAdmin(CashAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         record(request.user, "cashpolicy.change", obj, request=request, fields=sorted(form.changed_data),
-               variance_tolerance=str(obj.variance_tolerance))
+               variance_tolerance=str(obj.variance_tolerance),
+               field_collection_multiple=str(obj.field_collection_multiple))
 

@@ -8,6 +8,7 @@ theirs (under 1020). These rows record who did what; the ledger records the mone
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -36,11 +37,20 @@ class CashPolicy(models.Model):
     variance_tolerance = models.DecimalField(
         **MONEY, default=Decimal("5.00"),
         help_text="A drawer or remittance short or over by more than this waits for a manager's sign-off.")
+    field_collection_multiple = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("3.00"), validators=[MinValueValidator(Decimal("1.00"))],
+        verbose_name="Field collection multiple",
+        help_text="A field collection above this many times the member's daily amount needs the mobile "
+                  "banker's explicit confirmation with a note.")
 
     history = HistoricalRecords()
 
     class Meta:
         verbose_name_plural = "cash policy"
+        constraints = [
+            models.CheckConstraint(condition=Q(field_collection_multiple__gte=1),
+                                   name="cashpolicy_field_collection_multiple_at_least_one"),
+        ]
 
     def __str__(self):
         return "Cash policy"
