@@ -198,3 +198,23 @@ def test_staff_still_hear_why_an_account_is_frozen(cashier, manager, monthly):
         services.deposit_create(actor=cashier, account=monthly, amount="10.00")
 
     assert refused.value.code == "account_frozen" and "Court order" in refused.value.message
+
+
+def test_a_shares_pay_out_is_reviewed_by_the_same_checks(cashier, manager, member):
+    open_drawer(cashier)
+    shares = open_account(actor=cashier, member=member, kind="shares")
+    savings = open_account(actor=cashier, member=member, kind="monthly_contribution")
+    price = Product.objects.get(kind="shares").share_price
+    services.deposit_create(actor=cashier, account=shares, amount=price * 5)
+
+    check = services.shares_redeem(actor=cashier, shares_account=shares, to_account_number=savings.account_number,
+                                   reason="Relocating", review=True)
+    assert check.needs_approval and check.balance_after(savings) == price * 5  # waits for a manager
+    services.account_set_status(actor=manager, account=savings, status=Account.Status.FROZEN, reason="Dispute")
+    with pytest.raises(LedgerError) as refused:
+        services.shares_redeem(actor=cashier, shares_account=shares, to_account_number=savings.account_number,
+                               reason="Relocating", review=True)
+
+    assert refused.value.code == "account_frozen"
+    assert not Transaction.objects.filter(from_account=shares).exists()  # a review posts and holds nothing
+    assert Account.objects.get(pk=shares.pk).held_balance == Decimal("0.00")
