@@ -18,7 +18,7 @@ from apps.ledger import services as ledger
 from apps.ledger.errors import LedgerError
 from apps.ledger.models import ZERO, Account, GLAccount, IdempotencyRecord, Posting, Transaction
 from apps.ledger.posting import Line
-from apps.members.selectors import members_visible_to
+from apps.members.selectors import can_collect_from, members_visible_to
 
 from .models import (
     CashDrawer,
@@ -572,6 +572,17 @@ def field_collect(*, actor, account: Account, amount, confirm: bool = False, not
     of a collection already posted under the same idempotency key returns it, unasked."""
     amount = ledger.amount_or_error(amount)
     note = (note or "").strip()
+    if not isinstance(account, Account):  # an account id
+        found = (Account.objects.select_related("member", "product").filter(pk=account).first()
+                 if str(account).isdigit() else None)
+        if found is None:
+            raise ValidationError({"account_id": "No such account."})
+        account = found
+    # who may collect comes first: a member's payments are no business of a banker they are not assigned to
+    if actor.role != "mobile_banker":
+        raise PermissionDenied("Only mobile bankers collect in the field.")
+    if not can_collect_from(actor, account.member):
+        raise PermissionDenied("This member is not assigned to you.")
     reasons = []
     retry = bool(idempotency_key) and IdempotencyRecord.objects.filter(user=actor, key=idempotency_key).exists()
     if not retry:

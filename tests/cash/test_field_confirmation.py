@@ -183,3 +183,16 @@ def test_a_refused_collection_has_no_receipt(console, mobile_banker, manager, su
     response = console(mobile_banker).get(reverse("admin:cash_field_receipt", args=[failed.pk]))
 
     assert response.status_code == 404
+
+
+def test_a_banker_the_member_is_not_assigned_to_learns_nothing_of_their_payments(make_user, mobile_banker, susu):
+    from django.core.exceptions import PermissionDenied
+
+    cash.field_collect(actor=mobile_banker, account=susu.pk, amount="20.00", idempotency_key="c1")  # by id
+    stranger = make_user("mobile_banker")
+
+    with pytest.raises(PermissionDenied) as refused:
+        cash.field_collect(actor=stranger, account=susu, amount="20.00", idempotency_key="s1")
+
+    assert "already paid" not in str(refused.value)
+    assert balance(susu) == Decimal("20.00")
