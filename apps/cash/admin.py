@@ -5,7 +5,6 @@ Nothing here moves cash itself: saves and detail actions call `apps.cash.service
 decides balances, so drawers and runs are read-only records.
 """
 
-import re
 
 from django import forms
 from django.contrib import admin, messages
@@ -683,34 +682,28 @@ class DenominationAdmin(ModelAdmin):
                fields=sorted(form.changed_data))
 
 
-PLAIN_AMOUNT = re.compile(r"^\d{1,16}(\.\d{1,2})?$")
-
-
 class CashPolicyForm(forms.ModelForm):
-    """Amounts as people write them (digits, an optional point and two places, thousands commas);
-    exponents, signs and text are refused with a message and nothing is saved."""
+    """The cash policy's figures, typed through the one amount parser (StrictMoneyFieldsMixin). A
+    figure left out of the form (one sent before the field existed) keeps its current value."""
+
+    OPTIONAL = ("cash_report_threshold", "field_collection_multiple")
 
     class Meta:
         model = CashPolicy
-        fields = ("variance_tolerance", "cash_report_threshold")
+        fields = ("variance_tolerance", "cash_report_threshold", "field_collection_multiple")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "cash_report_threshold" in self.fields:  # left out of a form sent before it existed: unchanged
-            self.fields["cash_report_threshold"].required = False
+        for name in self.OPTIONAL:
+            if name in self.fields:
+                self.fields[name].required = False
 
-    def _plain(self, name):
-        raw = str(self.data.get(name, "")).replace(",", "").strip()
-        if raw and not PLAIN_AMOUNT.match(raw):
-            raise ValidationError("Enter the amount in digits, for example 50000.00.")
-        value = self.cleaned_data[name]
-        return getattr(self.instance, name) if value is None else value
-
-    def clean_variance_tolerance(self):
-        return self._plain("variance_tolerance")
-
-    def clean_cash_report_threshold(self):
-        return self._plain("cash_report_threshold")
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.OPTIONAL:
+            if name in cleaned and cleaned[name] is None:
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
 
 
 @admin.register(CashPolicy)
@@ -718,7 +711,7 @@ class CashPolicyAdmin(CashAdmin):
     """One row: the changelist opens it."""
 
     form = CashPolicyForm
-    fields = ("variance_tolerance", "cash_report_threshold")
+    fields = ("variance_tolerance", "cash_report_threshold", "field_collection_multiple")
 
     def has_add_permission(self, request):
         return False
@@ -731,7 +724,8 @@ class CashPolicyAdmin(CashAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         record(request.user, "cashpolicy.change", obj, request=request, fields=sorted(form.changed_data),
-               variance_tolerance=str(obj.variance_tolerance), cash_report_threshold=str(obj.cash_report_threshold))
+               variance_tolerance=str(obj.variance_tolerance), cash_report_threshold=str(obj.cash_report_threshold),
+               field_collection_multiple=str(obj.field_collection_multiple))
 
 
 @admin.register(LargeCashTransaction)

@@ -458,7 +458,9 @@ def todays_run(banker, business_date) -> CollectionRun | None:
 
 
 class CollectionSheetView(FieldPage):
-    """The banker's members with their daily amount and what they paid; a one-tap Collect per row."""
+    """The banker's members with their daily amount and what they paid. Collecting takes the amount
+    typed (never a pre-filled one: one tap posts nothing), and a member already paid today shows as
+    paid, with "Collect again" leading to a confirmation."""
 
     title = "Collection sheet"
     template_name = "cash/field_sheet.html"
@@ -476,10 +478,10 @@ class CollectionSheetView(FieldPage):
         rows = []
         for row in sheet:
             daily = row["daily_amount"]
-            initial = {"account_id": row["account_id"], "idempotency_key": new_key("field"),
-                       "amount": f"{daily:.2f}" if daily else ""}
+            initial = {"account_id": row["account_id"], "idempotency_key": new_key("field")}
             form = CollectForm(initial=initial, auto_id=f"id_%s_{row['account_id']}")
-            rows.append({**row, "form": form, "paid_today": row["collected_today"] > 0})
+            rows.append({**row, "form": form, "paid_today": row["last_collection_at"] is not None,
+                         "daily_fill": f"{daily:.2f}" if daily else ""})
         context.update({
             "rows": rows, "business_date": business_date, "run": run,
             "remitted": run is not None and run.status != CollectionRun.Status.OPEN,
@@ -491,10 +493,13 @@ class CollectionSheetView(FieldPage):
         return context
 
 
-class FieldCollectView(CashPage, View):
-    """POST one collection. The form's idempotency key makes a double tap post once."""
+class FieldCollectView(FieldPage):
+    """POST one collection. The form's idempotency key makes a double tap post once. A collection
+    that needs the banker's confirmation (a second one today, or above the configured multiple of the
+    daily amount) shows a confirmation page first: the same form, with confirm and, when needed, a note."""
 
-    roles = ("mobile_banker",)
+    title = "Confirm collection"
+    template_name = "cash/field_confirm.html"
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
@@ -509,9 +514,17 @@ class FieldCollectView(CashPage, View):
         if account is None:
             messages.error(request, "This member is not assigned to you.")
             return HttpResponseRedirect(sheet_url)
+        data = form.cleaned_data
         try:
-            txn = services.field_collect(actor=request.user, account=account, amount=form.cleaned_data["amount"],
-                                         idempotency_key=form.cleaned_data["idempotency_key"])
+            txn = services.field_collect(actor=request.user, account=account, amount=data["amount"],
+                                         confirm=data["confirm"], note=data["note"],
+                                         idempotency_key=data["idempotency_key"])
+        except services.ConfirmationRequired as exc:
+            if data["confirm"] and exc.note_required and not data["note"]:
+                form.add_error("note", "Say why this collection is above the usual amount.")
+            return self.render_to_response(self.get_context_data(
+                form=form, account=account, member=account.member, amount=data["amount"], reasons=exc.reasons,
+                note_required=exc.note_required, sheet_url=f"{sheet_url}#account-{account.pk}"))
         except SERVICE_ERRORS as exc:
             for message in error_messages(exc):
                 messages.error(request, f"{account.member.full_name}: {message}")
@@ -529,6 +542,7 @@ class FieldReceiptView(FieldPage):
         txn = get_object_or_404(
             Transaction.objects.select_related("to_account__member", "to_account__product", "initiated_by"),
             pk=self.kwargs["pk"], initiated_by=self.request.user, transaction_type=Transaction.Type.DEPOSIT,
+            status=Transaction.Status.COMPLETED,  # a refused collection has no receipt: no money moved
             to_account__in=accounts_visible_to(self.request.user))
         context = super().get_context_data(**kwargs)
         business_date = business_date_or_none()

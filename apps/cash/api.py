@@ -141,6 +141,8 @@ class SheetRow(Schema):
     daily_amount: str
     paid_this_cycle: str
     collected_today: str
+    last_collection_amount: str | None = None
+    last_collection_at: datetime | None = None
 
     @staticmethod
     def resolve_daily_amount(obj): return money(obj["daily_amount"])
@@ -148,11 +150,17 @@ class SheetRow(Schema):
     def resolve_paid_this_cycle(obj): return money(obj["paid_this_cycle"])
     @staticmethod
     def resolve_collected_today(obj): return money(obj["collected_today"])
+    @staticmethod
+    def resolve_last_collection_amount(obj):
+        return money(obj["last_collection_amount"]) if obj["last_collection_amount"] is not None else None
 
 
 class CollectIn(Schema):
     account_id: int
     amount: Amount
+    confirm: bool = Field(False, description="true to collect again the same day, or above the configured multiple "
+                                             "of the member's daily amount (409 confirmation_required otherwise)")
+    note: str = Field("", max_length=200, description="Why: required with confirm above the multiple")
 
 
 class CollectionOut(TransactionOut):
@@ -300,7 +308,7 @@ def collect(request, payload: CollectIn):
     require_role(request, "mobile_banker")
     account = visible_account(request, payload.account_id)
     txn = _call(services.field_collect, actor=request.user, account=account, amount=payload.amount,
-                idempotency_key=idempotency_key(request))
+                confirm=payload.confirm, note=payload.note, idempotency_key=idempotency_key(request))
     return Status(201, txn)
 
 

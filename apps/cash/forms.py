@@ -226,12 +226,22 @@ class ChequeDepositAddForm(forms.ModelForm):
 # --- field: collection and onboarding ---------------------------------------------------------
 
 class CollectForm(forms.Form):
+    """One collection. `confirm` and `note` come from the confirmation step (a second collection the
+    same day, or an amount above the configured multiple of the daily amount)."""
+
     account_id = forms.IntegerField(widget=forms.HiddenInput)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=128)
     amount = forms.CharField(label="Amount (GH₵)", max_length=24)
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    note = forms.CharField(label="Note: why this collection", max_length=200, required=False,
+                           widget=UnfoldAdminTextareaWidget(attrs={"rows": 2,
+                                                                   "placeholder": "e.g. paying for the whole week"}))
 
     def clean_amount(self):
         return clean_amount(self.cleaned_data["amount"])
+
+    def clean_note(self):
+        return self.cleaned_data["note"].strip()
 
 
 IMAGE_ATTRS = {"accept": "image/*", "capture": "environment"}

@@ -42,11 +42,20 @@ class CashPolicy(models.Model):
         validators=[MinValueValidator(Decimal("0.01"), "The threshold must be more than zero.")],
         help_text="A cash deposit or withdrawal of this amount or more is flagged as large cash: listed for "
                   "the compliance export and shown to managers.")
+    field_collection_multiple = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("3.00"), validators=[MinValueValidator(Decimal("1.00"))],
+        verbose_name="Field collection multiple",
+        help_text="A field collection above this many times the member's daily amount needs the mobile "
+                  "banker's explicit confirmation with a note.")
 
     history = HistoricalRecords()
 
     class Meta:
         verbose_name_plural = "cash policy"
+        constraints = [
+            models.CheckConstraint(condition=Q(field_collection_multiple__gte=1),
+                                   name="cashpolicy_field_collection_multiple_at_least_one"),
+        ]
 
     def __str__(self):
         return "Cash policy"

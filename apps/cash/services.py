@@ -18,7 +18,7 @@ from apps.ledger import services as ledger
 from apps.ledger.errors import LedgerError
 from apps.ledger.models import ZERO, Account, GLAccount, IdempotencyRecord, Posting, Transaction
 from apps.ledger.posting import Line
-from apps.members.selectors import members_visible_to
+from apps.members.selectors import can_collect_from, members_visible_to
 
 from .models import (
     CashDrawer,
@@ -497,8 +497,16 @@ def cycle_start(account: Account, on) -> object:
     return opened + timedelta(days=((on - opened).days // days) * days)
 
 
+def collections_today(account: Account, business_date) -> list[Transaction]:
+    """The field collections posted into the account on the business date, oldest first."""
+    return list(Transaction.objects.filter(to_account=account, transaction_type=Transaction.Type.DEPOSIT,
+                                           channel="field", status=Transaction.Status.COMPLETED,
+                                           business_date=business_date).order_by("created_at", "id"))
+
+
 def collection_sheet(banker) -> list[dict]:
-    """The banker's assigned members' Daily Susu accounts with what they have paid this cycle."""
+    """The banker's assigned members' Daily Susu accounts with what they have paid this cycle, and
+    the last collection today (amount and time) for those already paid."""
     business_date = _today()
     accounts = (Account.objects.filter(member__in=members_visible_to(banker), product__kind="daily_susu",
                                        status=Account.Status.ACTIVE)
@@ -512,17 +520,81 @@ def collection_sheet(banker) -> list[dict]:
         today = (Transaction.objects.filter(to_account=account, transaction_type=Transaction.Type.DEPOSIT,
                                             status=Transaction.Status.COMPLETED, business_date=business_date,
                                             initiated_by=banker).aggregate(s=Sum("amount"))["s"] or ZERO)
+        last = collections_today(account, business_date)[-1:]
         sheet.append({"account_id": account.pk, "account_number": account.account_number,
                       "member_name": account.member.full_name, "member_phone": account.member.phone,
                       "daily_amount": account.contribution_amount or ZERO, "paid_this_cycle": paid,
-                      "collected_today": today})
+                      "collected_today": today,
+                      "last_collection_amount": last[0].amount if last else None,
+                      "last_collection_at": (last[0].completed_at or last[0].created_at) if last else None})
     return sheet
 
 
-def field_collect(*, actor, account: Account, amount, idempotency_key: str | None = None) -> Transaction:
-    """One field collection: a deposit into the member's Susu account against the banker's field cash."""
-    return ledger.deposit_create(actor=actor, account=account, amount=amount, description="Field collection",
-                                 channel="field", idempotency_key=idempotency_key)
+class ConfirmationRequired(LedgerError):
+    """A field collection that needs the banker's explicit confirmation (API: 409
+    `confirmation_required`): the member already paid today, or the amount is above the configured
+    multiple of their daily amount (then with a note saying why). Nothing was posted."""
+
+    def __init__(self, *, reasons: list[str], note_required: bool):
+        self.reasons, self.note_required = reasons, note_required
+        ask = ("Confirm it, with a note saying why, to collect it." if note_required
+               else "Confirm it to collect again.")
+        super().__init__("confirmation_required", " ".join([*reasons, ask]))
+
+
+def collection_confirmations(*, account: Account, amount: Decimal, business_date) -> tuple[list[str], bool]:
+    """Why a collection needs the banker's confirmation (empty when it does not), and whether a note is
+    required: a member already paid today, or an amount above CashPolicy.field_collection_multiple
+    times their daily amount."""
+    reasons, note_required = [], False
+    name = account.member.full_name
+    daily = account.contribution_amount
+    multiple = CashPolicy.current().field_collection_multiple
+    if daily and amount > daily * multiple:
+        note_required = True
+        reasons.append(f"GH₵ {amount:,.2f} is more than {multiple.normalize():f} times {name}'s daily amount "
+                       f"of GH₵ {daily:,.2f}.")
+    previous = collections_today(account, business_date)
+    if previous:
+        last = previous[-1]
+        at = timezone.localtime(last.completed_at or last.created_at)
+        reasons.append(f"{name} already paid GH₵ {last.amount:,.2f} today at {at:%H:%M}.")
+    return reasons, note_required
+
+
+def field_collect(*, actor, account: Account, amount, confirm: bool = False, note: str = "",
+                  idempotency_key: str | None = None) -> Transaction:
+    """One field collection: a deposit into the member's Susu account against the banker's field cash.
+
+    A second collection on the same business day, or an amount above the configured multiple of the
+    member's daily amount, is refused with ConfirmationRequired unless `confirm` (and, above the
+    multiple, a `note` saying why, kept as the collection's narration and in the audit log). A retry
+    of a collection already posted under the same idempotency key returns it, unasked."""
+    amount = ledger.amount_or_error(amount)
+    note = (note or "").strip()
+    if not isinstance(account, Account):  # an account id
+        found = (Account.objects.select_related("member", "product").filter(pk=account).first()
+                 if str(account).isdigit() else None)
+        if found is None:
+            raise ValidationError({"account_id": "No such account."})
+        account = found
+    # who may collect comes first: a member's payments are no business of a banker they are not assigned to
+    if actor.role != "mobile_banker":
+        raise PermissionDenied("Only mobile bankers collect in the field.")
+    if not can_collect_from(actor, account.member):
+        raise PermissionDenied("This member is not assigned to you.")
+    reasons = []
+    retry = bool(idempotency_key) and IdempotencyRecord.objects.filter(user=actor, key=idempotency_key).exists()
+    if not retry:
+        reasons, note_required = collection_confirmations(account=account, amount=amount, business_date=_today())
+        if reasons and (not confirm or (note_required and not note)):
+            raise ConfirmationRequired(reasons=reasons, note_required=note_required)
+    txn = ledger.deposit_create(actor=actor, account=account, amount=amount,
+                                description=f"Field collection: {note}" if note else "Field collection",
+                                channel="field", idempotency_key=idempotency_key)
+    if reasons:
+        record(actor, "cash.collection_confirmed", txn, reasons=" ".join(reasons), note=note)
+    return txn
 
 
 def receipt_text(txn: Transaction) -> str:

@@ -89,28 +89,27 @@ class TellerView(StaffPage, TemplateView):
             return self.confirm(form)
         return self.review(form)
 
-    # step 2: what will happen
-    def preview(self, form) -> dict:
+    # step 2: what will happen. The service runs every check posting runs (review=True posts
+    # nothing), so a refusal shows here, with its own reason, and never after "Post".
+    def preview(self, form, check: services.MovementCheck) -> dict:
         data = form.cleaned_data
         account, amount = data["account"], data["amount"]
-        # A one-off fee carries no service charge of its own (the services compute none for it).
-        fee = ZERO if self.kind == T.FEE else services.compute_fee(transaction_type=self.kind,
-                                                                   product=account.product, amount=amount)
-        after = account.balance - amount - fee if self.money_out else account.balance + amount - fee
         threshold = LedgerPolicy.current().approval_threshold
         return {
             "account": account, "member": account.member, "to_account": data.get("to_account"),
-            "amount": amount, "fee": fee, "balance_after": after,
-            "short_of_funds": self.money_out and amount + fee > account.available_balance,
-            "funds_note": f"The available balance (GH₵ {account.available_balance:,.2f}) does not cover the amount "
-                          f"and fee (GH₵ {amount + fee:,.2f}): posting will be refused.",
-            "needs_approval": self.kind in services.HELD_ABOVE_THRESHOLD and amount > threshold,
+            "amount": amount, "fee": check.fee, "balance_after": check.balance_after(account),
+            "needs_approval": check.needs_approval,
             "approval_note": f"This is above the approval threshold of GH₵ {threshold:,.2f}: it will wait for a "
                              "manager's approval before any money moves.",
         }
 
     def review(self, form):
-        context = self.get_context_data(form=form, preview=self.preview(form),
+        try:
+            check = self.call_service(form, review=True)
+        except SERVICE_ERRORS as exc:
+            add_service_error(form, exc, self.service_field_map)
+            return self.render_to_response(self.get_context_data(form=form, refused=True))
+        context = self.get_context_data(form=form, preview=self.preview(form, check),
                                         confirm_title=f"Confirm {self.get_title().lower()}")
         return self.render_to_response(context, template_name=self.confirm_template_name)
 
@@ -121,11 +120,12 @@ class TellerView(StaffPage, TemplateView):
         return super().render_to_response(context, **response_kwargs)
 
     # step 3: post it
-    def call_service(self, form) -> Transaction:
+    def call_service(self, form, *, review: bool = False):
         data = form.cleaned_data
         return getattr(services, self.service)(
             actor=self.request.user, account=data["account"], amount=data["amount"],
-            description=data["description"], channel="admin", idempotency_key=data["idempotency_key"])
+            description=data["description"], channel="admin", idempotency_key=data["idempotency_key"],
+            review=review)
 
     def confirm(self, form):
         try:
@@ -174,12 +174,12 @@ class TransferView(TellerView):
     service_field_map = {"from_account_id": "account", "to_account_number": "to_account", "amount": "amount",
                          "description": "description"}
 
-    def call_service(self, form) -> Transaction:
+    def call_service(self, form, *, review: bool = False):
         data = form.cleaned_data
         return services.transfer_create(actor=self.request.user, from_account=data["account"],
                                         to_account_number=data["to_account"].account_number, amount=data["amount"],
                                         description=data["description"], channel="admin",
-                                        idempotency_key=data["idempotency_key"])
+                                        idempotency_key=data["idempotency_key"], review=review)
 
 
 class PaymentView(TellerView):

@@ -16,7 +16,7 @@ from apps.members.selectors import members_visible_to
 
 from . import services
 from .errors import LedgerError
-from .models import Account, Product, Transaction
+from .models import ZERO, Account, Product, Transaction
 from .selectors import account_transactions, accounts_visible_to, transactions_visible_to
 
 accounts_router = Router(tags=["accounts"])
@@ -73,7 +73,16 @@ class TransactionOut(Schema):
     created_at: datetime
     completed_at: datetime | None
     reverses_id: int | None
+    posted: bool = Field(False, description="true once the money has moved (status completed); a failed, "
+                                            "pending or cancelled movement has moved nothing")
+    amount_moved: str = Field("0.00", description="what left or reached the account: the amount once completed, "
+                                                  "else 0.00")
 
+    @staticmethod
+    def resolve_posted(obj): return obj.status == Transaction.Status.COMPLETED
+    @staticmethod
+    def resolve_amount_moved(obj):
+        return money(obj.amount if obj.status == Transaction.Status.COMPLETED else ZERO)
     @staticmethod
     def resolve_amount(obj): return money(obj.amount)
     @staticmethod

@@ -3,11 +3,17 @@
 Each money-moving service is one database transaction: validate, lock, post (or hold and wait
 for a second person), record the idempotency key. Amounts are parsed with
 `apps.core.money.parse_amount`, so a float never reaches the ledger.
+
+With `review=True` a money-moving service posts nothing: it checks the request exactly as posting
+would (`movement_check`) and returns what would happen (a MovementCheck: fee, balances after,
+whether it waits for approval) or raises the refusal posting would raise. Review and confirm pages
+call it before they show the confirm button.
 """
 
 import hashlib
 import json
 import random
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -38,6 +44,7 @@ from .models import (
 from .posting import (
     Line,
     Reference,
+    balance_effect,
     holds_for,
     insert_new,
     lock_accounts,
@@ -144,16 +151,29 @@ def _check_accounts(lines: list[Line], accounts: dict[int, Account], *, release:
                                   f"{max(available, ZERO):,.2f}, needed {-delta:,.2f}.")
 
 
-def _check_status(account: Account) -> None:
+def _check_status(account: Account, *, actor=None) -> None:
+    """An account that is not active takes part in no movement. Staff hear why (frozen, closed,
+    dormant, and the reason given); someone who does not own the account hears only that it cannot
+    receive transfers: its status and the reason for a freeze are its owner's business."""
     messages = {
         Account.Status.FROZEN: ("account_frozen", "is frozen"),
         Account.Status.CLOSED: ("account_closed", "is closed"),
         Account.Status.DORMANT: ("account_dormant", "is dormant: a manager must reactivate it first"),
     }
     if account.status in messages:
+        if actor is not None and not _may_know(actor, account):
+            raise LedgerError("cannot_receive", f"Account {account.account_number} cannot receive transfers.")
         code, text = messages[account.status]
         reason = f" ({account.status_reason})" if account.status_reason else ""
         raise LedgerError(code, f"Account {account.account_number} {text}{reason}.")
+
+
+def _may_know(actor, account: Account) -> bool:
+    """Whether `actor` may be told an account's status, product rules and balances: staff may (the
+    back office sees every account it may touch), a member only for their own accounts."""
+    if getattr(actor, "is_staff", False):
+        return True
+    return account.member.user_id is not None and account.member.user_id == actor.pk
 
 
 def _check_limits(*, actor, txn: Transaction, business_date, user_limit: Decimal) -> None:
@@ -162,14 +182,6 @@ def _check_limits(*, actor, txn: Transaction, business_date, user_limit: Decimal
     if txn.transaction_type not in OUTGOING:
         return
     account = txn.from_account
-    if account.member.kyc_status != Member.Kyc.VERIFIED:
-        raise LedgerError("kyc_not_verified",
-                          f"{account.member.full_name}'s KYC is {account.member.get_kyc_status_display().lower()}: "
-                          "money can be paid in, but not taken out, until it is verified.")
-    if not account.product.allows_withdrawal and txn.purpose != MEMBER_EXIT:
-        raise LedgerError("withdrawal_not_allowed",
-                          f"{account.product.name} can only be withdrawn when the member exits, with a manager's "
-                          "approval.")
     limit = account.product.daily_withdrawal_limit
     # One statement sums both: what this user moved out today and what left this account today.
     by_user, by_account = outgoing_today(business_date=business_date, user_id=actor.pk,
@@ -185,10 +197,27 @@ def _check_limits(*, actor, txn: Transaction, business_date, user_limit: Decimal
                           f"({by_user:,.2f} already today).")
 
 
+def _check_source(*, txn: Transaction) -> None:
+    """Money leaves a member's account only when their KYC is verified and the product allows it."""
+    if txn.transaction_type not in OUTGOING:
+        return
+    account = txn.from_account
+    if account.member.kyc_status != Member.Kyc.VERIFIED:
+        raise LedgerError("kyc_not_verified",
+                          f"{account.member.full_name}'s KYC is {account.member.get_kyc_status_display().lower()}: "
+                          "money can be paid in, but not taken out, until it is verified.")
+    if not account.product.allows_withdrawal and txn.purpose != MEMBER_EXIT:
+        raise LedgerError("withdrawal_not_allowed",
+                          f"{account.product.name} can only be withdrawn when the member exits, with a manager's "
+                          "approval.")
+
+
 def _check_product_rules(*, actor, txn: Transaction, business_date) -> None:
     """Shares are bought in whole shares; Susu money leaves mid-cycle only as the product allows."""
     target = txn.to_account
     if target is not None and target.product.share_price and txn.transaction_type in (T.DEPOSIT, T.TRANSFER):
+        if txn.amount % target.product.share_price and not _may_know(actor, target):
+            raise LedgerError("cannot_receive", f"Account {target.account_number} cannot receive this amount.")
         if txn.amount % target.product.share_price:
             raise ValidationError({"amount": f"Shares are bought in whole shares of "
                                              f"GH₵ {target.product.share_price:,.2f}; {txn.amount:,.2f} is not a "
@@ -287,7 +316,56 @@ def _record_refusal(*, actor, txn: Transaction, error: LedgerError) -> None:
         save_with_history(failed)
 
 
-def _submit_locked(*, actor, txn, idempotency_key, scope, request_hash) -> Transaction:
+@dataclass
+class MovementCheck:
+    """What a movement will do if it is posted now: its fee, its postings, whether it waits for a
+    second person, and each member account's balance after it."""
+
+    txn: Transaction
+    lines: list[Line]
+    needs_approval: bool
+
+    @property
+    def fee(self) -> Decimal:
+        return self.txn.fee or ZERO
+
+    def balance_after(self, account: Account) -> Decimal:
+        return account.balance + balance_effect(self.lines).get(account.pk, ZERO)
+
+
+def movement_check(*, actor, txn: Transaction, accounts: dict[int, Account], business_date,
+                   reference: Reference, user_limit: Decimal | None) -> MovementCheck:
+    """Every business rule a movement must pass, the one place they are written. The posting runs it
+    under its row locks; review and confirm pages run it through `_review` (the same statements in
+    a transaction that is rolled back), so a confirm page never promises what posting refuses.
+
+    The order is the order a person should hear about a problem: an account that cannot take part
+    (frozen, closed, dormant: a member hears only what is theirs to know about someone else's),
+    the source member's KYC and the product's rules, then funds (available balance less holds and
+    the product's minimum balance, fee included), then the daily limits, then the cash drawer.
+    Raises LedgerError (or ValidationError for a shares amount that is not whole shares)."""
+    outgoing = txn.transaction_type in OUTGOING
+    if txn.transaction_type != T.FEE:
+        payer = txn.from_account or txn.to_account
+        txn.fee = compute_fee(transaction_type=txn.transaction_type, product=payer.product, amount=txn.amount,
+                              reference=reference)
+    if txn.from_account is not None:
+        _check_status(txn.from_account)
+    if txn.to_account is not None:
+        _check_status(txn.to_account, actor=actor)
+    _check_source(txn=txn)
+    _check_product_rules(actor=actor, txn=txn, business_date=business_date)
+    _check_accounts(plan_lines(txn, reference), accounts)  # funds: the cash side is not needed for them
+    if outgoing:
+        _check_limits(actor=actor, txn=txn, business_date=business_date, user_limit=user_limit)
+    if txn.transaction_type in CASH_TYPES:
+        txn.counterparty_gl = import_string(settings.LEDGER_CASH_ACCOUNT_RESOLVER)(actor=actor, txn=txn)
+    lines = plan_lines(txn, reference)
+    return MovementCheck(txn=txn, lines=lines, needs_approval=_needs_approval(txn, reference.approval_threshold))
+
+
+def _prepare(*, actor, txn: Transaction) -> MovementCheck:
+    """Lock what the movement touches and run movement_check. Inside the caller's transaction."""
     outgoing = txn.transaction_type in OUTGOING
     # Statement 1: the business date and the reference stamp; for money going out, this user's row is
     # locked too (it serialises their daily-limit checks) and their current limit read with it.
@@ -299,7 +377,8 @@ def _submit_locked(*, actor, txn, idempotency_key, scope, request_hash) -> Trans
         except BusinessDayClosed as exc:
             raise LedgerError("business_day_closed", str(exc))
     # Statement 2: the accounts, locked in pk order; the member only when a check reads it.
-    accounts = lock_for_movement([txn.from_account_id, txn.to_account_id], reference=ref, with_member=outgoing)
+    accounts = lock_for_movement([txn.from_account_id, txn.to_account_id], reference=ref,
+                                 with_member=outgoing or not actor.is_staff)
     for field, pk in (("from_account", txn.from_account_id), ("to_account", txn.to_account_id)):
         if pk is not None and pk not in accounts:
             raise ValidationError({f"{field}_id": "No such account."})
@@ -307,18 +386,30 @@ def _submit_locked(*, actor, txn, idempotency_key, scope, request_hash) -> Trans
     txn.to_account = accounts.get(txn.to_account_id)
     txn.business_date, txn.initiated_by = business_date, actor
     txn.reference = new_reference("TX", business_date)
-    if txn.transaction_type != T.FEE:
-        payer = txn.from_account or txn.to_account
-        txn.fee = compute_fee(transaction_type=txn.transaction_type, product=payer.product, amount=txn.amount,
-                              reference=ref)
-    if outgoing:
-        _check_limits(actor=actor, txn=txn, business_date=business_date, user_limit=context.user_limit)
-    _check_product_rules(actor=actor, txn=txn, business_date=business_date)
-    if txn.transaction_type in CASH_TYPES:
-        txn.counterparty_gl = import_string(settings.LEDGER_CASH_ACCOUNT_RESOLVER)(actor=actor, txn=txn)
-    lines = plan_lines(txn, ref)
-    _check_accounts(lines, accounts)
-    if _needs_approval(txn, ref.approval_threshold):
+    return movement_check(actor=actor, txn=txn, accounts=accounts, business_date=business_date, reference=ref,
+                          user_limit=context.user_limit)
+
+
+class _Reviewed(Exception):
+    def __init__(self, check: MovementCheck):
+        self.check = check
+
+
+def _review(*, actor, txn: Transaction) -> MovementCheck:
+    """What posting `txn` now would do, or the refusal posting would raise; nothing is written. The
+    same locks and checks as posting, in a transaction that is always rolled back (a Susu withdrawal's
+    early commission, say, is worked out and undone), so the answer is the posting's own."""
+    try:
+        with transaction.atomic():
+            raise _Reviewed(_prepare(actor=actor, txn=txn))
+    except _Reviewed as done:
+        return done.check
+
+
+def _submit_locked(*, actor, txn, idempotency_key, scope, request_hash) -> Transaction:
+    check = _prepare(actor=actor, txn=txn)
+    lines, business_date = check.lines, txn.business_date
+    if check.needs_approval:
         txn.status = Transaction.Status.PENDING
         save_with_history(txn)
         _apply_holds(lines, sign=1)
@@ -361,7 +452,8 @@ def _pk(account_or_id, field: str) -> int:
 
 
 def deposit_create(*, actor, account, amount, description: str = "", channel: str = "admin",
-                   idempotency_key: str | None = None) -> Transaction:
+                   idempotency_key: str | None = None,
+                   review: bool = False) -> Transaction | MovementCheck:
     """Cash paid in at a teller (cashier) or to a field banker (mobile banker, assigned members only)."""
     amount = amount_or_error(amount)
     account = _account(account, "account_id", member=actor.role == "mobile_banker", reuse=True)
@@ -371,24 +463,30 @@ def deposit_create(*, actor, account, amount, description: str = "", channel: st
         raise PermissionDenied("This member is not assigned to you.")
     txn = Transaction(transaction_type=T.DEPOSIT, amount=amount, to_account=account,
                       description=description or "Cash deposit", channel=channel)
+    if review:
+        return _review(actor=actor, txn=txn)
     return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="deposit",
                    fingerprint={"account": account.pk, "amount": str(amount), "description": description})
 
 
 def withdrawal_create(*, actor, account, amount, description: str = "", channel: str = "admin",
-                      idempotency_key: str | None = None) -> Transaction:
+                      idempotency_key: str | None = None,
+                      review: bool = False) -> Transaction | MovementCheck:
     amount = amount_or_error(amount)
     account = _account(account, "account_id", reuse=True)
     if actor.role != "cashier":
         raise PermissionDenied("Only cashiers pay out cash withdrawals.")
     txn = Transaction(transaction_type=T.WITHDRAWAL, amount=amount, from_account=account,
                       description=description or "Cash withdrawal", channel=channel)
+    if review:
+        return _review(actor=actor, txn=txn)
     return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="withdrawal",
                    fingerprint={"account": account.pk, "amount": str(amount), "description": description})
 
 
 def transfer_create(*, actor, from_account, to_account_number: str, amount, description: str = "",
-                    channel: str = "admin", idempotency_key: str | None = None) -> Transaction:
+                    channel: str = "admin", idempotency_key: str | None = None,
+                    review: bool = False) -> Transaction | MovementCheck:
     """A customer moves money from their own account; staff (cashier, manager) for any member."""
     amount = amount_or_error(amount)
     number = (to_account_number or "").strip()
@@ -417,13 +515,16 @@ def transfer_create(*, actor, from_account, to_account_number: str, amount, desc
         raise PermissionDenied("Your role may not make transfers.")
     txn = Transaction(transaction_type=T.TRANSFER, amount=amount, from_account=source, to_account=target,
                       description=description or f"Transfer to {target.account_number}", channel=channel)
+    if review:
+        return _review(actor=actor, txn=txn)
     return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="transfer",
                    fingerprint={"from": source.pk, "to": target.pk, "amount": str(amount),
                                 "description": description})
 
 
 def payment_create(*, actor, account, amount, description: str, channel: str = "admin",
-                   idempotency_key: str | None = None) -> Transaction:
+                   idempotency_key: str | None = None,
+                   review: bool = False) -> Transaction | MovementCheck:
     """Money paid from a member account to an outside payee, through the payments clearing account."""
     if not (description or "").strip():
         raise ValidationError({"description": "Say who the payment is to."})
@@ -433,12 +534,15 @@ def payment_create(*, actor, account, amount, description: str, channel: str = "
         raise PermissionDenied("Only cashiers and managers record payments.")
     txn = Transaction(transaction_type=T.PAYMENT, amount=amount, from_account=account,
                       counterparty_gl=gl(chart.PAYMENTS_CLEARING), description=description.strip(), channel=channel)
+    if review:
+        return _review(actor=actor, txn=txn)
     return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="payment",
                    fingerprint={"account": account.pk, "amount": str(amount), "description": description})
 
 
 def fee_charge(*, actor, account, amount, description: str, channel: str = "admin",
-               idempotency_key: str | None = None) -> Transaction:
+               idempotency_key: str | None = None,
+               review: bool = False) -> Transaction | MovementCheck:
     """A one-off service charge taken from a member account into fee income."""
     if not (description or "").strip():
         raise ValidationError({"description": "Say what the fee is for; the member sees it on their statement."})
@@ -448,6 +552,8 @@ def fee_charge(*, actor, account, amount, description: str, channel: str = "admi
         raise PermissionDenied("Only cashiers, managers and operations managers charge fees.")
     txn = Transaction(transaction_type=T.FEE, amount=amount, from_account=account,
                       counterparty_gl=gl(chart.FEE_INCOME), description=description.strip(), channel=channel)
+    if review:
+        return _review(actor=actor, txn=txn)
     return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="fee",
                    fingerprint={"account": account.pk, "amount": str(amount), "description": description})
 
@@ -671,7 +777,8 @@ def gl_entry_post(*, actor, lines: list[Line], description: str):
     return write_entry(lines=lines, business_date=business_date, description=description, created_by=actor)
 
 
-def shares_redeem(*, actor, shares_account, to_account_number: str, reason: str, request=None) -> Transaction:
+def shares_redeem(*, actor, shares_account, to_account_number: str, reason: str, request=None,
+                  review: bool = False) -> Transaction | MovementCheck:
     """A member leaving the credit union takes their shares out: a transfer that always waits for
     a manager's approval (four eyes), the only way money leaves a Shares account."""
     if not (reason or "").strip():
@@ -686,6 +793,8 @@ def shares_redeem(*, actor, shares_account, to_account_number: str, reason: str,
         raise LedgerError("nothing_to_redeem", "This shares account holds nothing to redeem.")
     txn = Transaction(transaction_type=T.TRANSFER, amount=source.balance, from_account=source, to_account=target,
                       purpose=MEMBER_EXIT, description=f"Share redemption on exit: {reason.strip()}"[:255])
+    if review:
+        return _review(actor=actor, txn=txn)
     result = _submit(actor=actor, txn=txn, idempotency_key=None, scope="shares_redeem",
                      fingerprint={"from": source.pk, "to": target.pk})
     record(actor, "shares.redeem_requested", source, request=request, transaction=result.reference)

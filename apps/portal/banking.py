@@ -47,6 +47,16 @@ class TransferForm(forms.Form):
         return self.cleaned_data["to_account_number"].strip().replace(" ", "")
 
 
+def masked_name(name: str) -> str:
+    """A payee's name as a sender may see it before sending: enough to recognise the person they
+    mean, not enough to learn an account holder's name from a number ("Esi Quaye" -> "Es* Qu***")."""
+    words = []
+    for word in (name or "").split():
+        keep = 1 if len(word) <= 2 else 2
+        words.append(word[:keep] + "*" * (len(word) - keep))
+    return " ".join(words)
+
+
 def member_required(view):
     """The portal's banking pages are for members: staff work in the staff console, where their
     wider access is audited and limited by role."""
@@ -87,14 +97,14 @@ def transfer(request):
         return render(request, "portal/banking/transfer.html", {"form": form}, status=422)
     data = form.cleaned_data
     source = form.accounts.get(data["from_account"])
-    if "confirm" not in request.POST:
-        return render(request, "portal/banking/transfer_confirm.html", {"form": form, "source": source,
-                                                                         "data": data})
+    # Review (no "confirm") runs every check posting runs and posts nothing: an unknown or the same
+    # account, short funds, a limit, an account that cannot receive... never reach the confirm page.
+    review = "confirm" not in request.POST
     try:
-        txn = services.transfer_create(actor=request.user, from_account=source,
-                                       to_account_number=data["to_account_number"], amount=data["amount"],
-                                       description=data["description"], channel="portal",
-                                       idempotency_key=f"portal-{data['idempotency_key']}")
+        result = services.transfer_create(actor=request.user, from_account=source,
+                                          to_account_number=data["to_account_number"], amount=data["amount"],
+                                          description=data["description"], channel="portal",
+                                          idempotency_key=f"portal-{data['idempotency_key']}", review=review)
     except ValidationError as exc:
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -102,6 +112,13 @@ def transfer(request):
     except (LedgerError, PermissionDenied) as exc:
         form.add_error(None, getattr(exc, "message", str(exc)))
         return render(request, "portal/banking/transfer.html", {"form": form}, status=409)
+    if review:
+        payee = result.txn.to_account
+        return render(request, "portal/banking/transfer_confirm.html", {
+            "form": form, "source": source, "data": data, "payee_number": payee.account_number,
+            "payee_name": masked_name(payee.member.full_name), "fee": result.fee,
+            "total": data["amount"] + result.fee, "needs_approval": result.needs_approval})
+    txn = result
     if txn.status == txn.Status.PENDING:
         messages.info(request, f"Transfer {txn.reference} is waiting for approval by the credit union; "
                                "the amount is held on your account until then.")

@@ -105,7 +105,10 @@ def test_cashier_day_and_field_collection(browser, live_server, make_user):
     page.goto(reverse("admin:cash_field_sheet"))
     row = page.get_by_test_id("sheet-row").filter(has_text="Mansa Boateng")
     expect(row).to_be_visible()
+    expect(row.locator("input[name=amount]")).to_have_value("")  # one tap posts no amount
+    row.get_by_test_id("fill-daily").click()  # "= 20.00" fills in the daily amount, posts nothing
     expect(row.locator("input[name=amount]")).to_have_value("20.00")
+    assert not Transaction.objects.filter(to_account=susu).exists()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing overflows the phone
     page.screenshot(path=str(SHOTS / "cash-field-sheet.png"), full_page=True)
     row.get_by_test_id("collect-button").click()

@@ -284,7 +284,9 @@ def test_the_collection_sheet_lists_only_assigned_members_with_a_collect_form(co
     assert body.count('data-testid="sheet-row"') == 1
     assert banker_account.account_number in body and account.account_number not in body
     row = response.context["rows"][0]
-    assert row["form"].initial["amount"] == "20.00" and row["form"].initial["idempotency_key"]
+    # the daily amount is shown, never pre-filled: one tap posts nothing (issue 12, item 13)
+    assert not row["form"].initial.get("amount") and row["form"].initial["idempotency_key"]
+    assert row["daily_amount"] == Decimal("20.00")
     assert f'value="{row["form"].initial["idempotency_key"]}"' in body
 
 
@@ -292,7 +294,8 @@ def test_the_same_collect_form_sent_twice_posts_once(console, mobile_banker, ban
     client = console(mobile_banker)
     data = form_fields(client.get(SHEET).content.decode().split('data-testid="collect-form"', 1)[1]
                        .split("</form>", 1)[0].join(["<form ", "</form>"]))
-    assert data["amount"] == "20.00" and data["account_id"] == str(banker_account.pk)
+    assert data["amount"] == "" and data["account_id"] == str(banker_account.pk)
+    data["amount"] = "20.00"  # typed by the banker
 
     first = client.post(COLLECT, data)
     second = client.post(COLLECT, data)  # a double tap
@@ -326,7 +329,8 @@ def test_another_bankers_receipt_is_not_found(console, make_user, mobile_banker,
 
 def test_remit_to_a_cashier_through_the_page(console, mobile_banker, cashier, drawer, banker_account):
     cash.field_collect(actor=mobile_banker, account=banker_account, amount="20.00", idempotency_key="a")
-    cash.field_collect(actor=mobile_banker, account=banker_account, amount="40.00", idempotency_key="b")
+    cash.field_collect(actor=mobile_banker, account=banker_account, amount="40.00", confirm=True,
+                       idempotency_key="b")  # a second collection the same day is confirmed
     client = console(mobile_banker)
     page = client.get(REMIT)
     assert 'data-testid="remit-form"' in page.content.decode() and page.context["expected"] == Decimal("60.00")
@@ -532,7 +536,7 @@ def test_cash_policy_is_one_row_changed_by_operations(console, operations_manage
     client = console(operations_manager)
     response = client.get(reverse("admin:cash_cashpolicy_changelist"))
     assert response.status_code == 302
-    client.post(response["Location"], {"variance_tolerance": "10.00"})
+    client.post(response["Location"], {"variance_tolerance": "10.00", "field_collection_multiple": "3.00"})
     from apps.cash.models import CashPolicy
 
     assert CashPolicy.current().variance_tolerance == Decimal("10.00")

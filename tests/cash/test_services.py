@@ -222,7 +222,8 @@ def test_field_collection_sheet_collect_and_remit(mobile_banker, cashier, banker
     assert [row["account_id"] for row in sheet] == [banker_member.pk]  # not the unassigned `account`
     first = cash.field_collect(actor=mobile_banker, account=banker_member, amount="20.00", idempotency_key="c1")
     again = cash.field_collect(actor=mobile_banker, account=banker_member, amount="20.00", idempotency_key="c1")
-    cash.field_collect(actor=mobile_banker, account=banker_member, amount="40.00", idempotency_key="c2")
+    cash.field_collect(actor=mobile_banker, account=banker_member, amount="40.00", confirm=True,
+                       idempotency_key="c2")  # a second collection the same day is confirmed
     assert first.pk == again.pk
     assert cash.collection_sheet(mobile_banker)[0]["paid_this_cycle"] == Decimal("60.00")
     assert first.reference in cash.receipt_text(first)

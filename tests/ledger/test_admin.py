@@ -173,8 +173,10 @@ def test_withdrawal_above_the_available_balance_shows_the_error_and_posts_nothin
     key = start(client, WITHDRAWAL)
     data = {"idempotency_key": key, "account": susu.account_number, "amount": "1500.00"}
 
-    review = client.post(WITHDRAWAL, {**data, "step": "review"})
-    assert 'data-testid="funds-note"' in review.content.decode()
+    review = client.post(WITHDRAWAL, {**data, "step": "review"}).content.decode()
+    # refused at review, with the posting's own reason: no confirm step, no post button
+    assert "Insufficient funds" in review and 'data-testid="teller-form"' in review
+    assert 'data-testid="post-button"' not in review
     before = snapshot()
 
     response = client.post(WITHDRAWAL, {**data, "step": "confirm"})

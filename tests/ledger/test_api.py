@@ -273,3 +273,22 @@ def test_account_transactions_are_paginated_newest_first(client, api, cashier, c
     page = client.get(f"/api/accounts/{susu.pk}/transactions/?page=1&page_size=2", headers=api(customer)).json()
     assert page["count"] == 4
     assert [item["amount"] for item in page["items"]] == ["3.00", "2.00"]
+
+
+def test_a_refused_movement_is_marked_not_posted_with_nothing_moved(client, api, customer, owner, make_user,
+                                                                    cashier, operations_manager):
+    """Issue 12, item 12: a client summing what moved never counts a refused attempt."""
+    _, susu, monthly = owner
+    refused = post_json(client, "/api/transactions/transfer/", {
+        "from_account_id": susu.pk, "to_account_number": monthly.account_number, "amount": "900.00"},
+        headers=keyed(api(customer)))
+    done = post_json(client, "/api/transactions/transfer/", {
+        "from_account_id": susu.pk, "to_account_number": monthly.account_number, "amount": "10.00"},
+        headers=keyed(api(customer)))
+    assert refused.status_code == 409 and done.status_code == 201
+
+    listed = {t["status"]: t for t in client.get("/api/transactions/?type=transfer",
+                                                 headers=api(customer)).json()["items"]}
+
+    assert (listed["failed"]["posted"], listed["failed"]["amount_moved"]) == (False, "0.00")
+    assert (listed["completed"]["posted"], listed["completed"]["amount_moved"]) == (True, "10.00")

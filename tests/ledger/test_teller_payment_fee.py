@@ -119,7 +119,8 @@ def test_a_fee_the_balance_cannot_cover_is_refused_on_the_form(console, cashier,
     _, key = start(client, FEE)
     data = {"idempotency_key": key, "account": susu.account_number, "amount": "1500.00",
             "description": "Legal search"}
-    assert 'data-testid="funds-note"' in client.post(FEE, {**data, "step": "review"}).content.decode()
+    review = client.post(FEE, {**data, "step": "review"}).content.decode()
+    assert "Insufficient funds" in review and 'data-testid="post-button"' not in review
     before = snapshot()
 
     response = client.post(FEE, {**data, "step": "confirm"})

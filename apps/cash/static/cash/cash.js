@@ -1,4 +1,5 @@
-/* Cash screens: live totals of denomination counts, the live drawer balance, one tap per form. */
+/* Cash screens: live totals of denomination counts, the live drawer balance, one tap per form,
+   the daily amount filled in on request. */
 (function () {
     "use strict";
 
@@ -118,12 +119,23 @@
         });
     }
 
+    // "= 20.00" beside a collection's amount fills in the member's daily amount; it posts nothing.
+    function setupFill(button) {
+        button.addEventListener("click", function () {
+            var input = button.form && button.form.querySelector("input[name=amount]");
+            if (!input) { return; }
+            input.value = button.getAttribute("data-fill-amount");
+            input.focus();
+        });
+    }
+
     function init() {
         document.querySelectorAll("[data-count-group]").forEach(setupCount);
         document.querySelectorAll("[data-expected-url]").forEach(setupExpected);
         document.querySelectorAll("form[data-once]").forEach(setupOnce);
         document.querySelectorAll("input[data-filter]").forEach(setupFilter);
         document.querySelectorAll("[data-copy]").forEach(setupCopy);
+        document.querySelectorAll("[data-fill-amount]").forEach(setupFill);
         document.querySelectorAll("[data-print]").forEach(function (button) {
             button.addEventListener("click", function () { window.print(); });
         });
