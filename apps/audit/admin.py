@@ -4,6 +4,8 @@ from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateTimeFilter
 from unfold.decorators import display
 
+from apps.core.admin_mixins import ReadOnlyAdminMixin
+
 from .labels import action_choices, action_label
 from .models import AuditEvent
 
@@ -26,7 +28,7 @@ def _words(key: str) -> str:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ("when", "who", "what", "done_to", "from_address")
     list_filter = (ActionFilter, ("created_at", RangeDateTimeFilter))
     list_filter_submit = True
@@ -78,12 +80,3 @@ class AuditEventAdmin(ModelAdmin):
         return format_html('<table class="text-sm">{}</table>', format_html_join(
             "", '<tr><td class="pr-4 py-1 text-base-500">{}</td><td class="py-1">{}</td></tr>',
             ((_words(key), value) for key, value in obj.details.items())))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -26,6 +26,7 @@ from unfold.enums import ActionVariant
 from apps.audit.exports import AuditedExportMixin
 from apps.audit.services import record
 from apps.core.admin_mixins import (
+    ReadOnlyAdminMixin,
     ReadOnlyHistoryMixin,
     ServiceFormMixin,
     ServiceRefused,
@@ -729,7 +730,7 @@ class CashPolicyAdmin(CashAdmin):
 
 
 @admin.register(LargeCashTransaction)
-class LargeCashTransactionAdmin(AuditedExportMixin, ExportMixin, ModelAdmin):
+class LargeCashTransactionAdmin(ReadOnlyAdminMixin, AuditedExportMixin, ExportMixin, ModelAdmin):
     """Cash deposits and withdrawals at or above the cash transaction report threshold (set in the
     cash policy by operations), for managers and the compliance export. Read-only."""
 
@@ -749,15 +750,6 @@ class LargeCashTransactionAdmin(AuditedExportMixin, ExportMixin, ModelAdmin):
 
     def get_export_resource_classes(self, request):
         return [LargeCashExportResource]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "threshold": CashPolicy.current().cash_report_threshold,

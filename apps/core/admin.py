@@ -21,6 +21,8 @@ from qsessions.models import Session
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
+from .admin_mixins import ReadOnlyAdminMixin
+
 # What each background job does, in words (the dotted names are strings: core imports no app).
 TASK_WORDS = {
     "apps.ledger.tasks.scheduled_end_of_day": "Close the business day (nightly)",
@@ -131,7 +133,7 @@ if admin.site.is_registered(Session):
     admin.site.unregister(Session)
 
 
-class SecondFactorDeviceAdmin(ModelAdmin):
+class SecondFactorDeviceAdmin(ReadOnlyAdminMixin, ModelAdmin):
     """Who has which second factor, and when it was last used: never its secret or codes. A lost
     device is removed with the user's "Reset two-factor" action, which is audited."""
 
@@ -140,15 +142,6 @@ class SecondFactorDeviceAdmin(ModelAdmin):
     search_fields = ("user__email", "name")
     fields = ("user", "name", "confirmed")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 for _model in (TOTPDevice, StaticDevice):

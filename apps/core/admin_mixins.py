@@ -1,5 +1,6 @@
 """Admin building blocks shared by every app's staff console.
 
+- `ReadOnlyAdminMixin`: a list to read (no add, change or delete from the console).
 - `ReadOnlyHistoryMixin`: simple-history's "view this version" page saves the old version when
   POSTed to, whatever SIMPLE_HISTORY_REVERT_DISABLED says (the setting only hides the button).
   Fields kept out of history (a balance, an encrypted ID) would come back empty. We refuse it.
@@ -104,6 +105,19 @@ class ServiceFormMixin(StrictMoneyFieldsMixin):
 
         RefusedForm.__name__ = form_class.__name__
         return RefusedForm
+
+
+class ReadOnlyAdminMixin:
+    """A list to read: nobody adds, edits or deletes rows here from the console."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ReadOnlyHistoryMixin:
