@@ -26,7 +26,8 @@ def test_every_past_run_shows_what_was_collected_on_it(console, cashier, manager
     cash.field_remit(actor=mobile_banker, cashier=cashier, denominations={"20.00": 1})
     on_day(today)
     cash.field_collect(actor=mobile_banker, account=account, amount="35.00", idempotency_key="t1")
-    cash.field_collect(actor=mobile_banker, account=account, amount="20.00", idempotency_key="t2")
+    cash.field_collect(actor=mobile_banker, account=account, amount="20.00", idempotency_key="t2",
+                       confirm=True)  # a second collection the same day is confirmed (issue 12, item 13)
 
     page = console(manager).get("/admin/cash/collectionrun/").content.decode()
     assert "Collected on the run" in page and "Cash with banker" not in page
