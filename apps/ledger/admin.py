@@ -473,6 +473,7 @@ class TransactionAdmin(ReversalActionMixin, AuditedExportMixin, ExportMixin, Led
             path("teller/transfer/", page(admin_views.TransferView), name="ledger_teller_transfer"),
             path("teller/payment/", page(admin_views.PaymentView), name="ledger_teller_payment"),
             path("teller/fee/", page(admin_views.FeeView), name="ledger_teller_fee"),
+            path("teller/shares-exit/", page(admin_views.SharesExitView), name="ledger_teller_shares_exit"),
             path("teller/lookup/", page(admin_views.AccountLookupView), name="ledger_teller_lookup"),
             path("teller/receipt/<int:pk>/", page(admin_views.ReceiptView), name="ledger_teller_receipt"),
             path("approvals/", page(admin_views.ApprovalsView), name="ledger_approvals"),

@@ -20,8 +20,16 @@ from apps.core.admin_mixins import add_service_error, error_messages
 
 from . import services
 from .errors import LedgerError
-from .forms import FeeForm, PaymentForm, TellerForm, TransferForm, new_idempotency_key
-from .models import ZERO, LedgerPolicy, Transaction
+from .forms import (
+    FeeForm,
+    PaymentForm,
+    SharesExitForm,
+    TellerForm,
+    TransferForm,
+    exit_destinations,
+    new_idempotency_key,
+)
+from .models import ZERO, LedgerPolicy, Product, Transaction
 from .selectors import pending_approvals, transactions_visible_to
 from .teller import account_lookup, balance_after
 
@@ -209,8 +217,55 @@ class FeeView(TellerView):
     action_label = "Charge fee"
 
 
-# Each teller screen by the transaction type it posts (URL name: admin:ledger_teller_<type>).
-TELLER_VIEWS = {view.kind: view for view in (DepositView, WithdrawalView, TransferView, PaymentView, FeeView)}
+class SharesExitView(TellerView):
+    """A member's exit: the whole of their shares paid into another account of theirs. It is only
+    submitted here; a manager approves it (four eyes) before any money moves."""
+
+    kind = "shares_exit"  # not a transaction type: it submits a transfer with the member-exit purpose
+    form_class = SharesExitForm
+    roles = services.SHARES_REDEEM_ROLES
+    # Operations managers post no other movement (no ledger.add_transaction): the service's roles decide.
+    permission_required = ("ledger.view_account",)
+    title = "Shares pay-out (member exit)"
+    action_label = "Submit for approval"
+    template_name = "ledger/admin/shares_exit_form.html"
+    confirm_template_name = "ledger/admin/shares_exit_confirm.html"
+    service_field_map = {"account_id": "account", "to_account_number": "to_account", "reason": "reason"}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context.get("form")
+        number = ""
+        if form is not None:
+            number = form.raw("account") if form.is_bound else form.initial.get("account", "")
+        context["shares_account"], context["destinations"] = exit_destinations(self.request.user, number)
+        context["lookup_url"] = reverse("admin:ledger_teller_lookup") + "?kind=shares"
+        return context
+
+    def get(self, request, *args, **kwargs):
+        initial = {"idempotency_key": new_idempotency_key(), "account": request.GET.get("account", "").strip()}
+        query = request.GET.get("q", "").strip()
+        results = list(account_lookup(request.user, query, kind=Product.Kind.SHARES)) if query else None
+        return self.render_to_response(self.get_context_data(form=self.new_form(initial=initial), query=query,
+                                                             results=results))
+
+    def call_service(self, form, *, review: bool = False):
+        data = form.cleaned_data
+        return services.shares_redeem(actor=self.request.user, shares_account=data["account"],
+                                      to_account_number=data["to_account"], reason=data["reason"],
+                                      request=self.request, idempotency_key=data["idempotency_key"], review=review)
+
+    def preview(self, form, check: services.MovementCheck) -> dict:
+        account, target = check.txn.from_account, check.txn.to_account
+        return {"account": account, "member": account.member, "to_account": target, "amount": check.txn.amount,
+                "fee": check.fee, "to_balance_after": check.balance_after(target),
+                "reason": form.cleaned_data["reason"]}
+
+
+# Each teller screen by the transaction type it posts (URL name: admin:ledger_teller_<type>); the
+# shares pay-out by its own kind (it submits a transfer).
+TELLER_VIEWS = {view.kind: view for view in (DepositView, WithdrawalView, TransferView, PaymentView, FeeView,
+                                             SharesExitView)}
 
 
 def teller_tabs(request) -> list[dict]:
@@ -232,13 +287,14 @@ class AccountLookupView(StaffPage, View):
     permission_required = ("ledger.view_account",)
 
     def get(self, request, *args, **kwargs):
+        kind = request.GET.get("kind", "").strip() or None  # the shares pay-out looks up Shares accounts only
         results = [{
             "account_number": account.account_number,
             "member_name": account.member.full_name,
             "member_number": account.member.member_number,
             "product": account.product.name,
             "status": account.get_status_display(),
-        } for account in account_lookup(request.user, request.GET.get("q", ""))]
+        } for account in account_lookup(request.user, request.GET.get("q", ""), kind=kind)]
         return JsonResponse({"results": results})
 
 
@@ -269,7 +325,7 @@ class ReceiptView(StaffPage, TemplateView):
 
 
 def _again_url(request, txn) -> str | None:
-    view = TELLER_VIEWS.get(txn.transaction_type)
+    view = TELLER_VIEWS.get("shares_exit" if txn.purpose == services.MEMBER_EXIT else txn.transaction_type)
     if view is not None and getattr(request.user, "role", None) in view.roles:
         return reverse(f"admin:ledger_teller_{view.kind}")
     return None

@@ -9,7 +9,7 @@ from unfold.widgets import UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
 
 from apps.core.money import InvalidAmount, parse_amount
 
-from .models import Account
+from .models import Account, Product
 from .selectors import accounts_visible_to
 
 
@@ -128,3 +128,63 @@ class TransferForm(TellerForm):
         if source is not None and target is not None and source.pk == target.pk:
             self.add_error("to_account", "Choose a different account to transfer to.")
         return cleaned
+
+
+class SharesExitForm(forms.Form):
+    """A member's exit: their Shares account, the account of theirs the shares are paid into, and why
+    they are leaving. The whole shares balance is paid out, so there is no amount to type."""
+
+    account_fields = ("account", "to_account")
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=128)
+    account = forms.CharField(
+        label="Shares account number", max_length=20,
+        widget=UnfoldAdminTextInputWidget(attrs={"autocomplete": "off", "inputmode": "numeric",
+                                                 "placeholder": "10-digit account number"}))
+    to_account = forms.CharField(
+        label="Pay the shares into account number", max_length=20,
+        error_messages={"required": "Choose the member's account the shares are paid into."},
+        widget=UnfoldAdminTextInputWidget(attrs={"autocomplete": "off", "inputmode": "numeric",
+                                                 "placeholder": "Another account of the same member",
+                                                 "list": "exit-destinations"}))
+    reason = forms.CharField(
+        label="Reason for leaving", max_length=200,
+        error_messages={"required": "Record why the member is leaving."},
+        widget=UnfoldAdminTextInputWidget(attrs={"placeholder": "e.g. Relocating abroad"}))
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_account(self):
+        number = (self.cleaned_data["account"] or "").replace(" ", "").strip()
+        account = accounts_visible_to(self.user).filter(account_number=number).first()
+        if account is None:
+            raise ValidationError("No account you may use has that number.")
+        if account.product.kind != Product.Kind.SHARES:
+            raise ValidationError(f"{account.account_number} is a {account.product.name} account, not a Shares "
+                                  "account. Choose the member's Shares account.")
+        return account
+
+    def clean_to_account(self):
+        return (self.cleaned_data["to_account"] or "").replace(" ", "").strip()
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError("Record why the member is leaving.")
+        return reason
+
+    def raw(self, name: str) -> str:
+        return self.data.get(self.add_prefix(name), "")
+
+
+def exit_destinations(user, shares_number: str):
+    """The member's other open accounts a Shares account can be paid into, for the page to offer."""
+    number = (shares_number or "").replace(" ", "").strip()
+    shares = accounts_visible_to(user).filter(account_number=number, product__kind=Product.Kind.SHARES).first()
+    if shares is None:
+        return None, []
+    others = (accounts_visible_to(user).filter(member_id=shares.member_id).exclude(pk=shares.pk)
+              .exclude(status=Account.Status.CLOSED).order_by("account_number"))
+    return shares, list(others)

@@ -67,6 +67,8 @@ PAYMENT_ROLES = ("cashier", "manager")
 FEE_ROLES = ("cashier", "manager", "operations_manager")
 CASH_TYPES = (T.DEPOSIT, T.WITHDRAWAL)
 MEMBER_EXIT = "member_exit"
+# Staff who deal with members at the counter start a member's exit (a manager then approves it).
+SHARES_REDEEM_ROLES = ("cashier", "manager", "operations_manager")
 DEPOSIT_ROLES = ("cashier", "mobile_banker")
 
 
@@ -778,24 +780,35 @@ def gl_entry_post(*, actor, lines: list[Line], description: str):
 
 
 def shares_redeem(*, actor, shares_account, to_account_number: str, reason: str, request=None,
-                  review: bool = False) -> Transaction | MovementCheck:
+                  idempotency_key: str | None = None, review: bool = False) -> Transaction | MovementCheck:
     """A member leaving the credit union takes their shares out: a transfer that always waits for
-    a manager's approval (four eyes), the only way money leaves a Shares account."""
+    a manager's approval (four eyes), the only way money leaves a Shares account. One exit waits at
+    a time per account; a retry with the same idempotency key answers with the first request."""
     if not (reason or "").strip():
         raise ValidationError({"reason": "Record why the member is exiting."})
-    if not actor.is_staff:
-        raise PermissionDenied("Only staff start a member's exit.")
+    if not actor.is_staff or getattr(actor, "role", None) not in SHARES_REDEEM_ROLES:
+        raise PermissionDenied("Only a cashier, a manager or an operations manager starts a member's exit.")
     source = _account(shares_account, "account_id")
-    target = Account.objects.filter(account_number=(to_account_number or "").strip()).first()
+    target = Account.objects.filter(account_number=(to_account_number or "").replace(" ", "").strip()).first()
     if target is None or target.member_id != source.member_id or target.pk == source.pk:
         raise ValidationError({"to_account_number": "Pay shares out to another account of the same member."})
+    fingerprint = {"from": source.pk, "to": target.pk}
+    if not review and idempotency_key:  # a double submit or a reload: the request already made
+        replayed = _replay(actor=actor, key=idempotency_key, request_hash=_fingerprint("shares_redeem", fingerprint))
+        if replayed is not None:
+            return replayed
+    waiting = Transaction.objects.filter(from_account=source, purpose=MEMBER_EXIT,
+                                         status=Transaction.Status.PENDING).only("reference").first()
+    if waiting is not None:
+        raise LedgerError("exit_pending", f"A pay-out of these shares ({waiting.reference}) is already waiting for "
+                                          "a manager's approval. Ask a manager to approve or reject it first.")
     if source.balance <= 0:
         raise LedgerError("nothing_to_redeem", "This shares account holds nothing to redeem.")
     txn = Transaction(transaction_type=T.TRANSFER, amount=source.balance, from_account=source, to_account=target,
                       purpose=MEMBER_EXIT, description=f"Share redemption on exit: {reason.strip()}"[:255])
     if review:
         return _review(actor=actor, txn=txn)
-    result = _submit(actor=actor, txn=txn, idempotency_key=None, scope="shares_redeem",
-                     fingerprint={"from": source.pk, "to": target.pk})
+    result = _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="shares_redeem",
+                     fingerprint=fingerprint)
     record(actor, "shares.redeem_requested", source, request=request, transaction=result.reference)
     return result

@@ -10,12 +10,15 @@ from .models import ZERO, Account, JournalEntry, Posting, Transaction
 from .selectors import account_movements, accounts_visible_to
 
 
-def account_lookup(user, query: str, *, limit: int = 10):
+def account_lookup(user, query: str, *, limit: int = 10, kind: str | None = None):
     """Accounts this user may see whose number starts with the query, or whose member's number or
-    names match it (every word must match a name). Closed accounts are left out."""
+    names match it (every word must match a name). Closed accounts are left out; with `kind`, only
+    accounts of that product kind (the shares pay-out looks up Shares accounts)."""
     query = (query or "").strip()
     accounts = accounts_visible_to(user).exclude(status=Account.Status.CLOSED).select_related(
         "member", "product")
+    if kind:
+        accounts = accounts.filter(product__kind=kind)
     if not query:
         return accounts.none()
     if query.replace(" ", "").isdigit():

@@ -121,6 +121,8 @@ def _navigation(request):
                 _item("Transfer", "swap_horiz", reverse_lazy("admin:ledger_teller_transfer"), teller_page("transfer")),
                 _item("Payment", "outbound", reverse_lazy("admin:ledger_teller_payment"), teller_page("payment")),
                 _item("Fee", "price_change", reverse_lazy("admin:ledger_teller_fee"), teller_page("fee")),
+                _item("Shares pay-out (member exit)", "logout", reverse_lazy("admin:ledger_teller_shares_exit"),
+                      teller_page("shares_exit")),
                 _item("Field deposit", "directions_walk", reverse_lazy("admin:ledger_teller_deposit"),
                       role("mobile_banker")),
                 _item("Accounts", "account_balance_wallet", reverse_lazy("admin:ledger_account_changelist"),

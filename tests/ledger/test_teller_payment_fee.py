@@ -184,10 +184,12 @@ def test_the_sidebar_and_tabs_offer_each_role_the_pages_it_may_use(console, cash
         assert not {PAYMENT, FEE} & sidebar_links(user)
 
     tabs = console(manager).get(FEE).context["tabs"]
-    assert [tab["title"] for tab in tabs] == ["Transfer", "Payment", "Fee"]
-    assert [tab["active"] for tab in tabs] == [False, False, True]
+    assert [tab["title"] for tab in tabs] == ["Transfer", "Payment", "Fee", "Shares pay-out (member exit)"]
+    assert [tab["active"] for tab in tabs] == [False, False, True, False]
     assert console(operations_manager).get(FEE).context["tabs"] == [
-        {"title": "Fee", "link": FEE, "active": True, "has_permission": True}]
+        {"title": "Fee", "link": FEE, "active": True, "has_permission": True},
+        {"title": "Shares pay-out (member exit)", "link": reverse("admin:ledger_teller_shares_exit"),
+         "active": False, "has_permission": True}]
 
 
 def test_an_operations_manager_looks_up_accounts_for_the_fee_page(console, operations_manager, susu):

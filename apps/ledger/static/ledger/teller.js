@@ -8,7 +8,7 @@ function coastalAccountLookup(url, inputId) {
         async search() {
             const q = this.query.trim();
             if (q.length < 2) { this.results = []; this.open = false; return; }
-            const response = await fetch(url + "?q=" + encodeURIComponent(q), {headers: {"Accept": "application/json"}});
+            const response = await fetch(url + (url.includes("?") ? "&" : "?") + "q=" + encodeURIComponent(q), {headers: {"Accept": "application/json"}});
             if (!response.ok) { return; }
             this.results = (await response.json()).results;
             this.open = true;
@@ -19,4 +19,14 @@ function coastalAccountLookup(url, inputId) {
             this.open = false;
         },
     };
+}
+
+// The shares pay-out: choosing the member's Shares account opens the page for it, so the page can
+// offer that member's other accounts to pay the shares into.
+function coastalSharesLookup(url, inputId) {
+    const lookup = coastalAccountLookup(url, inputId);
+    lookup.choose = function (result) {
+        window.location.search = "?account=" + encodeURIComponent(result.account_number);
+    };
+    return lookup;
 }
