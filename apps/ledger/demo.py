@@ -28,7 +28,6 @@ history window means an earlier run stopped part way, and it carries on from the
 """
 
 import calendar
-import gc
 import random
 import time as clock
 from contextlib import contextmanager
@@ -335,20 +334,6 @@ class HistoricClock:
 def historic_time(clock_: HistoricClock):
     with mock.patch.object(timezone, "now", clock_.now):
         yield
-
-
-@contextmanager
-def _collect_garbage_monthly():
-    """Python's cyclic garbage collector off while the history is posted (collected after each month
-    instead): the ORM makes hundreds of thousands of short-lived objects, and the collector's
-    passes over them cost time without freeing much."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # --- the walk -----------------------------------------------------------------------------------
@@ -783,14 +768,13 @@ class History:
         months: dict[tuple[int, int], list[date]] = {}
         for day in days:
             months.setdefault((day.year, day.month), []).append(day)
-        with historic_time(self.clock), _collect_garbage_monthly():
+        with historic_time(self.clock):
             for (year, month), month_days in months.items():
                 started = clock.monotonic()
                 with transaction.atomic():
                     self.load()
                     for day in month_days:
                         self.run_day(day)
-                gc.collect()
                 if progress:
                     progress(f"  {calendar.month_name[month]} {year}: {len(month_days)} business days, "
                              f"{self.posted} transactions so far ({clock.monotonic() - started:.1f}s)")
