@@ -24,7 +24,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, models
-from django.db.models import signals
+from django.db.models import F, signals
+from django.db.models.functions import Round
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
@@ -104,11 +105,20 @@ def move_balances(effect: dict[int, Decimal]) -> None:
     qn = connection.ops.quote_name
     ids = sorted(effect)
     cases = " ".join(f"WHEN {qn('id')} = %s THEN CAST(%s AS NUMERIC)" for _ in ids)
-    sql = (f"UPDATE {qn(Account._meta.db_table)} SET {qn('balance')} = {qn('balance')} + CASE {cases} END "
+    # ROUND to the pesewa: SQLite keeps money as binary floats, where 53.91 - 53.91 can be -7e-15;
+    # PostgreSQL's exact numeric is unchanged by it.
+    sql = (f"UPDATE {qn(Account._meta.db_table)} SET {qn('balance')} = ROUND({qn('balance')} + CASE {cases} END, 2) "
            f"WHERE {qn('id')} IN ({', '.join(['%s'] * len(ids))})")
     params = [value for pk in ids for value in (pk, effect[pk])] + ids
     with ledger_cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def adjust_hold(account_id: int, delta: Decimal) -> None:
+    """Add `delta` (negative to release) to an account's held balance; the row is already locked.
+    Rounded to the pesewa in the database, as move_balances is: on SQLite a hold of 20.00 + 33.91
+    released by 53.91 could otherwise come out as -7e-15, which the held_balance >= 0 constraint refuses."""
+    Account.objects.filter(pk=account_id).update(held_balance=Round(F("held_balance") + delta, 2))
 
 
 def _is_conflict(exc: OperationalError) -> bool:

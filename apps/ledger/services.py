@@ -19,7 +19,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -44,6 +44,7 @@ from .models import (
 from .posting import (
     Line,
     Reference,
+    adjust_hold,
     balance_effect,
     holds_for,
     insert_new,
@@ -429,7 +430,7 @@ def _submit_locked(*, actor, txn, idempotency_key, scope, request_hash) -> Trans
 
 def _apply_holds(lines: list[Line], *, sign: int) -> None:
     for pk, amount in holds_for(lines).items():
-        Account.objects.filter(pk=pk).update(held_balance=F("held_balance") + sign * amount)
+        adjust_hold(pk, sign * amount)
 
 
 def _account(account_or_id, field: str, *, member: bool = False, reuse: bool = False) -> Account:
@@ -731,7 +732,7 @@ def cheque_credit(*, actor, account, amount, description: str, idempotency_key: 
         txn.save()
         write_entry(lines=lines, business_date=business_date, description=txn.description, created_by=actor,
                     transaction=txn)
-        Account.objects.filter(pk=account.pk).update(held_balance=F("held_balance") + amount)
+        adjust_hold(account.pk, amount)
         if idempotency_key:
             IdempotencyRecord.objects.create(user=actor, key=idempotency_key, scope="cheque",
                                              request_hash=request_hash, transaction=txn)
@@ -743,7 +744,7 @@ def cheque_settle(*, actor, txn: Transaction) -> None:
     Call inside the caller's transaction (the cheque row is locked there)."""
     business_date = current_business_date()
     lock_accounts([txn.to_account_id])
-    Account.objects.filter(pk=txn.to_account_id).update(held_balance=F("held_balance") - txn.amount)
+    adjust_hold(txn.to_account_id, -txn.amount)
     write_entry(lines=[Line(gl=gl(chart.DUE_FROM_BANKS), debit=txn.amount),
                        Line(gl=gl(chart.CHEQUES_CLEARING), credit=txn.amount)],
                 business_date=business_date, description=f"Cheque cleared: {txn.reference}", created_by=actor)
@@ -754,7 +755,7 @@ def cheque_return(*, actor, txn: Transaction, reason: str) -> Transaction:
     Call inside the caller's transaction (the cheque row is locked there)."""
     business_date = current_business_date()
     accounts = lock_accounts([txn.to_account_id])
-    Account.objects.filter(pk=txn.to_account_id).update(held_balance=F("held_balance") - txn.amount)
+    adjust_hold(txn.to_account_id, -txn.amount)
     accounts[txn.to_account_id].refresh_from_db()
     reversal = Transaction(transaction_type=T.REVERSAL, amount=txn.amount, from_account=txn.to_account,
                            reverses=txn, description=f"Cheque returned unpaid: {reason}"[:255], channel="admin",

@@ -343,7 +343,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
-        "django_q": {"level": "WARNING"},
+        "django-q": {"level": "WARNING"},  # django-q2's logger name
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
