@@ -321,6 +321,7 @@ WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "csv", "txt"]
 WAGTAIL_USER_EDIT_FORM = None
 
 # --- ledger ----------------------------------------------------------------------------------
+CURRENCY_SYMBOL = "GH₵"  # shown before every amount on screens ({{ amount|cedis }})
 # Where cash deposits and withdrawals post: the cash app routes them through the cashier's open
 # drawer or the field banker's own cash account (see apps/cash/services.py).
 LEDGER_CASH_ACCOUNT_RESOLVER = "apps.cash.services.cash_account_for"
