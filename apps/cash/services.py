@@ -274,8 +274,8 @@ def cash_account_for(*, actor, txn: Transaction) -> GLAccount:
     """settings.LEDGER_CASH_ACCOUNT_RESOLVER: a cashier's cash goes through their open drawer,
     a field banker's into their own field cash account. Called under the ledger's locks."""
     if actor.role == "cashier":
-        drawer = (CashDrawer.objects.select_for_update().filter(cashier=actor, status=CashDrawer.Status.OPEN)
-                  .first())
+        drawer = (CashDrawer.objects.select_for_update().select_related("gl_account")
+                  .filter(cashier=actor, status=CashDrawer.Status.OPEN).first())
         if drawer is None:
             raise LedgerError("drawer_closed", "Open your cash drawer before taking in or paying out cash.")
         if txn.transaction_type == Transaction.Type.WITHDRAWAL:
@@ -481,10 +481,13 @@ def cheque_bounce(*, actor, cheque: ChequeDeposit, reason: str, fee=None, reques
 def collection_run_for(banker) -> CollectionRun:
     """Today's run for the banker, started by their first collection. Locked for the caller."""
     business_date = _today()
-    gl = sub_account(chart.CASH_FIELD, banker, "Field cash")
-    run, _ = CollectionRun.objects.get_or_create(banker=banker, business_date=business_date,
-                                                 defaults={"gl_account": gl})
-    run = CollectionRun.objects.select_for_update().get(pk=run.pk)
+    runs = CollectionRun.objects.select_for_update().select_related("gl_account")
+    run = runs.filter(banker=banker, business_date=business_date).first()
+    if run is None:  # the first collection of the day starts the run (and the banker's field cash account)
+        gl = sub_account(chart.CASH_FIELD, banker, "Field cash")
+        run, _ = CollectionRun.objects.get_or_create(banker=banker, business_date=business_date,
+                                                     defaults={"gl_account": gl})
+        run = runs.get(pk=run.pk)
     if run.status != CollectionRun.Status.OPEN:
         raise LedgerError("run_remitted", "Today's collections are already remitted; further cash waits until the "
                                           "next business day.")
