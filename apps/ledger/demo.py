@@ -54,11 +54,10 @@ from .selectors import pending_approvals
 
 SEED = member_demo.DEMO_SEED
 # How often a member pays their Daily Susu: each member's chance per business day is drawn from this
-# range (Susu is collected daily; most members pay most days). It sets the size of the history:
-# about 34,000 movements through the services (36,000 transactions with the end-of-day commissions),
-# which seed_demo posts in about 90 s on SQLite on a small two-CPU machine; (0.06, 0.22) gives about
-# 11,000.
-SUSU_DAYS = (0.3, 0.85)
+# range. It sets the size of the history, and so how long a first `./scripts/start` takes, which must
+# stay under three minutes on a two-CPU machine (issue 12). (0.3, 0.85) made about 38,000 transactions
+# and a 140 s seed on SQLite; (0.1, 0.3) makes about 19,000 in under 90 s; (0.06, 0.22) about 11,000.
+SUSU_DAYS = (0.1, 0.3)
 SHARE_PRICE = Decimal("10.00")
 BANKER_MEMBERS = 30
 KINDS = (Product.Kind.DAILY_SUSU, Product.Kind.SHARES, Product.Kind.MONTHLY_CONTRIBUTION)
