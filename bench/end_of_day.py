@@ -54,7 +54,7 @@ def setup_and_run(count: int) -> None:
     from apps.core.models import BusinessDay, EndOfDayRun
     from apps.ledger import chart
     from apps.ledger.models import Account, GLAccount, Product, ScheduledFee
-    from apps.ledger.posting import Line, write_entry
+    from apps.ledger.posting import Entry, Line, entry_post
     from apps.members.models import Member
 
     month_end = date(2026, 10, 31)
@@ -68,16 +68,17 @@ def setup_and_run(count: int) -> None:
             Member(member_number=f"B{i:07d}", first_name="Bench", last_name=f"Member {i}", phone="0240000000")
             for i in range(count)])
         opened_at = timezone.make_aware(datetime(2026, 10, 1, 9))
+        # cycles started 1 Oct: the 31-day cycle ends 31 Oct
         accounts = Account.objects.bulk_create([
             Account(account_number=f"9{i:09d}", member=members[i], product=products[kinds[i % 10]],
+                    opened_on=opened_at.date(),
                     contribution_amount=Decimal("10.00") if kinds[i % 10] == "daily_susu" else None)
             for i in range(count)])
-        Account.objects.update(created_at=opened_at)  # cycles started 1 Oct: the 31-day cycle ends 31 Oct
         BusinessDay.objects.create(date=month_end, status=BusinessDay.Status.OPEN)
         vault = GLAccount.objects.get(code=chart.CASH_VAULT)
         lines = [Line(gl=vault, debit=Decimal("250.00") * count)]
         lines += [Line(gl=a.product.control_account, account=a, credit=Decimal("250.00")) for a in accounts]
-        write_entry(lines=lines, business_date=month_end, description="Opening balances", created_by=ops)
+        entry_post(entries=[Entry(lines=lines, description="Opening balances")], actor=ops, business_date=month_end)
         ScheduledFee.objects.create(name="Monthly maintenance", amount=Decimal("1.00"),
                                     product=products["monthly_contribution"])
     print(f"setup: {count} accounts with balances in {time.perf_counter() - started:.1f} s")

@@ -1,7 +1,6 @@
 """Cash operations. Every cedi that moves between the vault, a drawer, a field banker and a
 member's account is a posted, balanced journal entry; these services decide when."""
 
-from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
@@ -16,8 +15,9 @@ from apps.core.money import InvalidAmount, parse_amount
 from apps.ledger import chart
 from apps.ledger import services as ledger
 from apps.ledger.errors import LedgerError
-from apps.ledger.models import ZERO, Account, GLAccount, IdempotencyRecord, Posting, Transaction
-from apps.ledger.posting import Line
+from apps.ledger.lifecycle import cycle_bounds
+from apps.ledger.models import ZERO, Account, GLAccount, Posting, Transaction
+from apps.ledger.posting import Idempotency, Line, idempotency_key_used, idempotent
 from apps.members.selectors import can_collect_from, members_visible_to
 
 from .models import (
@@ -373,22 +373,6 @@ def cash_movement_reject(*, actor, movement: CashMovement, reason: str, request=
 
 # --- cheques --------------------------------------------------------------------------------------
 
-def _cheque_replay(*, actor, key: str, account: Account, amount: Decimal, drawer_bank: str,
-                   cheque_number: str) -> ChequeDeposit | None:
-    """The cheque an earlier request with this Idempotency-Key deposited, if the request was the same;
-    a key already used for anything else is refused."""
-    found = IdempotencyRecord.objects.filter(user=actor, key=key).first()
-    if found is None:
-        return None
-    cheque = ChequeDeposit.objects.filter(transaction_id=found.transaction_id).first()
-    if cheque is None or (cheque.account_id, cheque.amount, cheque.drawer_bank.lower(), cheque.cheque_number) != (
-            account.pk, amount, drawer_bank.lower(), cheque_number):
-        raise LedgerError("idempotency_conflict",
-                          "This Idempotency-Key was already used for a different request. Use a new key.")
-    return cheque
-
-
-@transaction.atomic
 def cheque_deposit(*, actor, account: Account, amount, drawer_bank: str, cheque_number: str, image=None,
                    idempotency_key: str | None = None, request=None) -> ChequeDeposit:
     """Credit a cheque to the member's account, held until operations clears or bounces it.
@@ -407,29 +391,27 @@ def cheque_deposit(*, actor, account: Account, amount, drawer_bank: str, cheque_
         amount = parse_amount(amount)
     except InvalidAmount as exc:
         raise ValidationError({"amount": str(exc)})
-    key = (idempotency_key or "").strip() or None
-    _lock_users(actor)  # before cheque_credit locks the member's account
-    same = {"actor": actor, "key": key, "account": account, "amount": amount, "drawer_bank": drawer_bank,
-            "cheque_number": cheque_number}
-    if key and (replayed := _cheque_replay(**same)) is not None:
-        return replayed
+    idempotency = Idempotency.of(idempotency_key, "cheque", account=account.pk, amount=str(amount),
+                                 drawer_bank=drawer_bank.lower(), cheque_number=cheque_number)
     duplicate = LedgerError("cheque_duplicate", f"Cheque {cheque_number} from {drawer_bank} was already deposited.")
-    if ChequeDeposit.objects.filter(drawer_bank__iexact=drawer_bank, cheque_number=cheque_number).exists():
-        raise duplicate
-    try:
-        with transaction.atomic():
-            txn = ledger.cheque_credit(actor=actor, account=account, amount=amount, idempotency_key=key,
-                                       description=f"Cheque {cheque_number} ({drawer_bank}), held until cleared")
-            cheque = ChequeDeposit.objects.create(account=account, amount=txn.amount, drawer_bank=drawer_bank,
-                                                  cheque_number=cheque_number, image=image or "", transaction=txn,
-                                                  deposited_by=actor)
-    except IntegrityError:
-        # A concurrent request won the race: with the same key, answer with its cheque.
-        if key and (replayed := _cheque_replay(**same)) is not None:
-            return replayed
-        raise duplicate
-    record(actor, "cash.cheque_deposit", cheque, request=request, amount=txn.amount)
-    return cheque
+
+    def deposit() -> ChequeDeposit:
+        _lock_users(actor)  # before cheque_credit locks the member's account
+        if ChequeDeposit.objects.filter(drawer_bank__iexact=drawer_bank, cheque_number=cheque_number).exists():
+            raise duplicate
+        try:
+            with transaction.atomic():
+                txn = ledger.cheque_credit(actor=actor, account=account, amount=amount,
+                                           description=f"Cheque {cheque_number} ({drawer_bank}), held until cleared")
+                cheque = ChequeDeposit.objects.create(account=account, amount=txn.amount, drawer_bank=drawer_bank,
+                                                      cheque_number=cheque_number, image=image or "",
+                                                      transaction=txn, deposited_by=actor)
+        except IntegrityError:  # a concurrent deposit of the same cheque won the race
+            raise duplicate
+        record(actor, "cash.cheque_deposit", cheque, request=request, amount=txn.amount)
+        return cheque
+
+    return idempotent(actor=actor, idempotency=idempotency, run=deposit, model=ChequeDeposit)
 
 
 def _decide_cheque(actor, cheque: ChequeDeposit) -> ChequeDeposit:
@@ -494,12 +476,6 @@ def collection_run_for(banker) -> CollectionRun:
     return run
 
 
-def cycle_start(account: Account, on) -> object:
-    opened = timezone.localtime(account.created_at).date()
-    days = account.product.cycle_days or 31
-    return opened + timedelta(days=((on - opened).days // days) * days)
-
-
 def collections_today(account: Account, business_date) -> list[Transaction]:
     """The field collections posted into the account on the business date, oldest first."""
     return list(Transaction.objects.filter(to_account=account, transaction_type=Transaction.Type.DEPOSIT,
@@ -518,7 +494,7 @@ def collection_sheet(banker) -> list[dict]:
     for account in accounts:
         paid = (Transaction.objects.filter(to_account=account, transaction_type=Transaction.Type.DEPOSIT,
                                            status=Transaction.Status.COMPLETED,
-                                           business_date__gte=cycle_start(account, business_date))
+                                           business_date__gte=cycle_bounds(account, business_date)[0])
                 .aggregate(s=Sum("amount"))["s"] or ZERO)
         today = (Transaction.objects.filter(to_account=account, transaction_type=Transaction.Type.DEPOSIT,
                                             status=Transaction.Status.COMPLETED, business_date=business_date,
@@ -587,17 +563,15 @@ def field_collect(*, actor, account: Account, amount, confirm: bool = False, not
     if not can_collect_from(actor, account.member):
         raise PermissionDenied("This member is not assigned to you.")
     reasons = []
-    retry = bool(idempotency_key) and IdempotencyRecord.objects.filter(user=actor, key=idempotency_key).exists()
-    if not retry:
+    if not idempotency_key_used(actor=actor, key=idempotency_key):
         reasons, note_required = collection_confirmations(account=account, amount=amount, business_date=_today())
         if reasons and (not confirm or (note_required and not note)):
             raise ConfirmationRequired(reasons=reasons, note_required=note_required)
-    txn = ledger.deposit_create(actor=actor, account=account, amount=amount,
-                                description=f"Field collection: {note}" if note else "Field collection",
-                                channel="field", idempotency_key=idempotency_key)
-    if reasons:
-        record(actor, "cash.collection_confirmed", txn, reasons=" ".join(reasons), note=note)
-    return txn
+    # the confirmation's audit row is written with the collection, in its database transaction
+    audit = ("cash.collection_confirmed", lambda txn: txn, {"reasons": " ".join(reasons), "note": note})
+    return ledger.deposit_create(actor=actor, account=account, amount=amount,
+                                 description=f"Field collection: {note}" if note else "Field collection",
+                                 channel="field", idempotency_key=idempotency_key, audit=audit if reasons else None)
 
 
 def receipt_text(txn: Transaction) -> str:

@@ -436,7 +436,7 @@ class History:
         keep = product.minimum_balance
         if product.kind == SUSU:
             keep += account.contribution_amount or ZERO
-        fee = services.compute_fee(transaction_type=kind, product=product, amount=amount, reference=self.reference)
+        fee = services.compute_fee(transaction_type=kind, product=product, amount=amount, rules=self.reference)
         return amount > 0 and amount + fee + keep <= self.balance[account.pk]
 
     def decide(self, txn: Transaction, approver, rejection: str = "") -> Transaction | None:

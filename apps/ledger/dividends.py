@@ -20,8 +20,8 @@ from apps.core.money import quantize_interest
 
 from . import chart
 from .errors import LedgerError
-from .lifecycle import system_post
-from .models import ZERO, Account, DividendDeclaration, DividendLine, Posting, Product, Transaction
+from .models import ZERO, Account, DividendDeclaration, DividendLine, GLAccount, Posting, Product, Transaction
+from .posting import SystemItem, post_system_batch
 
 
 def _validate(period_start, period_end, rate) -> Decimal:
@@ -106,6 +106,31 @@ def dividend_post(*, actor, declaration: DividendDeclaration, request=None) -> D
     return declaration
 
 
+DIVIDEND_CHUNK = 1000
+
+
+def _post_chunk(lines: list[DividendLine], *, actor, business_date, expense, description: str) -> int:
+    """Post a chunk of lines in bulk; lines paid to an account already in this batch go in the next
+    one (a batch posts one movement per account). Refuses the whole chunk if an account is closed."""
+    done = 0
+    while lines:
+        batch, later, seen = [], [], set()
+        for line in lines:
+            (later if line.paid_to_id in seen else batch).append(line)
+            seen.add(line.paid_to_id)
+        posted, refused = post_system_batch(
+            actor=actor, business_date=business_date, txn_type=Transaction.Type.DIVIDEND, counterparty=expense,
+            member_side="credit", items=[SystemItem(line.paid_to_id, line.amount, description) for line in batch])
+        if refused:
+            raise LedgerError("account_closed", f"Dividends cannot be paid to closed accounts ({len(refused)}).")
+        for line in batch:
+            line.transaction = posted.get(line.paid_to_id)
+        DividendLine.objects.bulk_update([line for line in batch if line.transaction], ["transaction"])
+        done += sum(1 for line in batch if line.transaction)
+        lines = later
+    return done
+
+
 def post_lines(declaration_id: int, actor_id: int) -> str:
     """The job: post every line not yet posted; safe to run again."""
     from django.contrib.auth import get_user_model
@@ -116,19 +141,17 @@ def post_lines(declaration_id: int, actor_id: int) -> str:
     except BusinessDayClosed as exc:
         raise LedgerError("business_day_closed", str(exc))
     declaration = DividendDeclaration.objects.get(pk=declaration_id)
+    expense = GLAccount.objects.get(code=chart.DIVIDEND_EXPENSE)
+    description = (f"Dividend {declaration.rate}% for {declaration.period_start:%d %b %Y}–"
+                   f"{declaration.period_end:%d %b %Y}")
+    waiting = list(declaration.lines.filter(transaction__isnull=True).order_by("pk").values_list("pk", flat=True))
     posted = 0
-    for line in declaration.lines.filter(transaction__isnull=True).select_related("paid_to"):
+    for start in range(0, len(waiting), DIVIDEND_CHUNK):
         with transaction.atomic():
-            line = DividendLine.objects.select_for_update().get(pk=line.pk)
-            if line.transaction_id:
-                continue
-            line.transaction = system_post(
-                actor=actor, business_date=business_date, txn_type=Transaction.Type.DIVIDEND, account=line.paid_to,
-                amount=line.amount, gl_code=chart.DIVIDEND_EXPENSE, member_side="credit",
-                description=f"Dividend {declaration.rate}% for {declaration.period_start:%d %b %Y}–"
-                            f"{declaration.period_end:%d %b %Y}")
-            line.save(update_fields=["transaction"])
-            posted += 1
+            lines = list(DividendLine.objects.select_for_update().filter(
+                pk__in=waiting[start:start + DIVIDEND_CHUNK], transaction__isnull=True).order_by("pk"))
+            posted += _post_chunk(lines, actor=actor, business_date=business_date, expense=expense,
+                                  description=description)
     DividendDeclaration.objects.filter(pk=declaration.pk).update(
         status=DividendDeclaration.Status.POSTED, posted_by=actor, posted_at=timezone.now())
     return f"posted {posted} dividend line(s)"

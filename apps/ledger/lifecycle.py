@@ -34,7 +34,7 @@ from .models import (
     SusuCycle,
     Transaction,
 )
-from .posting import Line, SystemItem, lock_accounts, new_reference, post_system_batch, write_entry
+from .posting import SystemItem, post_system_batch
 
 T = Transaction.Type
 SIX_PLACES = Decimal("0.000001")
@@ -43,36 +43,6 @@ MEMBER_INITIATED = (T.DEPOSIT, T.WITHDRAWAL, T.TRANSFER, T.PAYMENT)
 
 def is_month_end(day: date) -> bool:
     return day.day == calendar.monthrange(day.year, day.month)[1]
-
-
-def system_post(*, actor, business_date, txn_type: str, account: Account, amount: Decimal, gl_code: str,
-                member_side: str, description: str) -> Transaction:
-    """Post a bank-initiated movement (interest, commission, fee, dividend) on a given business date.
-
-    Credits reach any account that is not closed (a frozen member still earns interest); debits
-    need the money to be available. Runs inside the caller's transaction.
-    """
-    account = lock_accounts([account.pk])[account.pk]
-    if account.status == Account.Status.CLOSED:
-        raise LedgerError("account_closed", f"Account {account.account_number} is closed.")
-    counterparty = GLAccount.objects.get(code=gl_code)
-    control = account.product.control_account
-    if member_side == "debit":
-        if account.balance - account.held_balance < amount:
-            raise LedgerError("insufficient_funds", f"Insufficient funds in {account.account_number}.")
-        lines = [Line(gl=control, account=account, debit=amount), Line(gl=counterparty, credit=amount)]
-        txn = Transaction(from_account=account)
-    else:
-        lines = [Line(gl=counterparty, debit=amount), Line(gl=control, account=account, credit=amount)]
-        txn = Transaction(to_account=account)
-    txn.transaction_type, txn.amount, txn.counterparty_gl = txn_type, amount, counterparty
-    txn.description, txn.channel = description[:255], "system"
-    txn.business_date, txn.initiated_by = business_date, actor
-    txn.reference, txn.status, txn.completed_at = new_reference("TX", business_date), "completed", timezone.now()
-    txn.save()
-    write_entry(lines=lines, business_date=business_date, description=txn.description, created_by=actor,
-                transaction=txn)
-    return txn
 
 
 # --- interest -------------------------------------------------------------------------------------
@@ -96,9 +66,8 @@ def _balances_before(business_date: date, accounts: dict[int, Account]) -> dict[
             .values("account").annotate(debit=Sum("debit"), credit=Sum("credit")))
     before = {pk: account.balance for pk, account in accounts.items()}
     for row in rows:
-        account = accounts[row["account"]]
-        sign = 1 if account.product.control_account.debit_normal else -1
-        before[row["account"]] -= sign * (row["debit"] - row["credit"])
+        control = accounts[row["account"]].product.control_account
+        before[row["account"]] -= control.balance_change(row["debit"], row["credit"])
     return before
 
 
@@ -167,7 +136,8 @@ def post_monthly_interest(*, period_end: date, business_date: date, actor) -> di
 # --- Daily Susu -----------------------------------------------------------------------------------
 
 def opened_on(account: Account) -> date:
-    return timezone.localtime(account.created_at).date()
+    """The business date the account opened on (accounts from before that field: the day it was created)."""
+    return account.opened_on or timezone.localtime(account.created_at).date()
 
 
 def cycle_bounds(account: Account, on: date) -> tuple[date, date]:
@@ -232,10 +202,13 @@ def _take_commission(*, account, cycle: SusuCycle, business_date, actor, contrib
     account.refresh_from_db(fields=["balance", "held_balance"])
     due = min(due, max(account.balance - account.held_balance, ZERO))
     if due > 0:
-        cycle.commission_transaction = system_post(
-            actor=actor, business_date=business_date, txn_type=T.COMMISSION, account=account, amount=due,
-            gl_code=chart.SUSU_COMMISSION, member_side="debit",
-            description=f"Susu commission, cycle {cycle.start:%d %b}–{cycle.end:%d %b %Y}")
+        posted, refused = post_system_batch(
+            actor=actor, business_date=business_date, txn_type=T.COMMISSION,
+            counterparty=GLAccount.objects.get(code=chart.SUSU_COMMISSION), member_side="debit",
+            items=[SystemItem(account.pk, due, f"Susu commission, cycle {cycle.start:%d %b}–{cycle.end:%d %b %Y}")])
+        if refused:
+            raise LedgerError("insufficient_funds", f"Insufficient funds in {account.account_number}.")
+        cycle.commission_transaction = posted[account.pk]
     cycle.commission = due
 
 

@@ -75,6 +75,11 @@ class GLAccount(models.Model):
     def debit_normal(self) -> bool:
         return self.type in (self.Type.ASSET, self.Type.EXPENSE)
 
+    def balance_change(self, debit, credit):
+        """The sign rule of a posting, its one home: what `debit` and `credit` on this account do to a
+        balance kept on its normal side (assets and expenses grow by debits, the rest by credits)."""
+        return debit - credit if self.debit_normal else credit - debit
+
 
 class Product(TimeStampedModel):
     """An account kind a member can hold, with its rules."""
@@ -150,6 +155,9 @@ class Account(TimeStampedModel):
         **MONEY, null=True, blank=True,
         help_text="Daily Susu: the fixed daily amount; Monthly Contribution: the fixed monthly amount.")
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    # The business date it was opened on: Susu cycles and monthly schedules count from it (not from
+    # created_at, the moment the row was written, which differs for history loaded from elsewhere).
+    opened_on = models.DateField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     history = HistoricalRecords(excluded_fields=["balance", "held_balance", "updated_at"])
@@ -214,6 +222,8 @@ class Transaction(TimeStampedModel):
     channel = models.CharField(max_length=16, default="admin")
     purpose = models.CharField(max_length=16, blank=True,
                                help_text="member_exit: a share redemption, allowed only on exit with approval.")
+    reason = models.CharField(max_length=255, blank=True,
+                              help_text="Why staff asked for it (a reversal, a member's exit), as they gave it.")
     business_date = models.DateField(db_index=True)
     initiated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                      db_index=False)  # (initiated_by, business_date) serves it
@@ -316,14 +326,17 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=128)
     scope = models.CharField(max_length=64)
     request_hash = models.CharField(max_length=64)
-    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="+")
+    # What the first request made: a transaction, or (for requests whose result is another row, a
+    # cheque deposit or a member registered in the field) that row's primary key in `result_id`.
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
+    result_id = models.PositiveBigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")]
 
     def __str__(self):
-        return f"{self.key} → {self.transaction_id}"
+        return f"{self.key} → {self.transaction_id or self.result_id}"
 
 
 class ServiceCharge(TimeStampedModel):

@@ -1,4 +1,12 @@
-"""The posting engine: turns a transaction into balanced postings under row locks.
+"""The posting engine: the one way money enters the books.
+
+Its public entry is `entry_post(entries=[Entry(lines, description, transaction)], actor=...,
+business_date=...)`: every movement — teller, portal, API, field collection, cash, cheques, end of
+day in bulk (`post_system_batch`), and loans — ends there. Around it, the engine owns the one lock
+function (`lock_accounts`), the one idempotency mechanism (`idempotent`, an `IdempotencyRecord` per
+user and key written in the same database transaction as what the request made) and the one
+history mechanism for the rows it creates (`transactions_record`). The sign rule of a posting is
+`GLAccount.balance_change`; the business rules (fees, limits, funds) live in `services.py`.
 
 Lock order is always: the initiating user's row (for daily limits: only movements that take money
 out lock it, FOR NO KEY UPDATE), then member accounts by primary key, then whatever the cash app
@@ -13,27 +21,42 @@ statements): see "The hot path of one movement" below.
 
 import datetime
 import functools
+import hashlib
+import json
 import random
 import secrets
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, models
-from django.db.models import F, signals
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, connection, connections, models
+from django.db import transaction as db_transaction
+from django.db.models import F
 from django.db.models.functions import Round
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
-from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
 from apps.core.models import BusinessDay
 from apps.members.models import Member
 
-from .models import ZERO, Account, GLAccount, JournalEntry, LedgerPolicy, Posting, Product, ServiceCharge, Transaction
+from .errors import LedgerError
+from .models import (
+    ZERO,
+    Account,
+    GLAccount,
+    IdempotencyRecord,
+    JournalEntry,
+    LedgerPolicy,
+    Posting,
+    Product,
+    ServiceCharge,
+    Transaction,
+)
 
 
 @dataclass(frozen=True)
@@ -58,8 +81,7 @@ def balance_effect(lines: list[Line]) -> dict[int, Decimal]:
     effect: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for line in lines:
         if line.account is not None:
-            sign = 1 if line.gl.debit_normal else -1
-            effect[line.account.pk] += sign * (line.debit - line.credit)
+            effect[line.account.pk] += line.gl.balance_change(line.debit, line.credit)
     return dict(effect)
 
 
@@ -68,50 +90,110 @@ def holds_for(lines: list[Line]) -> dict[int, Decimal]:
     return {pk: -delta for pk, delta in balance_effect(lines).items() if delta < 0}
 
 
-def lock_accounts(account_ids, *, with_member: bool = True) -> dict[int, Account]:
-    ids = sorted({pk for pk in account_ids if pk is not None})
-    # The product's control GL account comes in the same query: plan_lines needs it for every line.
-    # The member (KYC, names) only when the caller checks it: money paid in does not need it.
-    related = ("product__control_account", "member") if with_member else ("product__control_account",)
-    locked = (Account.objects.select_for_update(of=("self",)).select_related(*related)
-              .filter(pk__in=ids).order_by("pk"))
-    return {account.pk: account for account in locked}
+@dataclass
+class Entry:
+    """One balanced journal entry for `entry_post`: its lines, a description, and the transaction it
+    records — a new one (created here, with its history row) or one already saved (a movement
+    approved after waiting, a cheque's settlement has none)."""
+
+    lines: list[Line]
+    description: str
+    transaction: Transaction | None = None
+    reverses: JournalEntry | None = None
 
 
-def write_entry(*, lines: list[Line], business_date, description: str, created_by, transaction=None,
-                reverses=None) -> JournalEntry:
-    """Append one balanced entry and move the materialised balances. Accounts must already be locked."""
-    debits = sum((line.debit for line in lines), ZERO)
-    credits = sum((line.credit for line in lines), ZERO)
-    if debits != credits or debits <= 0:
-        raise ValueError(f"Unbalanced entry: debits {debits} != credits {credits}.")
-    entry = JournalEntry(
-        reference=new_reference("JE", business_date), transaction=transaction, business_date=business_date,
-        description=description[:255], created_by=created_by, reverses=reverses,
-    )
-    insert_new([entry])
-    insert_new([Posting(entry=entry, gl_account=line.gl, account=line.account, debit=line.debit, credit=line.credit)
-                for line in lines if line.debit or line.credit], returning=False, send_signals=False)  # bulk
-    move_balances({pk: delta for pk, delta in balance_effect(lines).items() if delta})
-    return entry
+def entry_post(*, entries: list[Entry], actor, business_date) -> list[JournalEntry]:
+    """The one way money enters the books: every deposit, withdrawal, transfer, fee, reversal, cash
+    move, cheque, end-of-day posting (in bulk) and loan goes through here.
+
+    For each entry: the new transaction row and its "+" history row, one balanced JournalEntry, its
+    postings, and the member accounts' materialised balances moved — in bulk statements whatever the
+    number of entries, inside the caller's database transaction. The member accounts the lines touch
+    must already be locked with `lock_accounts` (the one lock order: the acting user's row for money
+    going out, then accounts by primary key, then the cash app's rows), and the caller has checked
+    the business rules under those locks. Raises ValueError on an unbalanced or empty entry."""
+    entries = list(entries)
+    for entry in entries:
+        debits = sum((line.debit for line in entry.lines), ZERO)
+        credits = sum((line.credit for line in entry.lines), ZERO)
+        if debits != credits or debits <= 0:
+            raise ValueError(f"Unbalanced entry: debits {debits} != credits {credits}.")
+    new = [entry.transaction for entry in entries if entry.transaction is not None and entry.transaction.pk is None]
+    transactions_record(new, actor=actor)
+    journal = [JournalEntry(reference=new_reference("JE", business_date), transaction=entry.transaction,
+                            business_date=business_date, description=entry.description[:255], created_by=actor,
+                            reverses=entry.reverses) for entry in entries]
+    insert_new(journal)
+    insert_new([Posting(entry=journal_entry, gl_account=line.gl, account=line.account, debit=line.debit,
+                        credit=line.credit)
+                for entry, journal_entry in zip(entries, journal, strict=True)
+                for line in entry.lines if line.debit or line.credit], returning=False)
+    effect: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for entry in entries:
+        for pk, delta in balance_effect(entry.lines).items():
+            effect[pk] += delta
+    move_balances({pk: delta for pk, delta in effect.items() if delta})
+    return journal
+
+
+def transactions_record(transactions: list[Transaction], *, actor) -> None:
+    """Insert new Transaction rows and their "+" history rows: the engine's one history mechanism.
+
+    The history row is the one simple-history's public bulk API (`HistoryManager.bulk_history_create`)
+    makes — the history model's `tracked_fields`, `history_type` "+", the acting user, the time — built
+    here and inserted with the engine's own statements, so a movement pays for no ORM compilation.
+    No post_save is sent for these rows: the engine is their only writer. Later changes of a
+    transaction (approved, rejected) are ordinary `save()`s that simple-history records itself.
+    A balance is not a history row: the postings are the history of a balance."""
+    if not transactions:
+        return
+    insert_new(transactions)
+    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return
+    history_model = _memo(("history", Transaction._meta.label), lambda: Transaction.history.model)
+    tracked = [field.attname for field in history_model.tracked_fields]
+    now = timezone.now()
+    insert_new([history_model(history_date=now, history_type="+", history_user=actor, history_change_reason=None,
+                              **{name: getattr(txn, name) for name in tracked}) for txn in transactions],
+               returning=False)
+
+
+def hold_place(*, transaction: Transaction, lines: list[Line], actor) -> None:
+    """Record a movement that waits for a second person: the pending transaction (with its history
+    row) and a hold on what it would take out of each account. Accounts already locked."""
+    transactions_record([transaction], actor=actor)
+    for pk, amount in holds_for(lines).items():
+        adjust_hold(pk, amount)
+
+
+def hold_release(*, lines: list[Line]) -> None:
+    """Release what a pending movement held (it was approved, rejected or cancelled). Accounts already locked."""
+    for pk, amount in holds_for(lines).items():
+        adjust_hold(pk, -amount)
 
 
 def move_balances(effect: dict[int, Decimal]) -> None:
-    """Add each delta to its account's materialised balance: one UPDATE for every account the entry
-    moves (the rows are already locked). Plain SQL, like an F() update: no signal, no history —
-    the postings are the history of a balance."""
-    if not effect:
-        return
-    qn = connection.ops.quote_name
+    """Add each delta to its account's materialised balance: one UPDATE per batch of accounts (the rows
+    are already locked). Plain SQL, like an F() update: no signal, no history — the postings are the
+    history of a balance."""
     ids = sorted(effect)
-    cases = " ".join(f"WHEN {qn('id')} = %s THEN CAST(%s AS NUMERIC)" for _ in ids)
+    for start in range(0, len(ids), MAX_ROWS_PER_UPDATE):
+        chunk = ids[start:start + MAX_ROWS_PER_UPDATE]
+        sql = _statement(("balances", len(chunk)), functools.partial(_balances_sql, len(chunk)))
+        params = [value for pk in chunk for value in (pk, effect[pk])] + chunk
+        with ledger_cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+MAX_ROWS_PER_UPDATE = 300  # 3 parameters per account: within SQLite's smallest limit of 999
+
+
+def _balances_sql(count: int) -> str:
+    cases = " ".join(f"WHEN {_qn('id')} = %s THEN CAST(%s AS NUMERIC)" for _ in range(count))
     # ROUND to the pesewa: SQLite keeps money as binary floats, where 53.91 - 53.91 can be -7e-15;
     # PostgreSQL's exact numeric is unchanged by it.
-    sql = (f"UPDATE {qn(Account._meta.db_table)} SET {qn('balance')} = ROUND({qn('balance')} + CASE {cases} END, 2) "
-           f"WHERE {qn('id')} IN ({', '.join(['%s'] * len(ids))})")
-    params = [value for pk in ids for value in (pk, effect[pk])] + ids
-    with ledger_cursor() as cursor:
-        cursor.execute(sql, params)
+    return (f"UPDATE {_qn(Account._meta.db_table)} SET {_qn('balance')} = "
+            f"ROUND({_qn('balance')} + CASE {cases} END, 2) WHERE {_qn('id')} IN ({', '.join(['%s'] * count)})")
 
 
 def adjust_hold(account_id: int, delta: Decimal) -> None:
@@ -148,8 +230,66 @@ def retry_on_conflict(func=None, *, attempts: int = 6):
     return wrapper
 
 
-__all__ = ["Line", "Transaction", "balance_effect", "holds_for", "lock_accounts", "new_reference",
-           "retry_on_conflict", "write_entry"]
+# --- idempotency: one mechanism for every request that makes something -----------------------------
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A request's idempotency key (the API's Idempotency-Key header, a form's hidden field) and a
+    hash of what it asked for, so a retry is recognised and a reused key with another request refused."""
+
+    key: str | None
+    scope: str
+    request_hash: str
+
+    @classmethod
+    def of(cls, key: str | None, scope: str, **request) -> "Idempotency":
+        payload = json.dumps({"scope": scope, **request}, sort_keys=True, default=str)
+        return cls((key or "").strip() or None, scope, hashlib.sha256(payload.encode()).hexdigest())
+
+
+def idempotent_replay(*, actor, idempotency: Idempotency, model=Transaction):
+    """What the first request with this key made (a `model` row), or None if the key is new. Raises
+    LedgerError `idempotency_conflict` when the key was used for a different request."""
+    if not idempotency.key:
+        return None
+    found = IdempotencyRecord.objects.filter(user=actor, key=idempotency.key).select_related("transaction").first()
+    if found is None:
+        return None
+    if found.request_hash != idempotency.request_hash:
+        raise LedgerError("idempotency_conflict",
+                          "This Idempotency-Key was already used for a different request. Use a new key.")
+    if model is Transaction:
+        return found.transaction
+    return model._default_manager.get(pk=found.result_id)
+
+
+def idempotency_key_used(*, actor, key: str | None) -> bool:
+    """Whether `actor` already made something with this key (a retry is coming in)."""
+    return bool(key) and IdempotencyRecord.objects.filter(user=actor, key=key).exists()
+
+
+def idempotent(*, actor, idempotency: Idempotency, run: Callable, model=Transaction):
+    """Run `run()` once per key: in one database transaction with the IdempotencyRecord of its result.
+
+    The key is looked up only when `run` fails: a retry of a request that was done either fails on
+    the record's (user, key) unique constraint (inserted last) or earlier on a rule the first result
+    now breaks (the money is gone); both roll back everything and answer with the first result. A new
+    key, the usual case, costs no extra query. Inside a caller's transaction the record commits
+    with it."""
+    try:
+        with db_transaction.atomic():
+            result = run()
+            if idempotency.key:
+                insert_new([IdempotencyRecord(
+                    user=actor, key=idempotency.key, scope=idempotency.scope, request_hash=idempotency.request_hash,
+                    transaction=result if model is Transaction else None,
+                    result_id=None if model is Transaction else result.pk)])
+            return result
+    except (LedgerError, ValidationError, PermissionDenied, IntegrityError):
+        replayed = idempotent_replay(actor=actor, idempotency=idempotency, model=model)
+        if replayed is None:
+            raise
+        return replayed
 
 
 @dataclass(frozen=True)
@@ -173,52 +313,40 @@ def _refuses_system_item(account: Account, item: SystemItem, member_side: str) -
 
 def post_system_batch(*, actor, business_date, txn_type: str, counterparty: GLAccount, member_side: str,
                       items: list[SystemItem], chunk: int = 1000) -> tuple[dict[int, Transaction], list[int]]:
-    """Post many bank-initiated movements (interest, commission, fees, dividends) at once.
+    """Post bank-initiated movements (interest, commission, fees, dividends), one or thousands at once.
 
-    Same rules as one at a time — each movement is its own transaction and balanced entry, member
-    accounts are locked in primary-key order and debits need available funds — but written with
-    bulk inserts, so end of day for thousands of accounts takes seconds. Runs inside the caller's
-    transaction. Returns the transactions by account id and the account ids refused (closed, or short of funds).
-    """
+    Same rules as a movement a person makes — each is its own transaction and balanced entry, member
+    accounts are locked in primary-key order and debits need available funds — posted through
+    `entry_post` in chunks, so end of day for thousands of accounts takes seconds. Runs inside the
+    caller's transaction. Returns the transactions by account id and the account ids refused
+    (closed, or short of funds)."""
     posted: dict[int, Transaction] = {}
     refused: list[int] = []
     items = sorted((item for item in items if item.amount > 0), key=lambda item: item.account_id)
+    now = timezone.now()
     for start in range(0, len(items), chunk):
         batch = items[start:start + chunk]
         accounts = lock_accounts([item.account_id for item in batch])
-        ready = []
+        entries = []
         for item in batch:
             account = accounts[item.account_id]
             if _refuses_system_item(account, item, member_side):
                 refused.append(item.account_id)
                 continue
-            sign = 1 if member_side == "credit" else -1
-            sign = -sign if account.product.control_account.debit_normal else sign
-            account.balance += sign * item.amount
-            ready.append((item, account))
-        now = timezone.now()
-        txns = Transaction.objects.bulk_create([
-            Transaction(transaction_type=txn_type, status=Transaction.Status.COMPLETED, amount=item.amount,
-                        from_account=account if member_side == "debit" else None,
-                        to_account=account if member_side == "credit" else None, counterparty_gl=counterparty,
-                        description=item.description[:255], channel="system", business_date=business_date,
-                        initiated_by=actor, reference=new_reference("TX", business_date), completed_at=now)
-            for item, account in ready])
-        entries = JournalEntry.objects.bulk_create([
-            JournalEntry(reference=new_reference("JE", business_date), transaction=txn, business_date=business_date,
-                         description=txn.description, created_by=actor) for txn in txns])
-        postings = []
-        for (item, account), entry in zip(ready, entries, strict=True):
-            member = Posting(entry=entry, gl_account=account.product.control_account, account=account)
-            other = Posting(entry=entry, gl_account=counterparty)
+            member = Line(gl=account.product.control_account, account=account)
+            other = Line(gl=counterparty)
             if member_side == "credit":
-                member.credit, other.debit = item.amount, item.amount
+                lines = [replace(other, debit=item.amount), replace(member, credit=item.amount)]
             else:
-                member.debit, other.credit = item.amount, item.amount
-            postings += [member, other]
-        Posting.objects.bulk_create(postings, batch_size=2000)
-        Account.objects.bulk_update([account for _, account in ready], ["balance"], batch_size=1000)
-        posted.update({item.account_id: txn for (item, _), txn in zip(ready, txns, strict=True)})
+                lines = [replace(member, debit=item.amount), replace(other, credit=item.amount)]
+            txn = Transaction(transaction_type=txn_type, status=Transaction.Status.COMPLETED, amount=item.amount,
+                              from_account=account if member_side == "debit" else None,
+                              to_account=account if member_side == "credit" else None, counterparty_gl=counterparty,
+                              description=item.description[:255], channel="system", business_date=business_date,
+                              initiated_by=actor, reference=new_reference("TX", business_date), completed_at=now)
+            entries.append(Entry(lines=lines, description=txn.description, transaction=txn))
+            posted[item.account_id] = txn
+        entry_post(entries=entries, actor=actor, business_date=business_date)
     return posted, refused
 
 
@@ -308,6 +436,15 @@ def _memo(key, build):
         return value
 
 
+MEMO_MAX_ROWS = 8
+
+
+def _statement(key, build):
+    """SQL for a statement whose text depends on a row count (key[1]): kept per process for the few
+    counts single movements use, built afresh for the many counts of bulk work."""
+    return _memo(key, build) if key[1] <= MEMO_MAX_ROWS else build()
+
+
 class _Reader:
     """Columns of one model in a SELECT, turned back into a model instance the way the ORM does it
     (the backend's and the fields' converters applied, unselected fields deferred)."""
@@ -395,6 +532,10 @@ class Reference:
         product = Product.from_db(connection.alias, None, self._products[pk])
         self._control.set_cached_value(product, self.gl(product.control_account_id))
         return product
+
+
+def _reference_now() -> "Reference":
+    return reference()
 
 
 def reference_stamp() -> tuple:
@@ -487,15 +628,19 @@ def _lock_sql(count: int, with_member: bool):
     return sql, account, member
 
 
-def lock_for_movement(account_ids, *, reference: Reference, with_member: bool) -> dict[int, Account]:
-    """Statement 2: lock_accounts() for one movement. Each account comes with its product (and the
-    product's control GL account) from `reference`, and with the member's names, KYC and status
-    when `with_member` (other member fields load on first use)."""
+def lock_accounts(account_ids, *, reference: "Reference | None" = None,
+                  with_member: bool = False) -> dict[int, Account]:
+    """The one way to lock member accounts: FOR UPDATE, in primary-key order (statement 2 of a
+    movement). Each account comes with its product (and the product's control GL account) from
+    `reference` (read now when not given), and with the member's names, KYC and status when
+    `with_member` (other member fields load on first use)."""
     ids = sorted({pk for pk in account_ids if pk is not None})
     if not ids:
         return {}
-    sql, account_reader, member_reader = _memo(("lock", len(ids), with_member),
-                                               lambda: _lock_sql(len(ids), with_member))
+    if reference is None:
+        reference = _reference_now()
+    sql, account_reader, member_reader = _statement(("lock", len(ids), with_member),
+                                                    lambda: _lock_sql(len(ids), with_member))
     with ledger_cursor() as cursor:
         cursor.execute(sql, ids)
         rows = cursor.fetchall()
@@ -618,24 +763,34 @@ def _insert_sql(model, rows: int, returning: bool):
     row = f"({', '.join(['%s'] * len(fields))})"
     sql = (f"INSERT INTO {_qn(opts.db_table)} ({', '.join(_qn(field.column) for field in fields)}) "
            f"VALUES {', '.join([row] * rows)}")
-    if returning and connection.features.can_return_columns_from_insert:
+    if returning:
         sql += " " + connection.ops.return_insert_columns([opts.pk])[0]
     return sql, [(field, field.attname, _plain_type(field)) for field in fields]
 
 
-def insert_new(objs: list, *, returning: bool = True, send_signals: bool = True) -> None:
-    """Insert new instances of one model in one statement, as save() would — pre_save and post_save
-    signals (with `send_signals`), each field's pre_save() (auto_now timestamps) and get_db_prep_save()
-    — but from SQL built once per process. Without `send_signals` it is bulk_create(), which sends
-    none. With `returning` (one object) the new pk is set on it. Not for models with history: see
-    save_with_history()."""
+MAX_INSERT_PARAMETERS = 999  # SQLite's smallest limit on parameters per statement; PostgreSQL allows 65535
+
+
+def insert_new(objs: list, *, returning: bool = True) -> None:
+    """Insert new instances of one model, as bulk_create() would — each field's pre_save() (auto_now
+    timestamps) and get_db_prep_save(), no signals — in as few statements as the database's parameter
+    limit allows, from SQL built once per process for the row counts single movements use. With
+    `returning`, each object gets its new primary key."""
+    if not objs:
+        return
     model = type(objs[0])
     db = connections[DEFAULT_DB_ALIAS]  # what `connection` stands for, without its per-attribute look-up
-    returning = returning and len(objs) == 1
-    sql, fields = _memo(("insert", model, len(objs), returning), lambda: _insert_sql(model, len(objs), returning))
-    if send_signals:
-        for obj in objs:
-            signals.pre_save.send(sender=model, instance=obj, raw=False, using=db.alias, update_fields=None)
+    n_fields = len(model._meta.local_concrete_fields)
+    many_rows = db.features.can_return_rows_from_bulk_insert or not returning
+    per_statement = max(1, MAX_INSERT_PARAMETERS // n_fields) if many_rows else 1
+    for start in range(0, len(objs), per_statement):
+        _insert_rows(db, model, objs[start:start + per_statement], returning)
+
+
+def _insert_rows(db, model, objs: list, returning: bool) -> None:
+    with_returning = returning and db.features.can_return_columns_from_insert
+    sql, fields = _statement(("insert", len(objs), model, with_returning),
+                             lambda: _insert_sql(model, len(objs), with_returning))
     params = []
     for obj in objs:
         values = obj.__dict__
@@ -647,60 +802,10 @@ def insert_new(objs: list, *, returning: bool = True, send_signals: bool = True)
                 params.append(field.get_db_prep_save(field.pre_save(obj, True), db))
     with ledger_cursor() as cursor:
         cursor.execute(sql, params)
-        if returning:
-            if db.features.can_return_columns_from_insert:
-                pk = cursor.fetchone()[0]
-            else:
-                pk = db.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
-            objs[0].pk = pk
+        if with_returning:
+            for obj, row in zip(objs, cursor.fetchall(), strict=True):
+                obj.pk = row[0]
+        elif returning:
+            objs[0].pk = db.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
     for obj in objs:
         obj._state.adding, obj._state.db = False, db.alias
-        if send_signals:
-            signals.post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False,
-                                   using=db.alias)
-
-
-def _history_of(model):
-    """The simple-history recorder of `model` and its history model, when the recorder is the only
-    post_save receiver of the model (then saving a new row is: pre_save, the row, and the recorder's
-    history row); otherwise None. Receivers are looked at on every call (Django caches them)."""
-    sync, asynchronous = signals.post_save._live_receivers(model)
-    recorder = getattr(sync[0], "__self__", None) if len(sync) == 1 and not asynchronous else None
-    if not isinstance(recorder, HistoricalRecords) or recorder.m2m_fields:
-        return None
-    # Model.history builds a new manager class on every access: look the history model up once.
-    history_model = _memo(("history", model._meta.label), lambda: getattr(model, recorder.manager_name).model)
-    if getattr(history_model, "history_relation", None) is not None:
-        return None
-    return recorder, history_model
-
-
-def save_with_history(obj) -> None:
-    """obj.save() for a new row of a model with simple-history, without the ORM's compilation: the
-    pre_save signal, the row, then the "+" history row exactly as simple-history's recorder makes it
-    (its fields, date, user and change reason, its pre/post_create_historical_record signals, the
-    history model's own save signals), each row inserted by insert_new(). Falls back to obj.save()
-    when anything but the recorder listens to the model's post_save."""
-    found = _history_of(type(obj))
-    if found is None or not obj._state.adding or obj.pk is not None:
-        obj.save()
-        return
-    recorder, history_model = found
-    signals.pre_save.send(sender=type(obj), instance=obj, raw=False, using=connection.alias, update_fields=None)
-    insert_new([obj], send_signals=False)
-    # post_save: its only receiver is the recorder; this is what it does (HistoricalRecords.post_save)
-    if getattr(settings, "SIMPLE_HISTORY_ENABLED", True) and not hasattr(obj, "skip_history_when_saving"):
-        history_date = getattr(obj, "_history_date", timezone.now())
-        history_user = recorder.get_history_user(obj)
-        reason = recorder.get_change_reason_for_object(obj, "+", None)
-        record = history_model(history_date=history_date, history_type="+", history_user=history_user,
-                               history_change_reason=reason,
-                               **{field.attname: getattr(obj, field.attname)
-                                  for field in recorder.fields_included(obj)})
-        pre_create_historical_record.send(sender=history_model, instance=obj, history_date=history_date,
-                                          history_user=history_user, history_change_reason=reason,
-                                          history_instance=record, using=None)
-        insert_new([record])
-        post_create_historical_record.send(sender=history_model, instance=obj, history_instance=record,
-                                           history_date=history_date, history_user=history_user,
-                                           history_change_reason=reason, using=None)

@@ -10,8 +10,6 @@ whether it waits for approval) or raises the refusal posting would raise. Review
 call it before they show the confirm button.
 """
 
-import hashlib
-import json
 import random
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,7 +17,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -35,28 +32,32 @@ from .models import (
     ZERO,
     Account,
     GLAccount,
-    IdempotencyRecord,
     LedgerPolicy,
     Product,
     ServiceCharge,
     Transaction,
 )
 from .posting import (
+    Entry,
+    Idempotency,
     Line,
     Reference,
     adjust_hold,
     balance_effect,
+    entry_post,
+    hold_place,
+    hold_release,
     holds_for,
-    insert_new,
+    idempotent,
+    idempotent_replay,
     lock_accounts,
-    lock_for_movement,
     movement_context,
     new_reference,
     outgoing_today,
     peek_accounts,
+    reference,
     retry_on_conflict,
-    save_with_history,
-    write_entry,
+    transactions_record,
 )
 
 T = Transaction.Type
@@ -87,19 +88,15 @@ def amount_or_error(raw, field: str = "amount") -> Decimal:
 
 
 def compute_fee(*, transaction_type: str, product: Product, amount: Decimal,
-                reference: Reference | None = None) -> Decimal:
-    """Sum of the active service charges for this type: product-specific ones and bank-wide ones.
-    A movement passes its `reference` (checked against the database in its first statement)."""
-    if reference is not None:
-        charges = [(kind, flat, rate, minimum, maximum)
-                   for type_, product_id, kind, flat, rate, minimum, maximum in reference.charges
-                   if type_ == transaction_type and product_id in (product.pk, None)]
-    else:
-        charges = ServiceCharge.objects.filter(is_active=True, transaction_type=transaction_type).filter(
-            Q(product=product) | Q(product__isnull=True)).order_by().values_list(  # a sum: no need to sort
-            "kind", "amount", "rate", "minimum", "maximum")
+                rules: Reference | None = None) -> Decimal:
+    """The one fee function: the sum of the active service charges for this type, product-specific
+    ones and bank-wide ones. A movement passes the reference rows it read in its first statement
+    (`rules`); without them they are read now."""
+    rules = rules or reference()
     total = ZERO
-    for kind, flat, rate, minimum, maximum in charges:
+    for type_, product_id, kind, flat, rate, minimum, maximum in rules.charges:
+        if type_ != transaction_type or product_id not in (product.pk, None):
+            continue
         fee = flat if kind == ServiceCharge.Kind.FLAT else quantize(amount * rate / 100)
         if minimum is not None:
             fee = max(fee, minimum)
@@ -109,7 +106,7 @@ def compute_fee(*, transaction_type: str, product: Product, amount: Decimal,
     return total
 
 
-def plan_lines(txn: Transaction, reference: Reference | None = None) -> list[Line]:
+def plan_lines(txn: Transaction, rules: Reference | None = None) -> list[Line]:
     """The postings a transaction makes, derived only from the transaction row."""
     lines: list[Line] = []
     src, dst, amount, fee = txn.from_account, txn.to_account, txn.amount, txn.fee
@@ -129,7 +126,7 @@ def plan_lines(txn: Transaction, reference: Reference | None = None) -> list[Lin
                   Line(gl=txn.counterparty_gl, credit=amount)]
     if fee:
         payer = src or dst
-        income = reference.gl_code(chart.FEE_INCOME) if reference is not None else gl(chart.FEE_INCOME)
+        income = (rules or reference()).gl_code(chart.FEE_INCOME)
         lines += [Line(gl=payer.product.control_account, account=payer, debit=fee), Line(gl=income, credit=fee)]
     return lines
 
@@ -137,12 +134,7 @@ def plan_lines(txn: Transaction, reference: Reference | None = None) -> list[Lin
 def _check_accounts(lines: list[Line], accounts: dict[int, Account], *, release: dict[int, Decimal] | None = None):
     """Every account touched must be active, and none may go below what it must keep."""
     release = release or {}
-    effect: dict[int, Decimal] = {}
-    for line in lines:
-        if line.account is not None:
-            sign = 1 if line.gl.debit_normal else -1
-            effect[line.account.pk] = effect.get(line.account.pk, ZERO) + sign * (line.debit - line.credit)
-    for pk, delta in effect.items():
+    for pk, delta in balance_effect(lines).items():
         account = accounts[pk]
         _check_status(account)
         if delta < 0:
@@ -248,57 +240,20 @@ def _needs_approval(txn: Transaction, threshold: Decimal | None = None) -> bool:
     return txn.transaction_type in HELD_ABOVE_THRESHOLD and txn.amount > threshold
 
 
-def _fingerprint(scope: str, payload: dict) -> str:
-    return hashlib.sha256(json.dumps({"scope": scope, **payload}, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _replay(*, actor, key: str | None, request_hash: str) -> Transaction | None:
-    if not key:
-        return None
-    found = IdempotencyRecord.objects.filter(user=actor, key=key).select_related("transaction").first()
-    if found is None:
-        return None
-    if found.request_hash != request_hash:
-        raise LedgerError("idempotency_conflict",
-                          "This Idempotency-Key was already used for a different request. Use a new key.")
-    return found.transaction
-
-
-def default_cash_account(*, actor, txn: Transaction) -> GLAccount:
-    """Where cash paid in or out sits when no cash-management app is installed: the role's pool.
-
-    The `cash` app replaces this (settings.LEDGER_CASH_ACCOUNT_RESOLVER) with the cashier's open
-    drawer or the field banker's own cash account, and refuses cash without an open drawer."""
-    return gl(chart.CASH_FIELD if actor.role == "mobile_banker" else chart.CASH_DRAWERS)
-
-
-def default_cash_check(*, txn: Transaction) -> None:
-    """Called before a pending cash withdrawal is approved; the cash app checks the drawer is still open."""
-
-
 # --- submitting a movement -------------------------------------------------------------------
 
 @retry_on_conflict
-def _submit(*, actor, txn: Transaction, idempotency_key: str | None, scope: str, fingerprint: dict) -> Transaction:
-    """Post (or hold for approval) one movement, once per idempotency key.
-
-    The key is looked up only when the movement fails: a retry of a request that was posted either
-    fails on the key's unique constraint when its record is inserted (last statement) or fails
-    earlier on a rule the first posting now breaks (the money is gone); both roll back everything
-    and answer with the first result. A new key, the usual case, costs no extra query."""
-    request_hash = _fingerprint(scope, fingerprint)
+def _submit(*, actor, txn: Transaction, idempotency: Idempotency, audit: tuple | None = None) -> Transaction:
+    """Post (or hold for approval) one movement, once per idempotency key (`posting.idempotent`).
+    `audit` (action, target, details) is recorded in the same database transaction. A refusal by a
+    business rule is kept on record (`_record_refusal`)."""
     try:
-        with transaction.atomic():
-            return _submit_locked(actor=actor, txn=txn, idempotency_key=idempotency_key, scope=scope,
-                                  request_hash=request_hash)
-    except (LedgerError, ValidationError, PermissionDenied, IntegrityError) as exc:
-        # A retry (or a concurrent request with the same key that won the race): its first result.
-        replayed = _replay(actor=actor, key=idempotency_key, request_hash=request_hash)
-        if replayed is None:
-            if isinstance(exc, LedgerError):
-                _record_refusal(actor=actor, txn=txn, error=exc)
-            raise
-        return replayed
+        return idempotent(actor=actor, idempotency=idempotency,
+                          run=lambda: _submit_locked(actor=actor, txn=txn, audit=audit))
+    except LedgerError as exc:
+        if exc.code != "idempotency_conflict":
+            _record_refusal(actor=actor, txn=txn, error=exc)
+        raise
 
 
 def _record_refusal(*, actor, txn: Transaction, error: LedgerError) -> None:
@@ -316,7 +271,7 @@ def _record_refusal(*, actor, txn: Transaction, error: LedgerError) -> None:
         purpose=txn.purpose, business_date=txn.business_date, initiated_by=actor,
         reference=new_reference("TX", txn.business_date), decision_note=f"{error.code}: {error.message}"[:255])
     with transaction.atomic():
-        save_with_history(failed)
+        transactions_record([failed], actor=actor)
 
 
 @dataclass
@@ -351,7 +306,7 @@ def movement_check(*, actor, txn: Transaction, accounts: dict[int, Account], bus
     if txn.transaction_type != T.FEE:
         payer = txn.from_account or txn.to_account
         txn.fee = compute_fee(transaction_type=txn.transaction_type, product=payer.product, amount=txn.amount,
-                              reference=reference)
+                              rules=reference)
     if txn.from_account is not None:
         _check_status(txn.from_account)
     if txn.to_account is not None:
@@ -380,8 +335,8 @@ def _prepare(*, actor, txn: Transaction) -> MovementCheck:
         except BusinessDayClosed as exc:
             raise LedgerError("business_day_closed", str(exc))
     # Statement 2: the accounts, locked in pk order; the member only when a check reads it.
-    accounts = lock_for_movement([txn.from_account_id, txn.to_account_id], reference=ref,
-                                 with_member=outgoing or not actor.is_staff)
+    accounts = lock_accounts([txn.from_account_id, txn.to_account_id], reference=ref,
+                             with_member=outgoing or not actor.is_staff)
     for field, pk in (("from_account", txn.from_account_id), ("to_account", txn.to_account_id)):
         if pk is not None and pk not in accounts:
             raise ValidationError({f"{field}_id": "No such account."})
@@ -409,28 +364,20 @@ def _review(*, actor, txn: Transaction) -> MovementCheck:
         return done.check
 
 
-def _submit_locked(*, actor, txn, idempotency_key, scope, request_hash) -> Transaction:
+def _submit_locked(*, actor, txn, audit: tuple | None) -> Transaction:
     check = _prepare(actor=actor, txn=txn)
-    lines, business_date = check.lines, txn.business_date
     if check.needs_approval:
         txn.status = Transaction.Status.PENDING
-        save_with_history(txn)
-        _apply_holds(lines, sign=1)
+        hold_place(transaction=txn, lines=check.lines, actor=actor)
     else:
         txn.status, txn.completed_at = Transaction.Status.COMPLETED, timezone.now()
-        save_with_history(txn)
-        write_entry(lines=lines, business_date=business_date, created_by=actor, transaction=txn,
-                    description=txn.description or txn.get_transaction_type_display())
-    if idempotency_key:
-        # last: a retry of a posted request fails here, on the (user, key) unique constraint
-        insert_new([IdempotencyRecord(user=actor, key=idempotency_key, scope=scope, request_hash=request_hash,
-                                      transaction=txn)])
+        entry_post(entries=[Entry(lines=check.lines, description=txn.description or txn.get_transaction_type_display(),
+                                  transaction=txn)], actor=actor, business_date=txn.business_date)
+    if audit is not None:
+        action, target, details = audit
+        record(actor, action, target(txn) if callable(target) else target,
+               **{key: value(txn) if callable(value) else value for key, value in details.items()})
     return txn
-
-
-def _apply_holds(lines: list[Line], *, sign: int) -> None:
-    for pk, amount in holds_for(lines).items():
-        adjust_hold(pk, sign * amount)
 
 
 def _account(account_or_id, field: str, *, member: bool = False, reuse: bool = False) -> Account:
@@ -455,9 +402,10 @@ def _pk(account_or_id, field: str) -> int:
 
 
 def deposit_create(*, actor, account, amount, description: str = "", channel: str = "admin",
-                   idempotency_key: str | None = None,
-                   review: bool = False) -> Transaction | MovementCheck:
-    """Cash paid in at a teller (cashier) or to a field banker (mobile banker, assigned members only)."""
+                   idempotency_key: str | None = None, review: bool = False,
+                   audit: tuple | None = None) -> Transaction | MovementCheck:
+    """Cash paid in at a teller (cashier) or to a field banker (mobile banker, assigned members only).
+    `audit` (action, target, details): an audit row the caller wants written with the deposit."""
     amount = amount_or_error(amount)
     account = _account(account, "account_id", member=actor.role == "mobile_banker", reuse=True)
     if actor.role not in DEPOSIT_ROLES:
@@ -468,8 +416,9 @@ def deposit_create(*, actor, account, amount, description: str = "", channel: st
                       description=description or "Cash deposit", channel=channel)
     if review:
         return _review(actor=actor, txn=txn)
-    return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="deposit",
-                   fingerprint={"account": account.pk, "amount": str(amount), "description": description})
+    return _submit(actor=actor, txn=txn, audit=audit,
+                   idempotency=Idempotency.of(idempotency_key, "deposit",
+                                              account=account.pk, amount=str(amount), description=description))
 
 
 def withdrawal_create(*, actor, account, amount, description: str = "", channel: str = "admin",
@@ -483,8 +432,9 @@ def withdrawal_create(*, actor, account, amount, description: str = "", channel:
                       description=description or "Cash withdrawal", channel=channel)
     if review:
         return _review(actor=actor, txn=txn)
-    return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="withdrawal",
-                   fingerprint={"account": account.pk, "amount": str(amount), "description": description})
+    return _submit(actor=actor, txn=txn,
+                   idempotency=Idempotency.of(idempotency_key, "withdrawal",
+                                              account=account.pk, amount=str(amount), description=description))
 
 
 def transfer_create(*, actor, from_account, to_account_number: str, amount, description: str = "",
@@ -520,9 +470,9 @@ def transfer_create(*, actor, from_account, to_account_number: str, amount, desc
                       description=description or f"Transfer to {target.account_number}", channel=channel)
     if review:
         return _review(actor=actor, txn=txn)
-    return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="transfer",
-                   fingerprint={"from": source.pk, "to": target.pk, "amount": str(amount),
-                                "description": description})
+    return _submit(actor=actor, txn=txn,
+                   idempotency=Idempotency.of(idempotency_key, "transfer", **{
+                       "from": source.pk, "to": target.pk, "amount": str(amount), "description": description}))
 
 
 def payment_create(*, actor, account, amount, description: str, channel: str = "admin",
@@ -539,8 +489,9 @@ def payment_create(*, actor, account, amount, description: str, channel: str = "
                       counterparty_gl=gl(chart.PAYMENTS_CLEARING), description=description.strip(), channel=channel)
     if review:
         return _review(actor=actor, txn=txn)
-    return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="payment",
-                   fingerprint={"account": account.pk, "amount": str(amount), "description": description})
+    return _submit(actor=actor, txn=txn,
+                   idempotency=Idempotency.of(idempotency_key, "payment",
+                                              account=account.pk, amount=str(amount), description=description))
 
 
 def fee_charge(*, actor, account, amount, description: str, channel: str = "admin",
@@ -557,8 +508,9 @@ def fee_charge(*, actor, account, amount, description: str, channel: str = "admi
                       counterparty_gl=gl(chart.FEE_INCOME), description=description.strip(), channel=channel)
     if review:
         return _review(actor=actor, txn=txn)
-    return _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="fee",
-                   fingerprint={"account": account.pk, "amount": str(amount), "description": description})
+    return _submit(actor=actor, txn=txn,
+                   idempotency=Idempotency.of(idempotency_key, "fee",
+                                              account=account.pk, amount=str(amount), description=description))
 
 
 def reversal_request(*, actor, original: Transaction, reason: str, request=None) -> Transaction:
@@ -576,15 +528,15 @@ def reversal_request(*, actor, original: Transaction, reason: str, request=None)
         raise LedgerError("already_reversed", f"{original.reference} already has a reversal.")
     txn = Transaction(transaction_type=T.REVERSAL, amount=original.amount, fee=original.fee,
                       from_account=original.to_account, to_account=original.from_account, reverses=original,
-                      description=f"Reversal of {original.reference}: {reason.strip()}"[:255], channel="admin")
+                      description=f"Reversal of {original.reference}: {reason.strip()}"[:255], channel="admin",
+                      reason=reason.strip()[:255])
+    audit = ("transaction.reversal_requested", original,
+             {"request": request, "reversal": lambda result: result.reference, "reason": reason.strip()})
     try:
-        result = _submit(actor=actor, txn=txn, idempotency_key=None, scope="reversal",
-                         fingerprint={"original": original.pk})
+        return _submit(actor=actor, txn=txn, idempotency=Idempotency.of(None, "reversal", original=original.pk),
+                       audit=audit)
     except IntegrityError:
         raise LedgerError("already_reversed", f"{original.reference} already has a reversal.")
-    record(actor, "transaction.reversal_requested", original, request=request, reversal=result.reference,
-           reason=reason.strip())
-    return result
 
 
 # --- four eyes ---------------------------------------------------------------------------------
@@ -607,19 +559,20 @@ def transaction_approve(*, actor, txn: Transaction, request=None) -> Transaction
             business_date = current_business_date()
         except BusinessDayClosed as exc:
             raise LedgerError("business_day_closed", str(exc))
-        accounts = lock_accounts([txn.from_account_id, txn.to_account_id])
+        rules = reference()
+        accounts = lock_accounts([txn.from_account_id, txn.to_account_id], reference=rules)
         txn.from_account, txn.to_account = accounts.get(txn.from_account_id), accounts.get(txn.to_account_id)
         if txn.transaction_type in CASH_TYPES:
             import_string(settings.LEDGER_CASH_APPROVAL_CHECK)(txn=txn)
-        lines = plan_lines(txn)
-        holds = holds_for(lines)
-        _check_accounts(lines, accounts, release=holds)
-        _apply_holds(lines, sign=-1)
+        lines = plan_lines(txn, rules)
+        _check_accounts(lines, accounts, release=holds_for(lines))
+        hold_release(lines=lines)
         txn.status, txn.approved_by = Transaction.Status.COMPLETED, actor
         txn.decided_at = txn.completed_at = timezone.now()
         txn.save(update_fields=["status", "approved_by", "decided_at", "completed_at", "updated_at"])
-        write_entry(lines=lines, business_date=business_date, description=txn.description, created_by=actor,
-                    transaction=txn, reverses=txn.reverses.entry if txn.reverses_id else None)
+        entry_post(entries=[Entry(lines=lines, description=txn.description, transaction=txn,
+                                  reverses=txn.reverses.entry if txn.reverses_id else None)],
+                   actor=actor, business_date=business_date)
         record(actor, "transaction.approve", txn, request=request)
         return txn
 
@@ -631,8 +584,10 @@ def transaction_reject(*, actor, txn: Transaction, reason: str, request=None) ->
     with transaction.atomic():
         txn = Transaction.objects.select_for_update().get(pk=txn.pk)
         _decide_checks(actor, txn)
-        lock_accounts([txn.from_account_id, txn.to_account_id])
-        _apply_holds(plan_lines(txn), sign=-1)
+        rules = reference()
+        accounts = lock_accounts([txn.from_account_id, txn.to_account_id], reference=rules)
+        txn.from_account, txn.to_account = accounts.get(txn.from_account_id), accounts.get(txn.to_account_id)
+        hold_release(lines=plan_lines(txn, rules))
         txn.status, txn.approved_by, txn.decided_at = Transaction.Status.CANCELLED, actor, timezone.now()
         txn.decision_note = reason.strip()[:255]
         txn.save(update_fields=["status", "approved_by", "decided_at", "decision_note", "updated_at"])
@@ -679,9 +634,18 @@ def account_open(*, actor, member: Member, product: Product, request=None) -> Ac
     if Account.objects.filter(member=member, product=product).exclude(status=Account.Status.CLOSED).exists():
         raise LedgerError("account_exists", f"{member.full_name} already has a {product.name} account.")
     account = Account.objects.create(account_number=_new_account_number(), member=member, product=product,
-                                     opened_by=actor)
+                                     opened_by=actor, opened_on=_opening_date())
     record(actor, "account.open", account, request=request)
     return account
+
+
+def _opening_date():
+    """The business date an account opens on: the open day, or today while the day is closed (an
+    account may be opened after close; it takes part in no movement until a day opens)."""
+    try:
+        return current_business_date()
+    except BusinessDayClosed:
+        return timezone.localdate()
 
 
 @transaction.atomic
@@ -707,77 +671,68 @@ def account_set_status(*, actor, account: Account, status: str, reason: str, req
 
 # --- cheques: credited at once, held until cleared ------------------------------------------------
 
-@retry_on_conflict
-def cheque_credit(*, actor, account, amount, description: str, idempotency_key: str | None = None) -> Transaction:
-    """Credit a cheque to the member's account and hold it: in the balance, not available."""
+def cheque_credit(*, actor, account, amount, description: str) -> Transaction:
+    """Credit a cheque to the member's account and hold it: in the balance, not available. Call it
+    inside the caller's transaction (the cash app's cheque deposit, which makes it idempotent)."""
     amount = amount_or_error(amount)
     account = _account(account, "account_id")
-    request_hash = _fingerprint("cheque", {"account": account.pk, "amount": str(amount), "description": description})
-    replayed = _replay(actor=actor, key=idempotency_key, request_hash=request_hash)
-    if replayed is not None:
-        return replayed
-    with transaction.atomic():
-        try:
-            business_date = current_business_date()
-        except BusinessDayClosed as exc:
-            raise LedgerError("business_day_closed", str(exc))
-        account = lock_accounts([account.pk])[account.pk]
-        txn = Transaction(transaction_type=T.DEPOSIT, amount=amount, to_account=account, channel="admin",
-                          counterparty_gl=gl(chart.CHEQUES_CLEARING), description=description[:255],
-                          business_date=business_date, initiated_by=actor,
-                          reference=new_reference("TX", business_date))
-        lines = plan_lines(txn)
-        _check_accounts(lines, {account.pk: account})
-        txn.status, txn.completed_at = Transaction.Status.COMPLETED, timezone.now()
-        txn.save()
-        write_entry(lines=lines, business_date=business_date, description=txn.description, created_by=actor,
-                    transaction=txn)
-        adjust_hold(account.pk, amount)
-        if idempotency_key:
-            IdempotencyRecord.objects.create(user=actor, key=idempotency_key, scope="cheque",
-                                             request_hash=request_hash, transaction=txn)
-        return txn
+    business_date = _open_business_date()
+    rules = reference()
+    account = lock_accounts([account.pk], reference=rules)[account.pk]
+    txn = Transaction(transaction_type=T.DEPOSIT, amount=amount, to_account=account, channel="admin",
+                      counterparty_gl=rules.gl_code(chart.CHEQUES_CLEARING), description=description[:255],
+                      business_date=business_date, initiated_by=actor, reference=new_reference("TX", business_date))
+    lines = plan_lines(txn, rules)
+    _check_accounts(lines, {account.pk: account})
+    txn.status, txn.completed_at = Transaction.Status.COMPLETED, timezone.now()
+    entry_post(entries=[Entry(lines=lines, description=txn.description, transaction=txn)], actor=actor,
+               business_date=business_date)
+    adjust_hold(account.pk, amount)
+    return txn
 
 
 def cheque_settle(*, actor, txn: Transaction) -> None:
     """The cheque cleared: release the hold and move the money from clearing to the settlement bank.
     Call inside the caller's transaction (the cheque row is locked there)."""
-    business_date = current_business_date()
-    lock_accounts([txn.to_account_id])
+    rules = reference()
+    lock_accounts([txn.to_account_id], reference=rules)
     adjust_hold(txn.to_account_id, -txn.amount)
-    write_entry(lines=[Line(gl=gl(chart.DUE_FROM_BANKS), debit=txn.amount),
-                       Line(gl=gl(chart.CHEQUES_CLEARING), credit=txn.amount)],
-                business_date=business_date, description=f"Cheque cleared: {txn.reference}", created_by=actor)
+    gl_entry_post(actor=actor, description=f"Cheque cleared: {txn.reference}",
+                  lines=[Line(gl=rules.gl_code(chart.DUE_FROM_BANKS), debit=txn.amount),
+                         Line(gl=rules.gl_code(chart.CHEQUES_CLEARING), credit=txn.amount)])
 
 
 def cheque_return(*, actor, txn: Transaction, reason: str) -> Transaction:
     """The cheque bounced: remove the hold and take the credit back (a completed reversal).
     Call inside the caller's transaction (the cheque row is locked there)."""
-    business_date = current_business_date()
+    business_date = _open_business_date()
     accounts = lock_accounts([txn.to_account_id])
     adjust_hold(txn.to_account_id, -txn.amount)
-    accounts[txn.to_account_id].refresh_from_db()
+    accounts[txn.to_account_id].refresh_from_db(fields=["balance", "held_balance"])
     reversal = Transaction(transaction_type=T.REVERSAL, amount=txn.amount, from_account=txn.to_account,
                            reverses=txn, description=f"Cheque returned unpaid: {reason}"[:255], channel="admin",
-                           business_date=business_date, initiated_by=actor, approved_by=actor,
+                           reason=reason[:255], business_date=business_date, initiated_by=actor, approved_by=actor,
                            reference=new_reference("TX", business_date))
     lines = plan_lines(reversal)
     _check_accounts(lines, accounts)
     reversal.status, reversal.completed_at = Transaction.Status.COMPLETED, timezone.now()
-    reversal.save()
-    write_entry(lines=lines, business_date=business_date, description=reversal.description, created_by=actor,
-                transaction=reversal, reverses=txn.entry)
+    entry_post(entries=[Entry(lines=lines, description=reversal.description, transaction=reversal,
+                              reverses=txn.entry)], actor=actor, business_date=business_date)
     return reversal
 
 
 def gl_entry_post(*, actor, lines: list[Line], description: str):
-    """A movement between GL accounts only (vault, drawers, field cash, variance). Call it inside
-    the caller's transaction, after locking the cash rows it concerns."""
+    """A movement between GL accounts only (vault, drawers, field cash, variance, clearing) on the open
+    business date. Call it inside the caller's transaction, after locking the cash rows it concerns."""
+    return entry_post(entries=[Entry(lines=lines, description=description)], actor=actor,
+                      business_date=_open_business_date())[0]
+
+
+def _open_business_date():
     try:
-        business_date = current_business_date()
+        return current_business_date()
     except BusinessDayClosed as exc:
         raise LedgerError("business_day_closed", str(exc))
-    return write_entry(lines=lines, business_date=business_date, description=description, created_by=actor)
 
 
 def shares_redeem(*, actor, shares_account, to_account_number: str, reason: str, request=None,
@@ -793,9 +748,9 @@ def shares_redeem(*, actor, shares_account, to_account_number: str, reason: str,
     target = Account.objects.filter(account_number=(to_account_number or "").replace(" ", "").strip()).first()
     if target is None or target.member_id != source.member_id or target.pk == source.pk:
         raise ValidationError({"to_account_number": "Pay shares out to another account of the same member."})
-    fingerprint = {"from": source.pk, "to": target.pk}
-    if not review and idempotency_key:  # a double submit or a reload: the request already made
-        replayed = _replay(actor=actor, key=idempotency_key, request_hash=_fingerprint("shares_redeem", fingerprint))
+    idempotency = Idempotency.of(idempotency_key, "shares_redeem", **{"from": source.pk, "to": target.pk})
+    if not review:  # a double submit or a reload: the request already made
+        replayed = idempotent_replay(actor=actor, idempotency=idempotency)
         if replayed is not None:
             return replayed
     waiting = Transaction.objects.filter(from_account=source, purpose=MEMBER_EXIT,
@@ -806,10 +761,10 @@ def shares_redeem(*, actor, shares_account, to_account_number: str, reason: str,
     if source.balance <= 0:
         raise LedgerError("nothing_to_redeem", "This shares account holds nothing to redeem.")
     txn = Transaction(transaction_type=T.TRANSFER, amount=source.balance, from_account=source, to_account=target,
-                      purpose=MEMBER_EXIT, description=f"Share redemption on exit: {reason.strip()}"[:255])
+                      purpose=MEMBER_EXIT, description=f"Share redemption on exit: {reason.strip()}"[:255],
+                      reason=reason.strip()[:255])
     if review:
         return _review(actor=actor, txn=txn)
-    result = _submit(actor=actor, txn=txn, idempotency_key=idempotency_key, scope="shares_redeem",
-                     fingerprint=fingerprint)
-    record(actor, "shares.redeem_requested", source, request=request, transaction=result.reference)
-    return result
+    return _submit(actor=actor, txn=txn, idempotency=idempotency,
+                   audit=("shares.redeem_requested", source,
+                          {"request": request, "transaction": lambda result: result.reference}))

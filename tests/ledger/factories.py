@@ -5,7 +5,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
 from apps.cash import services as cash
 from apps.core.models import BusinessDay
@@ -68,8 +67,7 @@ def on_day(day: date) -> None:
 
 
 def opened(account: Account, day: date) -> Account:
-    """Backdate the account's opening (cycles and contribution months count from it)."""
-    Account.objects.filter(pk=account.pk).update(
-        created_at=timezone.make_aware(timezone.datetime(day.year, day.month, day.day, 9)))
+    """Backdate the account's opening business date (cycles and contribution months count from it)."""
+    Account.objects.filter(pk=account.pk).update(opened_on=day)
     account.refresh_from_db()
     return account

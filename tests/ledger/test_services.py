@@ -515,12 +515,12 @@ def test_reference_rows_changed_by_any_means_are_seen_by_the_next_movement(cashi
 
 
 def test_accounts_read_on_the_hot_path_equal_the_orm_s(cashier, member, susu, monthly):
-    from apps.ledger.posting import lock_for_movement, movement_context, peek_accounts
+    from apps.ledger.posting import lock_accounts, movement_context, peek_accounts
 
     context = movement_context(lock_user_id=cashier.pk)
     assert context.business_date == BusinessDay.objects.get(status="open").date
     assert context.user_limit == cashier.daily_transaction_limit
-    locked = lock_for_movement([monthly.pk, susu.pk], reference=context.reference, with_member=True)
+    locked = lock_accounts([monthly.pk, susu.pk], reference=context.reference, with_member=True)
     assert list(locked) == sorted([susu.pk, monthly.pk])
     for pk, account in locked.items():
         orm = Account.objects.select_related("product__control_account", "member").get(pk=pk)
@@ -534,7 +534,7 @@ def test_accounts_read_on_the_hot_path_equal_the_orm_s(cashier, member, susu, mo
                      "assigned_banker_id"):
             assert getattr(account.member, name) == getattr(orm.member, name)
         assert account.member.national_id == member.national_id  # deferred: loads (and decrypts) on use
-    again = lock_for_movement([susu.pk], reference=context.reference, with_member=False)
+    again = lock_accounts([susu.pk], reference=context.reference, with_member=False)
     assert again[susu.pk].product is not locked[susu.pk].product  # fresh copies: changing one changes no other
     [peeked] = peek_accounts(numbers=[susu.account_number], with_member=True)
     assert (peeked.pk, peeked.member.full_name, peeked.status) == (susu.pk, member.full_name, "active")
