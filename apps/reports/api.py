@@ -1,7 +1,7 @@
 """`GET /api/accounts/{id}/statement/` of API.md.
 
 Mounted next to the ledger's accounts router on the same prefix (ninja allows two routers on
-one prefix): `api.add_router("/accounts/", statements_router)` in apps/api/api.py.
+one prefix): ROUTERS below, read by `app_routers()` in apps/api/api.py.
 """
 
 from datetime import date
@@ -16,6 +16,7 @@ from apps.ledger.selectors import accounts_visible_to
 from .services import statement_generate
 
 router = Router(tags=["accounts"])
+ROUTERS = [("/accounts/", router)]  # next to the ledger's accounts router
 
 
 class StatementQuery(Schema):

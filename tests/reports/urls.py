@@ -11,8 +11,8 @@ from django.contrib import admin
 from django.urls import include, path
 from ninja import NinjaAPI
 
-from apps.api import errors
 from apps.api.auth import API_AUTH
+from apps.core.apikit import errors
 from apps.ledger.api import accounts_router
 from apps.portal import urls as portal_urls
 from apps.reports import portal_views
