@@ -7,12 +7,12 @@ one prefix): ROUTERS below, read by `app_routers()` in apps/api/api.py.
 from datetime import date
 from typing import Literal
 
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 
 from apps.ledger.selectors import accounts_visible_to
 
+from .http import file_response
 from .services import statement_generate
 
 router = Router(tags=["accounts"])
@@ -23,12 +23,6 @@ class StatementQuery(Schema):
     start: date
     end: date
     format: Literal["pdf", "csv"] = "pdf"
-
-
-def file_response(generated) -> HttpResponse:
-    response = HttpResponse(generated.content, content_type=generated.content_type)
-    response["Content-Disposition"] = generated.content_disposition
-    return response
 
 
 @router.get("/{int:account_id}/statement/", summary="Account statement (PDF or CSV)",
