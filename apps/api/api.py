@@ -1,11 +1,17 @@
 """The NinjaAPI object: /api/, OpenAPI at /api/openapi.json, docs at /api/docs."""
 
+from importlib import import_module
+
+from django.apps import apps as django_apps
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import module_has_submodule
 from ninja import NinjaAPI
 
-from . import errors
+from apps.core.apikit import errors
+from apps.core.apikit.parser import CoastalParser
+
 from .auth import API_AUTH
 from .health import router as health_router
-from .parser import CoastalParser
 
 ERROR_RESPONSES = {
     "401": "Not signed in, or the token is missing, expired or revoked.",
@@ -54,23 +60,29 @@ api = CoastalNinjaAPI(
 errors.install(api)
 
 
-def _mount() -> None:
-    from apps.audit.api import router as audit_router
-    from apps.cash.api import advances_router, cheques_router, drawers_router, field_router
-    from apps.ledger.api import accounts_router, transactions_router
-    from apps.reports.api import router as statements_router
-    from apps.users.api import router as users_router
+def app_routers():
+    """(prefix, router) pairs of every installed Coastal app, in INSTALLED_APPS order.
 
+    An app serves endpoints by having an `api` module that declares `ROUTERS`, a list of
+    `(prefix, Router)`: `ROUTERS = [("/users/", router)]`. Two apps may share a prefix (ledger's
+    accounts and reports' statements are both under "/accounts/"). This module lists no app, so
+    adding one with an `api.py` needs no edit here."""
+    for config in django_apps.get_app_configs():
+        if not config.name.startswith("apps.") or config.name == __package__:
+            continue
+        if not module_has_submodule(config.module, "api"):
+            continue
+        module = import_module(f"{config.name}.api")
+        routers = getattr(module, "ROUTERS", None)
+        if routers is None:
+            raise ImproperlyConfigured(f"{module.__name__} must declare ROUTERS, a list of (prefix, Router).")
+        yield from routers
+
+
+def _mount() -> None:
     api.add_router("/", health_router)
-    api.add_router("/users/", users_router)
-    api.add_router("/accounts/", accounts_router)
-    api.add_router("/accounts/", statements_router)
-    api.add_router("/transactions/", transactions_router)
-    api.add_router("/cash-drawers/", drawers_router)
-    api.add_router("/cash-advances/", advances_router)
-    api.add_router("/cheque-deposits/", cheques_router)
-    api.add_router("/field-collections/", field_router)
-    api.add_router("/audit/", audit_router)
+    for prefix, router in app_routers():
+        api.add_router(prefix, router)
 
 
 _mount()

@@ -1,25 +1,16 @@
-"""API authentication: `Authorization: Bearer <access>` or the httpOnly access cookie (with CSRF)."""
+"""API authentication: `Authorization: Bearer <access>` or the httpOnly access cookie (with CSRF).
+
+The token rules are the users app's (`apps.users.tokens`); these classes only tell ninja where to
+look for the token."""
 
 from ninja.security import APIKeyCookie, HttpBearer
 
-from apps.users.tokens import ACCESS_COOKIE, TokenError, token_for_access
-
-
-def _authenticate(request, token: str | None):
-    if not token:
-        return None
-    try:
-        api_token = token_for_access(token)
-    except TokenError:
-        return None
-    request.user = api_token.user
-    request.api_token = api_token  # which sign-in this request belongs to (kept on password change)
-    return api_token.user
+from apps.users.tokens import ACCESS_COOKIE, authenticate_request
 
 
 class BearerAuth(HttpBearer):
     def authenticate(self, request, token):
-        return _authenticate(request, token)
+        return authenticate_request(request, token)
 
 
 class CookieAuth(APIKeyCookie):
@@ -35,15 +26,7 @@ class CookieAuth(APIKeyCookie):
         return super()._get_key(request)
 
     def authenticate(self, request, key):
-        return _authenticate(request, key)
-
-
-def current_user(request):
-    """The signed-in user for endpoints that also answer anonymous callers."""
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        return _authenticate(request, header.split(" ", 1)[1].strip())
-    return _authenticate(request, request.COOKIES.get(ACCESS_COOKIE))
+        return authenticate_request(request, key)
 
 
 API_AUTH = [BearerAuth(), CookieAuth(csrf=True)]

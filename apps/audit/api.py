@@ -2,11 +2,12 @@ from datetime import datetime
 
 from ninja import Router, Schema
 
-from apps.api.permissions import require_role
+from apps.core.apikit.permissions import require_role
 
 from .selectors import audit_summary
 
 router = Router(tags=["audit"])
+ROUTERS = [("/audit/", router)]
 
 
 class EventOut(Schema):

@@ -7,10 +7,10 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
-from apps.api.errors import ApiError
-from apps.api.fields import Amount
-from apps.api.idempotency import IDEMPOTENCY_HEADER, idempotency_key
-from apps.api.permissions import require_perm, require_role
+from apps.core.apikit.errors import ApiError
+from apps.core.apikit.fields import Amount
+from apps.core.apikit.idempotency import IDEMPOTENCY_HEADER, idempotency_key
+from apps.core.apikit.permissions import require_perm, require_role
 from apps.ledger.api import TransactionOut, money, visible_account
 from apps.ledger.errors import LedgerError
 
@@ -21,6 +21,12 @@ drawers_router = Router(tags=["cash drawers"])
 advances_router = Router(tags=["cash advances"])
 cheques_router = Router(tags=["cheque deposits"])
 field_router = Router(tags=["field collections"])
+ROUTERS = [
+    ("/cash-drawers/", drawers_router),
+    ("/cash-advances/", advances_router),
+    ("/cheque-deposits/", cheques_router),
+    ("/field-collections/", field_router),
+]
 
 
 def _call(func, **kwargs):

@@ -43,7 +43,7 @@ validate_plain_text = PlainTextValidator()
 class ControlCharactersMiddleware:
     """A console or portal page asked with a control character in its query string (a search box,
     a filter) is shown again without that parameter, with a message saying why. The JSON API judges
-    its own query strings (apps.api.parser), with a 422 naming the field."""
+    its own query strings (apps.core.apikit.parser), with a 422 naming the field."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -7,11 +7,11 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from apps.api.errors import ApiError
-from apps.api.fields import Amount
-from apps.api.idempotency import IDEMPOTENCY_HEADER, idempotency_key
-from apps.api.pagination import PageNumber
-from apps.api.permissions import require_perm, require_role
+from apps.core.apikit.errors import ApiError
+from apps.core.apikit.fields import Amount
+from apps.core.apikit.idempotency import IDEMPOTENCY_HEADER, idempotency_key
+from apps.core.apikit.pagination import PageNumber
+from apps.core.apikit.permissions import require_perm, require_role
 from apps.members.selectors import members_visible_to
 
 from . import services
@@ -21,6 +21,7 @@ from .selectors import account_transactions, accounts_visible_to, transactions_v
 
 accounts_router = Router(tags=["accounts"])
 transactions_router = Router(tags=["transactions"])
+ROUTERS = [("/accounts/", accounts_router), ("/transactions/", transactions_router)]
 
 
 def money(value) -> str:

@@ -1,8 +1,6 @@
 from django.urls import path
 
-from apps.reports import portal_views as statement_views
-
-from . import banking, views
+from . import banking, statements, views
 
 app_name = "portal"
 
@@ -14,7 +12,7 @@ urlpatterns = [
     path("my/password/", views.password_change, name="password_change"),
     path("my/accounts/", banking.account_list, name="accounts"),
     path("my/accounts/<int:pk>/", banking.account_detail, name="account"),
-    path("my/accounts/<int:pk>/statement/", statement_views.account_statement, name="account_statement"),
+    path("my/accounts/<int:pk>/statement/", statements.account_statement, name="account_statement"),
     path("my/transfer/", banking.transfer, name="transfer"),
     path("my/transactions/<int:pk>/", banking.transaction_detail, name="transaction"),
 ]

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_http_methods
 
 from apps.ledger.selectors import accounts_visible_to
 
-from .api import file_response
 from .forms import AdminStatementForm
+from .http import file_response
 from .services import statement_generate
 
 

@@ -1,33 +1,28 @@
 """`GET /api/accounts/{id}/statement/` of API.md.
 
 Mounted next to the ledger's accounts router on the same prefix (ninja allows two routers on
-one prefix): `api.add_router("/accounts/", statements_router)` in apps/api/api.py.
+one prefix): ROUTERS below, read by `app_routers()` in apps/api/api.py.
 """
 
 from datetime import date
 from typing import Literal
 
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 
 from apps.ledger.selectors import accounts_visible_to
 
+from .http import file_response
 from .services import statement_generate
 
 router = Router(tags=["accounts"])
+ROUTERS = [("/accounts/", router)]  # next to the ledger's accounts router
 
 
 class StatementQuery(Schema):
     start: date
     end: date
     format: Literal["pdf", "csv"] = "pdf"
-
-
-def file_response(generated) -> HttpResponse:
-    response = HttpResponse(generated.content, content_type=generated.content_type)
-    response["Content-Disposition"] = generated.content_disposition
-    return response
 
 
 @router.get("/{int:account_id}/statement/", summary="Account statement (PDF or CSV)",

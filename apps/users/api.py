@@ -6,15 +6,15 @@ from ninja.pagination import paginate
 from ninja.throttling import AnonRateThrottle
 from qsessions.models import Session
 
-from apps.api.auth import current_user
-from apps.api.errors import ApiError
-from apps.api.pagination import PageNumber
-from apps.api.permissions import require_role
+from apps.core.apikit.errors import ApiError
+from apps.core.apikit.pagination import PageNumber
+from apps.core.apikit.permissions import require_role
 
 from . import services, tokens
 from .models import UserActivity
 
 router = Router(tags=["auth"])
+ROUTERS = [("/users/", router)]
 
 
 class UserOut(Schema):
@@ -127,7 +127,7 @@ def refresh(request, response: HttpResponse, payload: RefreshIn | None = None):
 
 @router.get("/auth/check/", auth=None, response=CheckOut, summary="Am I signed in?")
 def check(request):
-    user = current_user(request)
+    user = tokens.current_user(request)
     return {"authenticated": user is not None, "user": user}
 
 

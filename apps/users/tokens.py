@@ -81,6 +81,29 @@ def user_for_access(token: str) -> User:
     return token_for_access(token).user
 
 
+def authenticate_request(request, token: str | None) -> User | None:
+    """The user behind an access token, set on the request (with `request.api_token`, the sign-in it
+    belongs to, kept on password change); None for no token or a bad, expired or revoked one."""
+    if not token:
+        return None
+    try:
+        api_token = token_for_access(token)
+    except TokenError:
+        return None
+    request.user = api_token.user
+    request.api_token = api_token
+    return api_token.user
+
+
+def current_user(request) -> User | None:
+    """The signed-in user for endpoints that also answer anonymous callers: the bearer token if one is
+    sent, otherwise the access cookie."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return authenticate_request(request, header.split(" ", 1)[1].strip())
+    return authenticate_request(request, request.COOKIES.get(ACCESS_COOKIE))
+
+
 def refresh_access(refresh: str) -> tuple[str, User]:
     api_token = _usable_token(_decode(refresh, "refresh"))
     return access_token_for(api_token), api_token.user

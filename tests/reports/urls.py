@@ -11,11 +11,11 @@ from django.contrib import admin
 from django.urls import include, path
 from ninja import NinjaAPI
 
-from apps.api import errors
 from apps.api.auth import API_AUTH
+from apps.core.apikit import errors
 from apps.ledger.api import accounts_router
+from apps.portal import statements as portal_statements
 from apps.portal import urls as portal_urls
-from apps.reports import portal_views
 from apps.reports.admin_views import statement_urls
 from apps.reports.api import router as statements_router
 from coastal_site import urls as site_urls
@@ -28,7 +28,7 @@ test_api.add_router("/accounts/", statements_router)
 
 admin_patterns, admin_app, admin_namespace = admin.site.urls
 portal_patterns = [
-    path("my/accounts/<int:pk>/statement/", portal_views.account_statement, name="account_statement"),
+    path("my/accounts/<int:pk>/statement/", portal_statements.account_statement, name="account_statement"),
     *portal_urls.urlpatterns,
 ]
 

@@ -1,4 +1,5 @@
-"""The member portal's statement page: /my/accounts/<pk>/statement/.
+"""The member portal's statement page: /my/accounts/<pk>/statement/ (the statement itself is the
+reports app's: `statement_generate`).
 
 Members only (staff get the portal's 403 page: they use the staff console, where their access
 is limited by role); a member sees only their own accounts, anything else is a 404.
@@ -9,11 +10,11 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
 from apps.ledger.selectors import accounts_visible_to
-from apps.portal.banking import member_required
+from apps.reports.forms import StatementForm
+from apps.reports.http import file_response
+from apps.reports.services import statement_generate
 
-from .api import file_response
-from .forms import StatementForm
-from .services import statement_generate
+from .banking import member_required
 
 
 @member_required
