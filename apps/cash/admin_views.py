@@ -12,7 +12,6 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Sum
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -24,12 +23,9 @@ from unfold.views import UnfoldModelAdminViewMixin
 from apps.core.admin_mixins import add_service_error, error_messages
 from apps.core.business_day import BusinessDayClosed, current_business_date
 from apps.ledger import chart
-from apps.ledger import services as ledger
 from apps.ledger.errors import LedgerError
-from apps.ledger.models import ZERO, Posting, Product, Transaction
+from apps.ledger.models import ZERO, Posting, Transaction
 from apps.ledger.selectors import accounts_visible_to
-from apps.members import services as members
-from apps.members.models import MemberDocument
 from apps.members.selectors import members_visible_to
 
 from . import services
@@ -600,12 +596,9 @@ class FieldRemitView(FieldPage):
         return self.render_to_response(self.get_context_data(form=form))
 
 
-REGISTRATIONS_KEY = "cash_field_registrations"
-
-
 class FieldRegisterView(FieldPage):
     """Register a member met in the field (KYC pending, assigned to this banker) and open their
-    Daily Susu account with the agreed daily amount, all or nothing."""
+    Daily Susu account with the agreed daily amount, all or nothing (`services.field_member_register`)."""
 
     title = "Register a member"
     template_name = "cash/field_register.html"
@@ -616,40 +609,24 @@ class FieldRegisterView(FieldPage):
         return context
 
     def post(self, request, *args, **kwargs):
-        done = request.session.get(REGISTRATIONS_KEY, {})
-        key = request.POST.get("idempotency_key", "")
-        if key and key in done:  # the same form sent twice: show what the first one did
-            return HttpResponseRedirect(reverse("admin:cash_field_registered", args=[done[key]]))
+        done = services.field_member_registered(actor=request.user, idempotency_key=request.POST.get("idempotency_key"))
+        if done is not None:  # the same form sent twice: show what the first one did
+            return HttpResponseRedirect(reverse("admin:cash_field_registered", args=[done.pk]))
         form = FieldMemberForm(request.POST, request.FILES)
         if form.is_valid():
+            data = form.cleaned_data
             try:
-                member, account = self.register(form)
+                member, account = services.field_member_register(
+                    actor=request.user, member_fields=form.member_fields(), id_front=data["id_image"],
+                    id_back=data.get("id_back_image"), daily_amount=data["daily_amount"],
+                    idempotency_key=data["idempotency_key"], request=request)
             except SERVICE_ERRORS as exc:
                 add_service_error(form, exc, {"member_id": None, "account_type": None})
             else:
-                done = {**dict(list(done.items())[-19:]), form.cleaned_data["idempotency_key"]: member.pk}
-                request.session[REGISTRATIONS_KEY] = done
                 messages.success(request, f"{member.full_name} is registered as {member.member_number} with Daily "
                                           f"Susu account {account.account_number}.")
                 return HttpResponseRedirect(reverse("admin:cash_field_registered", args=[member.pk]))
         return self.render_to_response(self.get_context_data(form=form))
-
-    @transaction.atomic
-    def register(self, form):
-        user, request = self.request.user, self.request
-        product = Product.objects.filter(kind=Product.Kind.DAILY_SUSU, is_active=True).order_by("pk").first()
-        if product is None:
-            raise ValidationError("Daily Susu is not offered at the moment; ask operations.")
-        member = members.member_register(actor=user, assign_to_self=True, request=request, **form.member_fields())
-        members.member_document_add(actor=user, member=member, kind=MemberDocument.Kind.ID_FRONT,
-                                    file=form.cleaned_data["id_image"], request=request)
-        if form.cleaned_data.get("id_back_image"):
-            members.member_document_add(actor=user, member=member, kind=MemberDocument.Kind.ID_BACK,
-                                        file=form.cleaned_data["id_back_image"], request=request)
-        account = ledger.account_open(actor=user, member=member, product=product, request=request)
-        account.contribution_amount = form.cleaned_data["daily_amount"]
-        account.save(update_fields=["contribution_amount", "updated_at"])
-        return member, account
 
 
 class FieldRegisteredView(FieldPage):

@@ -14,10 +14,13 @@ from apps.core.business_day import BusinessDayClosed, current_business_date
 from apps.core.money import InvalidAmount, parse_amount
 from apps.ledger import chart
 from apps.ledger import services as ledger
+from apps.ledger.contributions import contribution_set
 from apps.ledger.errors import LedgerError
 from apps.ledger.lifecycle import cycle_bounds
-from apps.ledger.models import ZERO, Account, GLAccount, Posting, Transaction
-from apps.ledger.posting import Idempotency, Line, idempotency_key_used, idempotent
+from apps.ledger.models import ZERO, Account, GLAccount, Posting, Product, Transaction
+from apps.ledger.posting import Idempotency, Line, idempotency_key_used, idempotency_result, idempotent
+from apps.members import services as member_services
+from apps.members.models import Member, MemberDocument
 from apps.members.selectors import can_collect_from, members_visible_to
 
 from .models import (
@@ -572,6 +575,41 @@ def field_collect(*, actor, account: Account, amount, confirm: bool = False, not
     return ledger.deposit_create(actor=actor, account=account, amount=amount,
                                  description=f"Field collection: {note}" if note else "Field collection",
                                  channel="field", idempotency_key=idempotency_key, audit=audit if reasons else None)
+
+
+FIELD_REGISTER = "field_register"
+
+
+def field_member_register(*, actor, member_fields: dict, id_front, id_back=None, daily_amount,
+                          idempotency_key: str | None = None, request=None) -> tuple[Member, Account]:
+    """A mobile banker registers a member met in the field: the member (KYC pending, assigned to the
+    banker), their Ghana Card images and a Daily Susu account with the agreed daily amount — all or
+    nothing, each part through its own audited service. The same form sent twice (its idempotency
+    key) answers with the member the first one registered."""
+    product = Product.objects.filter(kind=Product.Kind.DAILY_SUSU, is_active=True).order_by("pk").first()
+    if product is None:
+        raise ValidationError("Daily Susu is not offered at the moment; ask operations.")
+    idempotency = Idempotency.of(idempotency_key, FIELD_REGISTER, national_id=member_fields.get("national_id"),
+                                 phone=member_fields.get("phone"), daily_amount=str(daily_amount))
+
+    def register() -> Member:
+        member = member_services.member_register(actor=actor, assign_to_self=True, request=request, **member_fields)
+        member_services.member_document_add(actor=actor, member=member, kind=MemberDocument.Kind.ID_FRONT,
+                                            file=id_front, request=request)
+        if id_back:
+            member_services.member_document_add(actor=actor, member=member, kind=MemberDocument.Kind.ID_BACK,
+                                                file=id_back, request=request)
+        account = ledger.account_open(actor=actor, member=member, product=product, request=request)
+        contribution_set(actor=actor, account=account, amount=daily_amount, request=request)
+        return member
+
+    member = idempotent(actor=actor, idempotency=idempotency, run=register, model=Member)
+    return member, member.accounts.filter(product=product).order_by("pk").first()
+
+
+def field_member_registered(*, actor, idempotency_key: str | None) -> Member | None:
+    """The member a registration form with this key already registered (a double tap), if any."""
+    return idempotency_result(actor=actor, key=idempotency_key, scope=FIELD_REGISTER, model=Member)
 
 
 def receipt_text(txn: Transaction) -> str:

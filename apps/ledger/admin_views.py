@@ -102,7 +102,7 @@ class TellerView(StaffPage, TemplateView):
     def preview(self, form, check: services.MovementCheck) -> dict:
         data = form.cleaned_data
         account, amount = data["account"], data["amount"]
-        threshold = LedgerPolicy.current().approval_threshold
+        threshold = check.approval_threshold
         return {
             "account": account, "member": account.member, "to_account": data.get("to_account"),
             "amount": amount, "fee": check.fee, "balance_after": check.balance_after(account),
@@ -344,11 +344,7 @@ class ApprovalsView(StaffPage, TemplateView):
         now = timezone.now()
         rows = []
         for txn in pending_approvals():
-            reason = ""
-            if txn.transaction_type == T.REVERSAL and txn.reverses_id:
-                prefix = f"Reversal of {txn.reverses.reference}: "
-                reason = txn.description[len(prefix):] if txn.description.startswith(prefix) else txn.description
-            rows.append({"txn": txn, "own": txn.initiated_by_id == self.request.user.pk, "reason": reason,
+            rows.append({"txn": txn, "own": txn.initiated_by_id == self.request.user.pk, "reason": txn.reason,
                          "age": now - txn.created_at})
         context = super().get_context_data(**kwargs)
         context.update({"rows": rows, "threshold": LedgerPolicy.current().approval_threshold,

@@ -263,6 +263,16 @@ def idempotent_replay(*, actor, idempotency: Idempotency, model=Transaction):
     return model._default_manager.get(pk=found.result_id)
 
 
+def idempotency_result(*, actor, key: str | None, scope: str, model):
+    """What a form with this one-time key already made in `scope`, before its fields are checked again
+    (a double tap on a form whose fields are unique, such as a registration, would otherwise be
+    refused as a duplicate instead of showing what the first tap did)."""
+    found = (IdempotencyRecord.objects.filter(user=actor, key=key, scope=scope).first() if key else None)
+    if found is None:
+        return None
+    return found.transaction if model is Transaction else model._default_manager.filter(pk=found.result_id).first()
+
+
 def idempotency_key_used(*, actor, key: str | None) -> bool:
     """Whether `actor` already made something with this key (a retry is coming in)."""
     return bool(key) and IdempotencyRecord.objects.filter(user=actor, key=key).exists()

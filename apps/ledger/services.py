@@ -282,6 +282,7 @@ class MovementCheck:
     txn: Transaction
     lines: list[Line]
     needs_approval: bool
+    approval_threshold: Decimal
 
     @property
     def fee(self) -> Decimal:
@@ -319,7 +320,8 @@ def movement_check(*, actor, txn: Transaction, accounts: dict[int, Account], bus
     if txn.transaction_type in CASH_TYPES:
         txn.counterparty_gl = import_string(settings.LEDGER_CASH_ACCOUNT_RESOLVER)(actor=actor, txn=txn)
     lines = plan_lines(txn, reference)
-    return MovementCheck(txn=txn, lines=lines, needs_approval=_needs_approval(txn, reference.approval_threshold))
+    return MovementCheck(txn=txn, lines=lines, needs_approval=_needs_approval(txn, reference.approval_threshold),
+                         approval_threshold=reference.approval_threshold)
 
 
 def _prepare(*, actor, txn: Transaction) -> MovementCheck:
