@@ -56,8 +56,7 @@ def account_movements(account: Account, *, limit: int | None = None):
 
 def posted_balance(account: Account):
     totals = Posting.objects.filter(account=account).aggregate(d=Sum("debit"), c=Sum("credit"))
-    debit, credit = totals["d"] or ZERO, totals["c"] or ZERO
-    return debit - credit if account.product.control_account.debit_normal else credit - debit
+    return account.product.control_account.balance_change(totals["d"] or ZERO, totals["c"] or ZERO)
 
 
 def trial_balance():

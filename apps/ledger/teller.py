@@ -35,9 +35,7 @@ def account_lookup(user, query: str, *, limit: int = 10, kind: str | None = None
 
 def _signed(posting: Posting, account: Account) -> Decimal:
     """What a posting did to the member's balance (balances are kept on the control account's side)."""
-    if account.product.control_account.debit_normal:
-        return posting.debit - posting.credit
-    return posting.credit - posting.debit
+    return account.product.control_account.balance_change(posting.debit, posting.credit)
 
 
 def balance_after(account: Account, entry: JournalEntry) -> Decimal:
@@ -45,8 +43,7 @@ def balance_after(account: Account, entry: JournalEntry) -> Decimal:
     written under that account's row lock, so their ids follow the order they were posted in."""
     totals = Posting.objects.filter(account=account, entry_id__lte=entry.pk).aggregate(d=Sum("debit"),
                                                                                        c=Sum("credit"))
-    debit, credit = totals["d"] or ZERO, totals["c"] or ZERO
-    return debit - credit if account.product.control_account.debit_normal else credit - debit
+    return account.product.control_account.balance_change(totals["d"] or ZERO, totals["c"] or ZERO)
 
 
 @dataclass

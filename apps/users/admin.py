@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
@@ -112,12 +113,14 @@ class UserAdmin(ReadOnlyHistoryMixin, StrictMoneyFieldsMixin, SimpleHistoryAdmin
                 messages.error(request, " ".join(exc.messages))
 
     def user_change_password(self, request, id, form_url=""):
-        """Setting someone else's password is audited; their API tokens end with the old password."""
-        response = super().user_change_password(request, id, form_url)
-        succeeded = request.method == "POST" and response.status_code == 302 and \
-            response.url != request.get_full_path()
-        if succeeded and str(request.user.pk) != str(id):
-            record(request.user, "user.password_set", User.objects.get(pk=id), request=request)
+        """Setting someone else's password is audited, in the same database transaction; their API
+        tokens end with the old password."""
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            succeeded = request.method == "POST" and response.status_code == 302 and \
+                response.url != request.get_full_path()
+            if succeeded and str(request.user.pk) != str(id):
+                record(request.user, "user.password_set", User.objects.get(pk=id), request=request)
         return response
 
     @action(description="Unlock selected accounts", permissions=["unlock"])

@@ -259,13 +259,18 @@ def otp_enrol_confirm(*, request, user: User, token: str) -> list[str]:
     return codes
 
 
-def backup_codes_regenerate(*, user: User, count: int = 10) -> list[str]:
+@transaction.atomic
+def backup_codes_regenerate(*, user: User, count: int = 10, request=None) -> list[str]:
+    """New backup codes (the old ones stop working). With `request` (the person asked for them, not
+    enrolment), the change is audited in the same database transaction."""
     if not otp_enrolled(user):
         raise ValidationError("Set up an authenticator app first: backup codes only stand in for it.")
     device, _ = StaticDevice.objects.get_or_create(user=user, name="Backup codes", defaults={"confirmed": True})
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(count)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    if request is not None:
+        record(user, "user.otp_backup_codes_regenerated", user, request=request)
     return codes
 
 

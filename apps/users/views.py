@@ -11,7 +11,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
 
-from apps.audit.services import record
 from apps.core.roles import ADMIN
 
 from . import services
@@ -85,8 +84,7 @@ def otp_backup_codes(request):
         messages.info(request, "Set up an authenticator app first; backup codes come with it.")
         return redirect("admin:otp_enrol")
     if request.method == "POST":
-        codes = services.backup_codes_regenerate(user=request.user)
-        record(request.user, "user.otp_backup_codes_regenerated", request.user, request=request)
+        codes = services.backup_codes_regenerate(user=request.user, request=request)
         request.session["otp_backup_codes"] = codes
         return redirect("admin:otp_backup_codes")
     codes = request.session.pop("otp_backup_codes", None)
