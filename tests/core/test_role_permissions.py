@@ -1,0 +1,69 @@
+"""The groups the role registry builds hold exactly the permissions they held when one central
+dict listed them (apps/core/roles.py before the apps registered their own): a snapshot."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+pytestmark = pytest.mark.django_db
+
+SNAPSHOT = {
+    "customer": set(),
+    "cashier": {
+        "cash.add_cashmovement", "cash.add_chequedeposit", "cash.view_cashdrawer", "cash.view_cashmovement",
+        "cash.view_chequedeposit", "cash.view_denomination", "ledger.add_account", "ledger.add_transaction",
+        "ledger.view_account", "ledger.view_product", "ledger.view_transaction", "members.add_member",
+        "members.add_memberdocument", "members.change_member", "members.view_member", "members.view_memberdocument",
+    },
+    "mobile_banker": {
+        "cash.view_collectionrun", "ledger.add_account", "ledger.add_transaction", "ledger.view_account",
+        "ledger.view_product", "ledger.view_transaction", "members.add_member", "members.add_memberdocument",
+        "members.view_memberdocument",
+    },
+    "manager": {
+        "audit.view_auditevent", "axes.view_accessattempt", "axes.view_accessfailurelog", "cash.add_floatissue",
+        "cash.approve_drawer", "cash.view_cashdrawer", "cash.view_cashmovement", "cash.view_cashpolicy",
+        "cash.view_chequedeposit", "cash.view_collectionrun", "cash.view_denomination", "cash.view_floatissue",
+        "cash.view_largecashtransaction", "core.view_businessday", "core.view_endofdayrun", "core.view_endofdaystep",
+        "ledger.add_transaction", "ledger.approve_transaction", "ledger.freeze_account", "ledger.view_account",
+        "ledger.view_dividenddeclaration", "ledger.view_glaccount", "ledger.view_journalentry",
+        "ledger.view_ledgerpolicy", "ledger.view_posting", "ledger.view_product", "ledger.view_servicecharge",
+        "ledger.view_transaction", "members.assign_member", "members.view_member", "members.view_memberdocument",
+        "users.view_user", "users.view_useractivity",
+    },
+    "operations_manager": {
+        "audit.view_auditevent", "cash.add_denomination", "cash.change_cashpolicy", "cash.change_denomination",
+        "cash.clear_cheque", "cash.view_cashdrawer", "cash.view_cashpolicy", "cash.view_chequedeposit",
+        "cash.view_collectionrun", "cash.view_denomination", "cash.view_largecashtransaction",
+        "core.add_businessday", "core.change_businessday", "core.view_businessday", "core.view_endofdayrun",
+        "core.view_endofdaystep", "django_q.add_schedule", "django_q.change_schedule", "django_q.view_failure",
+        "django_q.view_schedule", "django_q.view_task", "ledger.add_account", "ledger.add_dividenddeclaration",
+        "ledger.add_glaccount", "ledger.add_product", "ledger.add_scheduledfee", "ledger.add_servicecharge",
+        "ledger.change_glaccount", "ledger.change_ledgerpolicy", "ledger.change_product",
+        "ledger.change_scheduledfee", "ledger.change_servicecharge", "ledger.declare_dividend",
+        "ledger.freeze_account", "ledger.view_account", "ledger.view_dividenddeclaration", "ledger.view_glaccount",
+        "ledger.view_journalentry", "ledger.view_ledgerpolicy", "ledger.view_posting", "ledger.view_product",
+        "ledger.view_scheduledfee", "ledger.view_servicecharge", "ledger.view_transaction", "members.add_member",
+        "members.add_memberdocument", "members.assign_member", "members.change_member", "members.verify_kyc",
+        "members.view_member", "members.view_memberdocument", "users.view_user", "wagtailadmin.access_admin",
+    },
+}
+# Held only by a role that declares them (User.has_perm), never through "every permission".
+DECISIONS = {"cash.approve_drawer", "ledger.approve_transaction", "members.verify_kyc"}
+GROUPS = {"customer": "Customers", "cashier": "Cashiers", "mobile_banker": "Mobile bankers", "manager": "Managers",
+          "operations_manager": "Operations managers", "admin": "Administrators"}
+
+
+def _held(group_name: str) -> set[str]:
+    return {f"{app}.{code}" for app, code in Group.objects.get(name=group_name).permissions
+            .values_list("content_type__app_label", "codename")}
+
+
+@pytest.mark.parametrize("code", list(SNAPSHOT))
+def test_each_role_group_holds_exactly_the_snapshot(code):
+    assert _held(GROUPS[code]) == SNAPSHOT[code]
+
+
+def test_the_administrators_hold_every_permission_but_the_decisions():
+    every = {f"{app}.{code}" for app, code in Permission.objects.values_list("content_type__app_label", "codename")}
+    assert DECISIONS <= every
+    assert _held(GROUPS["admin"]) == every - DECISIONS
