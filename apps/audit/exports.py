@@ -1,8 +1,11 @@
 """Compliance exports through django-import-export: who may export, and an audit row for each one."""
 
-from apps.core.roles import EXPORT_ROLES
+from apps.core.roles import Role
 
 from .services import record
+
+# Compliance CSV exports (members, accounts, transactions; every one audited).
+EXPORT_ROLES = (Role.MANAGER, Role.OPERATIONS_MANAGER, Role.ADMIN)
 
 
 class AuditedExportMixin:

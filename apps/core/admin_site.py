@@ -1,16 +1,19 @@
 """The staff console: unfold's admin site, with a second factor where the role needs one."""
 
-from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.urls import path
 from unfold.sites import UnfoldAdminSite
 
+from .roles import Role
+
+OTP_REQUIRED_ROLES = frozenset(role for role in Role if role.otp_required)
+
 
 def otp_required_for(user) -> bool:
-    """Roles in OTP_REQUIRED_ROLES must use a second factor; anyone who enrolled must use it too."""
+    """Roles that need a second factor (Role.otp_required) must use one; anyone who enrolled must too."""
     if not user.is_authenticated:
         return False
-    if getattr(user, "role", None) in settings.OTP_REQUIRED_ROLES:
+    if getattr(user, "role", None) in OTP_REQUIRED_ROLES:
         return True
     from django_otp import user_has_device
 

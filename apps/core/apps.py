@@ -1,4 +1,16 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
+
+
+def _sync_roles(sender, **kwargs):
+    """post_migrate is sent once per app, and each app's permissions are created by its own
+    signal; sync only on the last one, when every app's permissions exist."""
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if sender is not with_models[-1]:
+        return
+    from .roles import sync_roles
+
+    sync_roles()
 
 
 class CoreConfig(AppConfig):
@@ -16,3 +28,17 @@ class CoreConfig(AppConfig):
         # CharField and its subclasses that keep them (EmailField and the like bring their own
         # validators, which refuse such characters already).
         forms.CharField.default_validators = [validate_plain_text]
+
+        self._grant_permissions()
+        post_migrate.connect(_sync_roles, dispatch_uid="coastal.sync_roles")
+
+    @staticmethod
+    def _grant_permissions():
+        from .roles import ALL_PERMISSIONS, Role, grant
+
+        # The administrator manages users, roles and settings: every permission but the decisions.
+        grant(Role.ADMIN, ALL_PERMISSIONS)
+        # The business day and its end-of-day runs (the models live here; ledger opens and closes days).
+        grant(Role.MANAGER, "core.view_businessday", "core.view_endofdayrun", "core.view_endofdaystep")
+        grant(Role.OPERATIONS_MANAGER, "core.view_businessday", "core.add_businessday", "core.change_businessday",
+              "core.view_endofdayrun", "core.view_endofdaystep")

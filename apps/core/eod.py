@@ -115,13 +115,13 @@ def _notify_failure(run: EndOfDayRun, step: Step, exc: Exception) -> None:
     from apps.audit.services import record
 
     from .notify import notify_roles
-    from .roles import ADMIN, OPERATIONS_MANAGER
+    from .roles import Role
 
     error = f"{exc.__class__.__name__}: {exc}"
     record(run.started_by, "eod.step_failed", run, step=step.name, error=error)
     page = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("admin:business_day")
     notify_roles(
-        [OPERATIONS_MANAGER, ADMIN],
+        [Role.OPERATIONS_MANAGER, Role.ADMIN],
         subject=f"End of day for {run.business_date:%d %b %Y} stopped at “{step.label}”",
         body=(f"The end-of-day run for {run.business_date:%A %d %B %Y}, started by {run.started_by}, stopped at "
               f"the step “{step.label}”:\n\n    {error}\n\nThe business date stays closed to postings and the "

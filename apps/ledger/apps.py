@@ -29,3 +29,30 @@ class LedgerConfig(AppConfig):
         register_step("summary", 100, lifecycle.summarise, "Summary",
                       results={"transactions": "Movements completed", "volume": ("Amount moved", True)})
         register_check("approvals", 30, business_days.approvals_waiting, "Movements waiting for approval")
+        self._grant_permissions()
+
+    @staticmethod
+    def _grant_permissions():
+        from apps.core.roles import Role, grant, grant_decision
+
+        teller = ("ledger.view_account", "ledger.add_account", "ledger.view_transaction", "ledger.add_transaction",
+                  "ledger.view_product")
+        grant(Role.CASHIER, *teller)
+        grant(Role.MOBILE_BANKER, *teller)
+        grant(Role.MANAGER, "ledger.view_account", "ledger.view_transaction", "ledger.add_transaction",
+              "ledger.freeze_account", "ledger.view_journalentry", "ledger.view_posting", "ledger.view_glaccount",
+              "ledger.view_product", "ledger.view_servicecharge", "ledger.view_ledgerpolicy",
+              "ledger.view_dividenddeclaration")
+        grant_decision(Role.MANAGER, "ledger.approve_transaction")  # large movements and reversals
+        grant(Role.OPERATIONS_MANAGER, "ledger.view_account", "ledger.add_account", "ledger.freeze_account",
+              "ledger.view_transaction", "ledger.view_journalentry", "ledger.view_posting",
+              "ledger.view_glaccount", "ledger.add_glaccount", "ledger.change_glaccount",
+              "ledger.view_product", "ledger.add_product", "ledger.change_product",
+              "ledger.view_servicecharge", "ledger.add_servicecharge", "ledger.change_servicecharge",
+              "ledger.view_ledgerpolicy", "ledger.change_ledgerpolicy",
+              "ledger.declare_dividend", "ledger.view_dividenddeclaration", "ledger.add_dividenddeclaration",
+              "ledger.view_scheduledfee", "ledger.add_scheduledfee", "ledger.change_scheduledfee")
+        # The business day is opened and closed by django-q schedules (tasks.py, migration 0008) and
+        # end of day runs as a django-q task: operations managers watch and adjust those jobs.
+        grant(Role.OPERATIONS_MANAGER, "django_q.view_task", "django_q.view_schedule", "django_q.add_schedule",
+              "django_q.change_schedule", "django_q.view_failure")

@@ -49,10 +49,10 @@ def _tell_operations_the_day_is_still_open(day, reason: str) -> None:
     from django.urls import reverse
 
     from apps.core.notify import notify_roles
-    from apps.core.roles import OPERATIONS_MANAGER
+    from apps.core.roles import Role
 
     page = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("admin:business_day")
-    notify_roles([OPERATIONS_MANAGER],
+    notify_roles([Role.OPERATIONS_MANAGER],
                  subject=f"{day.date:%d %b %Y} is still open: the closing checklist is not done",
                  body=f"The nightly close did not run end of day for {day.date:%A %d %B %Y}.\n\n{reason}\n\n"
                       f"Resolve or override each item, then close the day:\n{page}\n")

@@ -30,7 +30,7 @@ from apps.core.admin_mixins import (
     error_messages,
 )
 from apps.core.crypto import blind_index
-from apps.core.roles import IMPORT_ROLES
+from apps.core.roles import Role
 
 from . import services
 from .forms import AssignBankerForm, KycRejectForm, KycVerifyForm, MemberAdminForm
@@ -40,6 +40,9 @@ from .selectors import members_visible_to
 
 KYC_COLOURS = {"Pending": "warning", "Verified": "success", "Rejected": "danger"}
 STATUS_COLOURS = {"Active": "success", "Exited": "info"}
+
+# Bulk member import (a CSV of many members at once).
+IMPORT_ROLES = (Role.OPERATIONS_MANAGER, Role.ADMIN)
 
 
 class MemberDocumentInline(TabularInline):

@@ -16,7 +16,7 @@ from apps.core import eod
 from apps.core.business_day import reporting_date
 from apps.core.closing import checklist
 from apps.core.models import BusinessDay, EndOfDayRun
-from apps.core.roles import ROLES
+from apps.core.roles import Role
 from apps.ledger import chart
 from apps.ledger.models import ZERO, Account, GLAccount, Transaction
 from apps.ledger.selectors import pending_approvals
@@ -214,7 +214,7 @@ def dashboard_callback(request, context):
         by_role = dict(User.objects.values_list("role").annotate(n=Count("id")))
         activity_today = UserActivity.objects.filter(created_at__date=today)
         context.update({
-            "users_by_role": [(ROLES[code].label, by_role.get(code, 0)) for code in ROLES],
+            "users_by_role": [(role.label, by_role.get(role, 0)) for role in Role],
             "users_total": sum(by_role.values()),
             "sign_ins_today": activity_today.filter(event=UserActivity.Event.LOGIN).count(),
             "failed_today": activity_today.filter(event=UserActivity.Event.LOGIN_FAILED).count(),

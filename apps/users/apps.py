@@ -1,16 +1,4 @@
-from django.apps import AppConfig, apps
-from django.db.models.signals import post_migrate
-
-
-def _sync_roles(sender, **kwargs):
-    """post_migrate is sent once per app, and each app's permissions are created by its own
-    signal; sync only on the last one, when every app's permissions exist."""
-    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
-    if sender is not with_models[-1]:
-        return
-    from apps.core.roles import sync_roles
-
-    sync_roles()
+from django.apps import AppConfig
 
 
 class UsersConfig(AppConfig):
@@ -21,4 +9,13 @@ class UsersConfig(AppConfig):
     def ready(self):
         from . import signals  # noqa: F401
 
-        post_migrate.connect(_sync_roles, dispatch_uid="coastal.sync_roles")
+        self._grant_permissions()
+
+    @staticmethod
+    def _grant_permissions():
+        from apps.core.roles import Role, grant
+
+        # Managers watch staff and sign-in security, including django-axes' failed sign-ins and locks.
+        grant(Role.MANAGER, "users.view_user", "users.view_useractivity",
+              "axes.view_accessattempt", "axes.view_accessfailurelog")
+        grant(Role.OPERATIONS_MANAGER, "users.view_user")

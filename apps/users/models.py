@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from apps.core.roles import CUSTOMER, DECISION_PERMISSIONS, ROLE_CHOICES, ROLES
+from apps.core.roles import DECISION_PERMISSIONS, Role
 
 
 class UserManager(BaseUserManager):
@@ -25,7 +25,7 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
     def create_superuser(self, email, password=None, **extra):
-        extra.setdefault("role", "admin")
+        extra.setdefault("role", Role.ADMIN)
         extra["is_superuser"] = True
         return self._create_user(email, password, **extra)
 
@@ -38,7 +38,7 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("email address", unique=True)
-    role = models.CharField(max_length=32, choices=ROLE_CHOICES, default=CUSTOMER, db_index=True)
+    role = models.CharField(max_length=32, choices=Role.choices, default=Role.CUSTOMER, db_index=True)
     phone_number = models.CharField(max_length=32, blank=True)
     staff_id = models.CharField(max_length=32, blank=True, null=True, unique=True)
     # A mirror of django-axes' lock for display and reports; axes decides sign-in.
@@ -69,23 +69,23 @@ class User(AbstractUser):
 
     def save(self, *args, **kwargs):
         self.email = self.email.lower()
-        self.is_staff = ROLES[self.role].staff or self.is_superuser
+        self.is_staff = Role(self.role).staff or self.is_superuser
         super().save(*args, **kwargs)
         self._sync_role_group()
 
     def has_perm(self, perm, obj=None):
-        """A decision permission (the second person of four eyes) comes only from a role that declares
-        it in apps/core/roles.py: not from being a superuser, nor from a group or personal grant an
-        administrator could give (themselves included) in the console."""
-        if perm in DECISION_PERMISSIONS and perm not in ROLES[self.role].permissions:
+        """A decision permission (the second person of four eyes) comes only from a role an app granted
+        it with `grant_decision` (apps/core/roles.py): not from being a superuser, nor from a group or
+        personal grant an administrator could give (themselves included) in the console."""
+        if perm in DECISION_PERMISSIONS and perm not in Role(self.role).permissions:
             return False
         return super().has_perm(perm, obj)
 
     def _sync_role_group(self):
         from django.contrib.auth.models import Group
 
-        wanted = Group.objects.get_or_create(name=ROLES[self.role].group)[0]
-        role_groups = [role.group for role in ROLES.values()]
+        wanted = Group.objects.get_or_create(name=Role(self.role).group)[0]
+        role_groups = [role.group for role in Role]
         current = set(self.groups.filter(name__in=role_groups).values_list("pk", flat=True))
         if current != {wanted.pk}:
             self.groups.remove(*self.groups.filter(name__in=role_groups))
@@ -93,7 +93,7 @@ class User(AbstractUser):
 
     @property
     def role_label(self) -> str:
-        return ROLES[self.role].label
+        return Role(self.role).label
 
     @property
     def is_locked(self) -> bool:

@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from qsessions.models import Session
 
 from apps.audit.services import record
-from apps.core.roles import ADMIN, ROLES
+from apps.core.roles import Role
 
 from .models import ApiToken, User, UserActivity
 from .request_info import channel, client_ip, user_agent
@@ -57,7 +57,7 @@ def otp_enrolled(user) -> bool:
 
 
 def role_requires_otp(user) -> bool:
-    return ROLES[user.role].otp_required
+    return Role(user.role).otp_required
 
 
 def check_credentials(*, request, email: str, password: str, otp_token: str | None = None,
@@ -190,7 +190,7 @@ def user_reset_otp(*, actor: User, user: User, request=None) -> int:
 
 @transaction.atomic
 def user_set_role(*, actor: User, user: User, role: str, request=None) -> User:
-    if role not in ROLES:
+    if role not in Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}."})
     if user.pk == actor.pk:
         raise ValidationError({"role": "You cannot change your own role; ask another administrator."})
@@ -290,7 +290,7 @@ def session_public_id(session_key: str) -> str:
 def sessions_visible_to(user: User):
     """Signed-in sessions `user` may see and end: their own; an administrator sees everyone's."""
     found = Session.objects.filter(user__isnull=False).select_related("user").order_by("-updated_at")
-    return found if user.role == ADMIN else found.filter(user=user)
+    return found if user.role == Role.ADMIN else found.filter(user=user)
 
 
 def session_find(*, viewer: User, public_id: str) -> Session | None:

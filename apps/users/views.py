@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
 
-from apps.core.roles import ADMIN
+from apps.core.roles import Role
 
 from . import services
 from .forms import OTPConfirmForm, SignInForm, StaffSignInForm
@@ -107,7 +107,7 @@ class StaffSessionsView(View):
     sees and can end everyone's (audited)."""
 
     def get(self, request):
-        everyone = request.user.role == ADMIN
+        everyone = request.user.role == Role.ADMIN
         context = {**admin.site.each_context(request), "title": "Sessions" if everyone else "My sessions",
                    "sessions": session_rows(request), "everyone": everyone}
         return render(request, "admin/my_sessions.html", context)

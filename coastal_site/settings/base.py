@@ -245,8 +245,7 @@ LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
 AXES_LOCKOUT_CALLABLE = "apps.users.views.lockout_response"
 AXES_VERBOSE = False
 
-# Roles that must use a second factor in the staff console.
-OTP_REQUIRED_ROLES = ("manager", "operations_manager", "admin")
+# Which roles must use a second factor is a fact of the role: Role.otp_required (apps/core/roles.py).
 OTP_TOTP_ISSUER = "Coastal"
 
 # JSON API tokens

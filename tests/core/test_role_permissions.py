@@ -67,3 +67,22 @@ def test_the_administrators_hold_every_permission_but_the_decisions():
     every = {f"{app}.{code}" for app, code in Permission.objects.values_list("content_type__app_label", "codename")}
     assert DECISIONS <= every
     assert _held(GROUPS["admin"]) == every - DECISIONS
+
+
+def test_the_registry_itself_matches_the_snapshot():
+    from apps.core.roles import ALL_PERMISSIONS, DECISION_PERMISSIONS, Role
+
+    assert {role.value: set(role.permissions) for role in Role if role != Role.ADMIN} == SNAPSHOT
+    assert Role.ADMIN.permissions == {ALL_PERMISSIONS}
+    assert DECISION_PERMISSIONS == DECISIONS
+    assert {role.value: role.group for role in Role} == GROUPS
+
+
+def test_each_roles_facts():
+    from apps.core.roles import STAFF_ROLES, Role
+
+    assert [(role.value, role.label) for role in Role] == [
+        ("customer", "Customer"), ("cashier", "Cashier"), ("mobile_banker", "Mobile banker"),
+        ("manager", "Manager"), ("operations_manager", "Operations manager"), ("admin", "Administrator")]
+    assert STAFF_ROLES == (Role.CASHIER, Role.MOBILE_BANKER, Role.MANAGER, Role.OPERATIONS_MANAGER, Role.ADMIN)
+    assert {role for role in Role if role.otp_required} == {Role.MANAGER, Role.OPERATIONS_MANAGER, Role.ADMIN}

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from apps.audit.models import AuditEvent
 from apps.core import roles
-from apps.core.roles import DECISION_PERMISSIONS
+from apps.core.roles import DECISION_PERMISSIONS, Role
 from apps.users import services
 from apps.users.models import User
 
@@ -46,7 +46,7 @@ def test_an_administrator_cannot_grant_themselves_a_decision(administrator):
     """The administrator may edit groups and users in the console; a decision still comes only from a
     role that declares it."""
     decisions = Permission.objects.filter(content_type__app_label="ledger", codename="approve_transaction")
-    Group.objects.get(name=roles.ROLES[roles.ADMIN].group).permissions.add(*decisions)
+    Group.objects.get(name=Role.ADMIN.group).permissions.add(*decisions)
     administrator.user_permissions.add(*decisions)
     administrator = User.objects.get(pk=administrator.pk)  # drop the permission cache
     assert not administrator.has_perm("ledger.approve_transaction")
@@ -82,11 +82,16 @@ def test_changing_the_role_moves_the_user_to_the_new_group(cashier):
 
 
 def test_sync_roles_refuses_an_unknown_permission(monkeypatch):
-    broken = roles.Role("auditor", "Auditor", "Auditors", staff=True, otp_required=True,
-                        permissions=("users.view_user", "users.fly_to_the_moon"))
-    monkeypatch.setitem(roles.ROLES, "auditor", broken)
+    monkeypatch.setitem(roles.GRANTS, Role.MANAGER, {*roles.GRANTS[Role.MANAGER], "users.fly_to_the_moon"})
     with pytest.raises(LookupError, match="users.fly_to_the_moon"):
         roles.sync_roles()
+
+
+def test_a_permission_is_granted_as_app_label_dot_codename():
+    with pytest.raises(ValueError):
+        roles.grant(Role.MANAGER, "view_user")
+    with pytest.raises(ValueError):
+        roles.grant("emperor", "users.view_user")
 
 
 def test_sync_roles_puts_back_a_permission_removed_by_hand():
