@@ -1,6 +1,7 @@
 """The end-of-day chain: a registry of steps that apps contribute, and the runner.
 
-Apps register their steps in AppConfig.ready() with `register_step(name, position, func)`;
+Apps register their steps in AppConfig.ready() with `register_step(name, position, func)`, and may
+connect to `end_of_day_failed` to hear about a run that stopped (`core` imports no app);
 `func(business_date, actor)` must be idempotent (safe to run again after a crash: it records
 what it did per account and period and skips what is already recorded) and returns a small
 dict for the summary. The runner runs them in position order, one database transaction per
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from .models import BusinessDay, EndOfDayRun, EndOfDayStep
@@ -29,6 +31,8 @@ class Step:
 
 
 STEPS: dict[str, Step] = {}
+# Sent when a step fails and the run stops: run (EndOfDayRun), step (Step), error (words).
+end_of_day_failed = Signal()
 # What each key of a step's result means, for the end-of-day report: key -> (words, is an amount of money).
 RESULT_LABELS: dict[str, tuple[str, bool]] = {}
 PLAIN_VALUES = {"ok": "Balanced", "none": "None"}
@@ -88,7 +92,7 @@ def run_chain(run_id: int) -> EndOfDayRun:
                 status=EndOfDayStep.Status.FAILED, finished_at=timezone.now(),
                 error=f"{exc.__class__.__name__}: {exc}\n\n{traceback.format_exc(limit=6)}")
             EndOfDayRun.objects.filter(pk=run.pk).update(status=EndOfDayRun.Status.FAILED, finished_at=timezone.now())
-            _notify_failure(run, step, exc)
+            _report_failure(run, step, exc)
             run.refresh_from_db()
             return run
     _finish(run)
@@ -107,29 +111,21 @@ def _finish(run: EndOfDayRun) -> None:
         day.save(update_fields=["status", "closed_at", "closed_by"])
 
 
-def _notify_failure(run: EndOfDayRun, step: Step, exc: Exception) -> None:
-    """Audit the failure and e-mail the operations managers and administrators who can re-run it."""
-    from django.conf import settings
-    from django.urls import reverse
-
-    from apps.audit.services import record
-
-    from .notify import notify_roles
-    from .roles import Role
-
+def _report_failure(run: EndOfDayRun, step: Step, exc: Exception) -> None:
+    """Tell whoever listens (ledger audits the failure and e-mails the people who can resume it). A
+    listener that fails is logged and does not hide the failure being reported."""
     error = f"{exc.__class__.__name__}: {exc}"
-    record(run.started_by, "eod.step_failed", run, step=step.name, error=error)
-    page = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("admin:business_day")
-    notify_roles(
-        [Role.OPERATIONS_MANAGER, Role.ADMIN],
-        subject=f"End of day for {run.business_date:%d %b %Y} stopped at “{step.label}”",
-        body=(f"The end-of-day run for {run.business_date:%A %d %B %Y}, started by {run.started_by}, stopped at "
-              f"the step “{step.label}”:\n\n    {error}\n\nThe business date stays closed to postings and the "
-              f"steps already done are kept. Fix the cause, then resume the run from the business day page:\n"
-              f"{page}\n"),
-    )
+    for receiver, response in end_of_day_failed.send_robust(sender=EndOfDayRun, run=run, step=step, error=error):
+        if isinstance(response, Exception):
+            log.error("End of day %s: %r could not report the failure", run.business_date, receiver,
+                      exc_info=response)
 
 
 def failed_runs_count() -> int:
     """End-of-day runs that stopped and wait for someone to resume them."""
     return EndOfDayRun.objects.filter(status=EndOfDayRun.Status.FAILED).count()
+
+
+def failed_end_of_day_badge(request):
+    """Sidebar badge: a stopped end-of-day run waits for someone to resume it."""
+    return failed_runs_count() or None

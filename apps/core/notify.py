@@ -1,17 +1,49 @@
 """Telling staff about something that needs them now (a failed end of day, ...).
 
-A notification is an e-mail to every active user holding one of the given roles, plus an audit
-event; the console shows the same state on its own pages (badges), so a lost e-mail loses no
-information. Sending never raises: the failure it reports matters more than the e-mail.
+A notification is an e-mail to every active user holding one of the given roles; the console shows
+the same state on its own pages (badges), so a lost e-mail loses no information. Sending never
+raises: the failure it reports matters more than the e-mail.
+
+Each kind of notification is registered by the app that sends it, from its AppConfig.ready():
+
+    register_notification_kind("eod.step_failed", "End of day stopped",
+                               roles=(Role.OPERATIONS_MANAGER, Role.ADMIN))
+
+and sent with `notify("eod.step_failed", subject=..., body=...)`, which reaches the kind's roles.
+The registry says what can be sent to whom (for a list of kinds people may choose from later); it
+knows no app.
 """
 
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    code: str
+    label: str
+    roles: tuple[str, ...]  # who receives it
+    description: str = ""
+
+
+NOTIFICATION_KINDS: dict[str, NotificationKind] = {}
+
+
+def register_notification_kind(code: str, label: str, *, roles=(), description: str = "") -> NotificationKind:
+    kind = NotificationKind(code=code, label=label, roles=tuple(roles), description=description)
+    NOTIFICATION_KINDS[code] = kind
+    return kind
+
+
+def notify(code: str, *, subject: str, body: str) -> int:
+    """Send a registered kind of notification to its roles (KeyError for a kind nobody registered)."""
+    return notify_roles(NOTIFICATION_KINDS[code].roles, subject=subject, body=body)
 
 
 def staff_with_roles(roles) -> list[str]:

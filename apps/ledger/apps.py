@@ -30,6 +30,26 @@ class LedgerConfig(AppConfig):
                       results={"transactions": "Movements completed", "volume": ("Amount moved", True)})
         register_check("approvals", 30, business_days.approvals_waiting, "Movements waiting for approval")
         self._grant_permissions()
+        self._notifications()
+
+    @staticmethod
+    def _notifications():
+        from apps.core.eod import end_of_day_failed
+        from apps.core.notify import register_notification_kind
+        from apps.core.roles import Role
+
+        from . import tasks
+
+        register_notification_kind(
+            "eod.step_failed", "End of day stopped", roles=(Role.OPERATIONS_MANAGER, Role.ADMIN),
+            description="An end-of-day step failed; the run waits to be resumed from the business day page.")
+        register_notification_kind(
+            "business_day.still_open", "Business day still open", roles=(Role.OPERATIONS_MANAGER,),
+            description="The nightly close found checklist items nobody resolved or overrode.")
+        register_notification_kind(
+            "ledger.approvals_waiting", "Movements waiting for approval", roles=(Role.MANAGER,),
+            description="Large movements and reversals wait for a second person (the Approvals badge).")
+        end_of_day_failed.connect(tasks.end_of_day_stopped, dispatch_uid="ledger.end_of_day_stopped")
 
     @staticmethod
     def _grant_permissions():
