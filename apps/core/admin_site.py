@@ -1,12 +1,36 @@
-"""The staff console: unfold's admin site, with a second factor where the role needs one."""
+"""The staff console: unfold's admin site, with a second factor where the role needs one.
+
+Apps plug their console pages in from AppConfig.ready() (core imports no app):
+
+- `register_admin_urls(func)`: `func(site)` returns URL patterns mounted under /admin/ (names in the
+  "admin" namespace) for pages outside a ModelAdmin (business day, statements, OTP enrolment, ...);
+  wrap each view in `site.admin_view` unless the page must open before sign-in is complete.
+- `register_login_view(view_class)`: the class-based view (or its dotted path) that signs staff in
+  (users' StaffLoginView); Django's own login page until an app registers one.
+"""
 
 from django.contrib.auth import REDIRECT_FIELD_NAME
-from django.urls import path
+from django.utils.module_loading import import_string
 from unfold.sites import UnfoldAdminSite
 
 from .roles import Role
 
 OTP_REQUIRED_ROLES = frozenset(role for role in Role if role.otp_required)
+
+_ADMIN_URLS: list = []  # functions site -> [URL patterns], in registration order
+_LOGIN_VIEW: list = []  # at most one class-based view
+
+
+def register_admin_urls(func) -> None:
+    """Mount the URL patterns `func(site)` returns under /admin/, ahead of the ModelAdmins' URLs."""
+    if func not in _ADMIN_URLS:
+        _ADMIN_URLS.append(func)
+
+
+def register_login_view(view_class) -> None:
+    """The view CoastalAdminSite.login shows (it gets the admin context and the login template): a
+    class-based view or its dotted path, imported when the page is first asked for."""
+    _LOGIN_VIEW[:] = [view_class]
 
 
 def otp_required_for(user) -> bool:
@@ -35,25 +59,17 @@ class CoastalAdminSite(UnfoldAdminSite):
         return True
 
     def login(self, request, extra_context=None):
-        from apps.users.views import StaffLoginView
-
+        if not _LOGIN_VIEW:
+            return super().login(request, extra_context)
         context = {**self.each_context(request), "title": "Sign in", "app_path": request.get_full_path()}
         if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
             context[REDIRECT_FIELD_NAME] = "/admin/"
         context.update(extra_context or {})
-        return StaffLoginView.as_view(extra_context=context, template_name=self.login_template)(request)
+        view = _LOGIN_VIEW[0]
+        if isinstance(view, str):
+            view = _LOGIN_VIEW[0] = import_string(view)
+        return view.as_view(extra_context=context, template_name=self.login_template)(request)
 
     def extra_urls(self):
-        """Custom staff pages that live under /admin/ (OTP enrolment, own sessions, …)."""
-        from apps.ledger import eod_views
-        from apps.reports.admin_views import statement_urls
-        from apps.users import views as user_views
-
-        return [
-            *statement_urls(self),
-            path("business-day/", self.admin_view(eod_views.business_day_view), name="business_day"),
-            path("dividends/", self.admin_view(eod_views.dividends_view), name="dividends"),
-            path("otp/enrol/", user_views.otp_enrol, name="otp_enrol"),
-            path("otp/backup-codes/", self.admin_view(user_views.otp_backup_codes), name="otp_backup_codes"),
-            path("my-sessions/", self.admin_view(user_views.StaffSessionsView.as_view()), name="my_sessions"),
-        ]
+        """The pages the apps registered with `register_admin_urls` (unfold mounts them under /admin/)."""
+        return [pattern for func in _ADMIN_URLS for pattern in func(self)]

@@ -7,6 +7,7 @@ class LedgerConfig(AppConfig):
     verbose_name = "Accounts and ledger"
 
     def ready(self):
+        from apps.core.admin_site import register_admin_urls
         from apps.core.closing import register_check
         from apps.core.eod import register_step
 
@@ -31,6 +32,7 @@ class LedgerConfig(AppConfig):
         register_check("approvals", 30, business_days.approvals_waiting, "Movements waiting for approval")
         self._grant_permissions()
         self._notifications()
+        register_admin_urls(_admin_urls)
 
     @staticmethod
     def _notifications():
@@ -76,3 +78,15 @@ class LedgerConfig(AppConfig):
         # end of day runs as a django-q task: operations managers watch and adjust those jobs.
         grant(Role.OPERATIONS_MANAGER, "django_q.view_task", "django_q.view_schedule", "django_q.add_schedule",
               "django_q.change_schedule", "django_q.view_failure")
+
+
+def _admin_urls(site):
+    """Console pages outside a ModelAdmin (the teller pages are in TransactionAdmin.get_urls)."""
+    from django.urls import path
+
+    from . import eod_views
+
+    return [
+        path("business-day/", site.admin_view(eod_views.business_day_view), name="business_day"),
+        path("dividends/", site.admin_view(eod_views.dividends_view), name="dividends"),
+    ]
