@@ -11,3 +11,12 @@ class AuditConfig(AppConfig):
 
         for role in (Role.MANAGER, Role.OPERATIONS_MANAGER):
             grant(role, "audit.view_auditevent")
+        self._sidebar()
+
+    @staticmethod
+    def _sidebar():
+        from apps.core import sidebar
+
+        sidebar.register_group("security", "Security", position=70, collapsible=True)
+        sidebar.register_item("security", "Audit log", "policy", url="admin:audit_auditevent_changelist",
+                              position=10, permission=sidebar.has_perm("audit.view_auditevent"))

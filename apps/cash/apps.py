@@ -23,6 +23,48 @@ class CashConfig(AppConfig):
         register_check("cash_movements", 40, closing.cash_movements_waiting, "Cash advances and returns waiting")
         register_check("cheques", 50, closing.cheques_not_cleared, "Cheques not cleared")
         self._grant_permissions()
+        self._sidebar()
+
+    @staticmethod
+    def _sidebar():
+        from apps.core import sidebar
+        from apps.core.roles import Role
+
+        has_perm, has_role, item = sidebar.has_perm, sidebar.has_role, sidebar.register_item
+        sidebar.register_group("cash", "Cash", position=30, collapsible=True)
+        item("cash", "My drawer", "point_of_sale", url="admin:cash_my_drawer", position=10,
+             permission=has_role(Role.CASHIER))
+        item("cash", "Deposit a cheque", "money", url="admin:cash_chequedeposit_add", position=20,
+             permission=has_role(Role.CASHIER))
+        item("cash", "Branch cash position", "account_balance", url="admin:cash_position", position=30,
+             permission=has_role(Role.MANAGER))
+        item("cash", "Drawer sign-offs", "approval", url="admin:cash_drawer_signoffs", position=40,
+             permission=has_role(Role.MANAGER), badge="apps.cash.admin_views.signoffs_badge")
+        item("cash", "Cash advances", "currency_exchange", url="admin:cash_cashmovement_changelist", position=50,
+             permission=has_perm("cash.view_cashmovement"))
+        item("cash", "Cheques", "receipt", url="admin:cash_chequedeposit_changelist", position=60,
+             permission=has_perm("cash.view_chequedeposit"), badge="apps.cash.admin_views.held_cheques_badge")
+        item("cash", "Cash drawers", "inventory_2", url="admin:cash_cashdrawer_changelist", position=70,
+             permission=has_perm("cash.view_cashdrawer"), active=sidebar.path_is("admin:cash_cashdrawer_changelist"))
+        item("cash", "Floats", "outbox", url="admin:cash_floatissue_changelist", position=80,
+             permission=has_perm("cash.view_floatissue"))
+        item("cash", "Collection runs", "route", url="admin:cash_collectionrun_changelist", position=90,
+             permission=has_perm("cash.view_collectionrun"),
+             active=sidebar.path_is("admin:cash_collectionrun_changelist"))
+        item("cash", "Large cash", "flag", url="admin:cash_largecashtransaction_changelist", position=100,
+             permission=has_perm("cash.view_largecashtransaction"))
+        item("cash", "Denominations", "payments", url="admin:cash_denomination_changelist", position=110,
+             permission=has_perm("cash.change_denomination"))
+        item("cash", "Cash policy", "rule", url="admin:cash_cashpolicy_changelist", position=120,
+             permission=has_perm("cash.change_cashpolicy"))
+
+        sidebar.register_group("field", "Field", position=40, collapsible=True)
+        item("field", "Collection sheet", "checklist", url="admin:cash_field_sheet", position=10,
+             permission=has_role(Role.MOBILE_BANKER))
+        item("field", "Remit to cashier", "send_money", url="admin:cash_field_remit", position=20,
+             permission=has_role(Role.MOBILE_BANKER))
+        item("field", "Register a member", "person_add", url="admin:cash_field_register", position=30,
+             permission=has_role(Role.MOBILE_BANKER))
 
     @staticmethod
     def _grant_permissions():

@@ -31,6 +31,14 @@ class CoreConfig(AppConfig):
 
         self._grant_permissions()
         post_migrate.connect(_sync_roles, dispatch_uid="coastal.sync_roles")
+        self._sidebar()
+
+    @staticmethod
+    def _sidebar():
+        from . import sidebar
+
+        sidebar.register_group("overview", "Overview", position=0)
+        sidebar.register_item("overview", "Dashboard", "dashboard", url="admin:index", position=10)
 
     @staticmethod
     def _grant_permissions():

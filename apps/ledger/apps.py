@@ -33,6 +33,65 @@ class LedgerConfig(AppConfig):
         self._grant_permissions()
         self._notifications()
         register_admin_urls(_admin_urls)
+        self._sidebar()
+
+    @staticmethod
+    def _sidebar():
+        from apps.core import sidebar
+        from apps.core.roles import Role
+
+        has_perm, has_role = sidebar.has_perm, sidebar.has_role
+        sidebar.register_group("banking", "Banking", position=20, collapsible=True)
+        for position, (title, icon, kind, permission) in enumerate([
+            ("Deposit", "savings", "deposit", has_role(Role.CASHIER)),
+            ("Withdrawal", "payments", "withdrawal", _teller_page("withdrawal")),
+            ("Transfer", "swap_horiz", "transfer", _teller_page("transfer")),
+            ("Payment", "outbound", "payment", _teller_page("payment")),
+            ("Fee", "price_change", "fee", _teller_page("fee")),
+            ("Shares pay-out (member exit)", "logout", "shares_exit", _teller_page("shares_exit")),
+            ("Field deposit", "directions_walk", "deposit", has_role(Role.MOBILE_BANKER)),
+        ], start=1):
+            sidebar.register_item("banking", title, icon, url=f"admin:ledger_teller_{kind}", position=position * 10,
+                                  permission=permission)
+        sidebar.register_item("banking", "Accounts", "account_balance_wallet", url="admin:ledger_account_changelist",
+                              position=80, permission=has_perm("ledger.view_account"))
+        sidebar.register_item("banking", "Transactions", "receipt_long", url="admin:ledger_transaction_changelist",
+                              position=90, permission=has_perm("ledger.view_transaction"),
+                              # not lit on the teller pages and the approvals queue, which live below it
+                              active=sidebar.path_is("admin:ledger_transaction_changelist", prefix=True,
+                                                     except_under=("/ledger/transaction/teller/",
+                                                                   "/ledger/transaction/approvals/")))
+        sidebar.register_item("banking", "Journal", "menu_book", url="admin:ledger_journalentry_changelist",
+                              position=100, permission=has_perm("ledger.view_journalentry"))
+        sidebar.register_item("banking", "Approvals", "fact_check", url="admin:ledger_approvals", position=110,
+                              permission=has_perm("ledger.approve_transaction"),
+                              badge="apps.ledger.admin_views.pending_approvals_badge", badge_variant="danger")
+
+        sidebar.register_group("ledger_setup", "Ledger setup", position=50, collapsible=True)
+        sidebar.register_item("ledger_setup", "Products", "category", url="admin:ledger_product_changelist",
+                              position=10, permission=has_perm("ledger.change_product"))
+        sidebar.register_item("ledger_setup", "Service charges", "request_quote",
+                              url="admin:ledger_servicecharge_changelist", position=20,
+                              permission=has_perm("ledger.change_servicecharge"))
+        sidebar.register_item("ledger_setup", "Chart of accounts", "account_tree",
+                              url="admin:ledger_glaccount_changelist", position=30,
+                              permission=has_perm("ledger.change_glaccount"))
+        sidebar.register_item("ledger_setup", "Ledger policy", "policy", url="admin:ledger_ledgerpolicy_changelist",
+                              position=40, permission=has_perm("ledger.change_ledgerpolicy"))
+        sidebar.register_item("ledger_setup", "Business day", "event_available", url="admin:business_day",
+                              position=50, permission=has_perm("core.change_businessday"),
+                              badge="apps.core.eod.failed_end_of_day_badge", badge_variant="danger")
+        sidebar.register_item("ledger_setup", "Dividends", "volunteer_activism", url="admin:dividends", position=60,
+                              permission=has_perm("ledger.add_dividenddeclaration"))
+
+        # django-q's pages: the schedules that open and close the business day, and the jobs they ran.
+        sidebar.register_group("operations", "Operations", position=80, collapsible=True)
+        sidebar.register_item("operations", "Scheduled jobs", "schedule", url="admin:django_q_schedule_changelist",
+                              position=10, permission=has_perm("django_q.view_schedule"))
+        sidebar.register_item("operations", "Finished jobs", "task_alt", url="admin:django_q_success_changelist",
+                              position=20, permission=has_perm("django_q.view_success"))
+        sidebar.register_item("operations", "Failed jobs", "error", url="admin:django_q_failure_changelist",
+                              position=30, permission=has_perm("django_q.view_failure"))
 
     @staticmethod
     def _notifications():
@@ -90,3 +149,12 @@ def _admin_urls(site):
         path("business-day/", site.admin_view(eod_views.business_day_view), name="business_day"),
         path("dividends/", site.admin_view(eod_views.dividends_view), name="dividends"),
     ]
+
+
+def _teller_page(kind: str):
+    """Sidebar rule: show a teller page to the roles its view admits (read when the sidebar is drawn)."""
+    def allowed(request):
+        from .admin_views import TELLER_VIEWS
+
+        return getattr(request.user, "role", None) in TELLER_VIEWS[kind].roles
+    return allowed

@@ -8,6 +8,23 @@ class MembersConfig(AppConfig):
 
     def ready(self):
         self._grant_permissions()
+        self._sidebar()
+
+    @staticmethod
+    def _sidebar():
+        from apps.core import sidebar
+        from apps.core.roles import Role
+
+        sidebar.register_group("members", "Members", position=10, collapsible=True)
+        # A mobile banker sees the members assigned to them (object permissions), and registers members
+        # on the field page instead.
+        sidebar.register_item("members", "Members", "groups", url="admin:members_member_changelist", position=10,
+                              permission=lambda request: request.user.has_perm("members.view_member")
+                              or getattr(request.user, "role", None) == Role.MOBILE_BANKER)
+        sidebar.register_item("members", "Register a member", "person_add", url="admin:members_member_add",
+                              position=20,
+                              permission=lambda request: request.user.has_perm("members.add_member")
+                              and getattr(request.user, "role", None) != Role.MOBILE_BANKER)
 
     @staticmethod
     def _grant_permissions():

@@ -11,6 +11,34 @@ class UsersConfig(AppConfig):
 
         self._grant_permissions()
         self._console()
+        self._sidebar()
+
+    @staticmethod
+    def _sidebar():
+        from apps.core import sidebar
+        from apps.core.roles import Role
+
+        has_perm, item = sidebar.has_perm, sidebar.register_item
+        sidebar.register_group("people", "People", position=60, collapsible=True)
+        item("people", "Users", "group", url="admin:users_user_changelist", position=10,
+             permission=has_perm("users.view_user"))
+        item("people", "Sign-in activity", "login", url="admin:users_useractivity_changelist", position=20,
+             permission=has_perm("users.view_useractivity"))
+        item("people", "Roles", "badge", url="admin:auth_group_changelist", position=30,
+             permission=has_perm("auth.view_group"))
+
+        sidebar.register_group("security", "Security", position=70, collapsible=True)
+        item("security", "Failed sign-ins", "gpp_bad", url="admin:axes_accessattempt_changelist", position=20,
+             permission=has_perm("axes.view_accessattempt"))
+        item("security", "All sessions", "devices", url="admin:my_sessions", position=30,
+             permission=sidebar.has_role(Role.ADMIN))
+        item("security", "Authenticator devices", "phonelink_lock", url="admin:otp_totp_totpdevice_changelist",
+             position=40, permission=has_perm("otp_totp.view_totpdevice"))
+
+        sidebar.register_group("my_account", "My account", position=100)
+        item("my_account", "My sessions", "devices_other", url="admin:my_sessions", position=10)
+        item("my_account", "Backup codes", "key", url="admin:otp_backup_codes", position=20)
+        item("my_account", "Change password", "password", url="admin:password_change", position=30)
 
     @staticmethod
     def _grant_permissions():

@@ -297,7 +297,7 @@ def test_the_queue_is_for_managers_only(console, cashier, operations_manager, pe
 
 
 def test_the_sidebar_shows_the_pending_count_to_managers(console, manager, cashier, pending_transfer):
-    from coastal_site.settings.unfold import navigation
+    from apps.core.sidebar import navigation
 
     page = console(manager).get(reverse("admin:index"))
     approvals = [item for group in navigation(page.wsgi_request) for item in group["items"]

@@ -142,7 +142,7 @@ def test_nothing_to_redeem_and_a_missing_reason_are_shown_on_the_form(console, c
 
 @pytest.mark.parametrize("role", ["mobile_banker", "admin"])
 def test_a_mobile_banker_or_an_administrator_may_not_use_it_nor_see_it(console, make_user, shares, savings, role):
-    from coastal_site.settings.unfold import navigation
+    from apps.core.sidebar import navigation
 
     user = make_user(role)
     client = console(user)
@@ -159,7 +159,7 @@ def test_a_mobile_banker_or_an_administrator_may_not_use_it_nor_see_it(console, 
 
 
 def test_the_sidebar_offers_it_to_counter_staff(console, cashier, manager, operations_manager):
-    from coastal_site.settings.unfold import navigation
+    from apps.core.sidebar import navigation
 
     for user in (cashier, manager, operations_manager):
         page = console(user).get(reverse("admin:index"))

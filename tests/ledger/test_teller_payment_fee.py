@@ -170,7 +170,7 @@ def test_other_roles_may_neither_open_nor_post_them(console, make_user, susu, ro
 
 def test_the_sidebar_and_tabs_offer_each_role_the_pages_it_may_use(console, cashier, manager, operations_manager,
                                                                    mobile_banker, administrator):
-    from coastal_site.settings.unfold import navigation
+    from apps.core.sidebar import navigation
 
     def sidebar_links(user):
         page = console(user).get(reverse("admin:index"))
