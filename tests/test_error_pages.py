@@ -44,7 +44,7 @@ def test_a_crash_is_a_branded_500_that_shows_nothing_internal(manager, customer,
     def boom(*args, **kwargs):
         raise RuntimeError(SECRET)
 
-    monkeypatch.setattr("apps.reports.dashboard.dashboard_callback", boom)
+    monkeypatch.setattr("apps.core.dashboard.dashboard_callback", boom)
     add_totp_device(manager)
     console = staff_client_for(manager, raise_request_exception=False)
     response = console.get("/admin/")

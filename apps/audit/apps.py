@@ -7,11 +7,14 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit"
 
     def ready(self):
+        from apps.core.dashboard import register_card
         from apps.core.roles import Role, grant
 
         for role in (Role.MANAGER, Role.OPERATIONS_MANAGER):
             grant(role, "audit.view_auditevent")
         self._sidebar()
+        register_card("recent_audit", position=40, template="admin/dashboard/recent_audit.html",
+                      context="apps.audit.dashboard.recent_audit_card")
 
     @staticmethod
     def _sidebar():

@@ -1,14 +1,12 @@
-"""The staff dashboard: real figures from the database, scoped to what the viewer may see."""
+"""The role dashboards and banking figures of the console's home page: real figures from the database,
+scoped to what the viewer may see. Registered as dashboard cards in ReportsConfig.ready."""
 
 import json
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from apps.audit.labels import action_label
-from apps.audit.models import AuditEvent
 from apps.cash import services as cash
 from apps.cash.models import CashDrawer, CashMovement, CollectionRun
 from apps.cash.selectors import large_cash_transactions
@@ -22,38 +20,9 @@ from apps.ledger.models import ZERO, Account, GLAccount, Transaction
 from apps.ledger.selectors import pending_approvals
 from apps.members.models import Member
 from apps.members.selectors import members_visible_to
-from apps.users.models import User, UserActivity
 
 IN_COLOUR = "var(--color-primary-600)"
 OUT_COLOUR = "var(--color-red-500, #ef4444)"
-
-
-def environment_badge(request):
-    if settings.DEBUG:
-        return ["Demo (embedded)", "warning"]
-    return ["Production", "danger"] if not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else [
-        "Embedded", "info"]
-
-
-def _sign_in_series(days: int = 14) -> dict:
-    start = timezone.localdate() - timedelta(days=days - 1)
-    labels = [start + timedelta(days=i) for i in range(days)]
-    rows = (UserActivity.objects.filter(created_at__date__gte=start,
-                                        event__in=[UserActivity.Event.LOGIN, UserActivity.Event.LOGIN_FAILED])
-            .values_list("created_at", "event"))
-    ok = dict.fromkeys(labels, 0)
-    failed = dict.fromkeys(labels, 0)
-    for created_at, event in rows:
-        day = timezone.localtime(created_at).date()
-        if day in ok:
-            (ok if event == UserActivity.Event.LOGIN else failed)[day] += 1
-    return {
-        "labels": [d.strftime("%d %b") for d in labels],
-        "datasets": [
-            {"label": "Sign-ins", "data": list(ok.values()), "backgroundColor": "var(--color-primary-600)"},
-            {"label": "Failed", "data": list(failed.values()), "backgroundColor": "var(--color-red-500, #ef4444)"},
-        ],
-    }
 
 
 def _banking(user) -> dict:
@@ -197,37 +166,19 @@ def operations_panel(user) -> dict:
     }
 
 
-def dashboard_callback(request, context):
+def role_panels_card(request) -> dict | None:
+    """Each role's own work: a cashier's drawer, a mobile banker's run, a manager's queue, the
+    operations manager's business day."""
     user = request.user
-    today = timezone.localdate()
-    can_see_security = user.has_perm("users.view_useractivity") or user.role == "admin"
-    context.update({
-        "role": user.role,
-        "can_see_security": can_see_security,
-        "can_see_audit": user.has_perm("audit.view_auditevent"),
-        "recent_audit": [(event, action_label(event.action))
-                         for event in AuditEvent.objects.select_related("actor")[:10]]
-        if user.has_perm("audit.view_auditevent") else [],
-        "banking": _banking(user),
-    })
-    if can_see_security:
-        by_role = dict(User.objects.values_list("role").annotate(n=Count("id")))
-        activity_today = UserActivity.objects.filter(created_at__date=today)
-        context.update({
-            "users_by_role": [(role.label, by_role.get(role, 0)) for role in Role],
-            "users_total": sum(by_role.values()),
-            "sign_ins_today": activity_today.filter(event=UserActivity.Event.LOGIN).count(),
-            "failed_today": activity_today.filter(event=UserActivity.Event.LOGIN_FAILED).count(),
-            "locked_now": User.objects.filter(locked_until__gt=timezone.now()).count(),
-            "locked_users": User.objects.filter(locked_until__gt=timezone.now()).order_by("locked_until")[:10],
-            "sign_in_chart": json.dumps(_sign_in_series()),
-        })
-    if user.role == "cashier":
-        context["cashier_panel"] = cashier_panel(user)
-    elif user.role == "mobile_banker":
-        context["banker_panel"] = banker_panel(user)
-    elif user.role == "manager":
-        context["manager_panel"] = manager_panel(user)
-    elif user.role == "operations_manager":
-        context["operations_panel"] = operations_panel(user)
-    return context
+    panel = {Role.CASHIER: ("cashier_panel", cashier_panel), Role.MOBILE_BANKER: ("banker_panel", banker_panel),
+             Role.MANAGER: ("manager_panel", manager_panel),
+             Role.OPERATIONS_MANAGER: ("operations_panel", operations_panel)}.get(user.role)
+    if panel is None:
+        return None
+    key, figures = panel
+    return {key: figures(user)}
+
+
+def banking_card(request) -> dict:
+    """Banking figures, each only for the roles that may see it (the template leaves out the rest)."""
+    return {"banking": _banking(request.user)}

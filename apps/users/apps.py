@@ -7,11 +7,15 @@ class UsersConfig(AppConfig):
     verbose_name = "Users and security"
 
     def ready(self):
+        from apps.core.dashboard import register_card
+
         from . import signals  # noqa: F401
 
         self._grant_permissions()
         self._console()
         self._sidebar()
+        register_card("security", position=20, template="admin/dashboard/security.html",
+                      context="apps.users.dashboard.security_card")
 
     @staticmethod
     def _sidebar():

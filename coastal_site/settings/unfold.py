@@ -11,8 +11,8 @@ UNFOLD = {
     "SITE_URL": "/",
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
-    "ENVIRONMENT": "apps.reports.dashboard.environment_badge",
-    "DASHBOARD_CALLBACK": "apps.reports.dashboard.dashboard_callback",
+    "ENVIRONMENT": "apps.core.dashboard.environment_badge",
+    "DASHBOARD_CALLBACK": "apps.core.dashboard.dashboard_callback",
     "LOGIN": {"redirect_after": lambda request: reverse_lazy("admin:index")},
     "BORDER_RADIUS": "6px",
     "COLORS": {
