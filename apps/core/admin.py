@@ -23,13 +23,14 @@ from unfold.decorators import display
 
 from .admin_mixins import ReadOnlyAdminMixin
 
-# What each background job does, in words (the dotted names are strings: core imports no app).
-TASK_WORDS = {
-    "apps.ledger.tasks.scheduled_end_of_day": "Close the business day (nightly)",
-    "apps.ledger.tasks.scheduled_open_day": "Open the business day (morning)",
-    "apps.ledger.tasks.run_end_of_day": "End of day",
-    "apps.ledger.dividends.post_lines": "Post a declared dividend",
-}
+# What each background job does, in words: the app that owns a job registers its words from
+# AppConfig.ready() with register_task_words (core knows no app's jobs).
+TASK_WORDS: dict[str, str] = {}
+
+
+def register_task_words(func: str, words: str) -> None:
+    """Name a django-q job (its function's dotted path) in words on the job pages."""
+    TASK_WORDS[func] = words
 
 
 def task_words(func: str) -> str:

@@ -7,6 +7,7 @@ class LedgerConfig(AppConfig):
     verbose_name = "Accounts and ledger"
 
     def ready(self):
+        from apps.core.admin import register_task_words
         from apps.core.admin_site import register_admin_urls
         from apps.core.closing import register_check
         from apps.core.eod import register_step
@@ -34,6 +35,11 @@ class LedgerConfig(AppConfig):
         self._notifications()
         register_admin_urls(_admin_urls)
         self._sidebar()
+        for func, words in (("apps.ledger.tasks.scheduled_end_of_day", "Close the business day (nightly)"),
+                            ("apps.ledger.tasks.scheduled_open_day", "Open the business day (morning)"),
+                            ("apps.ledger.tasks.run_end_of_day", "End of day"),
+                            ("apps.ledger.dividends.post_lines", "Post a declared dividend")):
+            register_task_words(func, words)
 
     @staticmethod
     def _sidebar():

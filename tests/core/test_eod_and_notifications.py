@@ -72,3 +72,11 @@ def test_a_registered_kind_reaches_its_roles(monkeypatch, cashier, manager, mail
     assert mail.to == [cashier.email] and mail.subject.endswith("Hello")
     with pytest.raises(KeyError):
         notify.notify("nobody.registered.this", subject="x", body="y")
+
+
+def test_the_job_pages_name_each_job_in_the_words_its_app_registered():
+    from apps.core.admin import task_words
+
+    assert task_words("apps.ledger.tasks.scheduled_end_of_day") == "Close the business day (nightly)"
+    assert task_words("apps.ledger.dividends.post_lines") == "Post a declared dividend"
+    assert task_words("apps.loans.tasks.mark_arrears") == "Mark arrears"  # nobody registered it
