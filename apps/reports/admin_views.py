@@ -1,6 +1,6 @@
 """The staff console's statement page: pick a period and a format, download the file.
 
-Mount it with `statement_urls(self)` in CoastalAdminSite.extra_urls; the page is then
+ReportsConfig.ready registers `statement_urls` with core.admin_site.register_admin_urls; the page is then
 "admin:account_statement" at /admin/statements/<account_id>/. Access is the ledger's rule
 (accounts_visible_to): staff see every account, a mobile banker only their assigned members'.
 """
@@ -49,7 +49,7 @@ def statement_admin_view(request, account_id: int):
 
 
 def statement_urls(site=None) -> list:
-    """URL patterns for CoastalAdminSite.extra_urls: `*statement_urls(self)`."""
+    """URL patterns for the console (registered with register_admin_urls in ReportsConfig.ready)."""
     site = site or admin.site
     return [
         path("statements/<int:account_id>/", site.admin_view(statement_admin_view), name="account_statement"),
