@@ -3,6 +3,7 @@ from datetime import datetime
 from ninja import Router, Schema
 
 from apps.core.apikit.permissions import require_role
+from apps.core.roles import Role
 
 from .selectors import audit_summary
 
@@ -30,5 +31,5 @@ class DashboardOut(Schema):
 
 @router.get("/dashboard/", response=DashboardOut, summary="Audit counts for the last 7 days and recent events")
 def dashboard(request):
-    require_role(request, "manager", "admin")
+    require_role(request, Role.MANAGER, Role.ADMIN)
     return audit_summary()

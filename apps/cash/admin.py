@@ -34,6 +34,7 @@ from apps.core.admin_mixins import (
     copy_saved,
     error_messages,
 )
+from apps.core.roles import Role
 from apps.ledger.errors import LedgerError
 from apps.ledger.models import ZERO, Transaction
 from apps.ledger.selectors import accounts_visible_to
@@ -188,7 +189,7 @@ class CashDrawerAdmin(OwnRecordsMixin, ReadOnlyCashAdmin):
                        "opening_display", "expected_display", "counted_display", "variance_display", "approved_by",
                        "approval_note", "counts_display")
     actions_detail = ["sign_off"]
-    own_role, own_field = "cashier", "cashier"  # a cashier sees only their own drawers
+    own_role, own_field = Role.CASHIER, "cashier"  # a cashier sees only their own drawers
     missing_message = "No such drawer, or not one you may see."
     pages = (
         ("my-drawer/", admin_views.MyDrawerView, "cash_my_drawer"),
@@ -271,7 +272,7 @@ class CashMovementAdmin(OwnRecordsMixin, CashAdmin):
                        "decided_by_name", "decided_at", "decision_note", "entry")
     actions_detail = ["approve", "reject"]
     service_field_map = {"amount": "amount", "reason": "reason"}
-    own_role, own_field = "cashier", "drawer__cashier"
+    own_role, own_field = Role.CASHIER, "drawer__cashier"
     missing_message = "No such request, or not one you may see."
 
     def get_fieldsets(self, request, obj=None):
@@ -281,7 +282,7 @@ class CashMovementAdmin(OwnRecordsMixin, CashAdmin):
         return () if obj is None else self.readonly_fields
 
     def has_add_permission(self, request):
-        return getattr(request.user, "role", None) == "cashier" and super().has_add_permission(request)
+        return getattr(request.user, "role", None) == Role.CASHIER and super().has_add_permission(request)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -385,7 +386,7 @@ class ChequeDepositAdmin(OwnRecordsMixin, CashAdmin):
         return {"idempotency_key": new_key("cheque")}
 
     def has_add_permission(self, request):
-        return getattr(request.user, "role", None) == "cashier" and super().has_add_permission(request)
+        return getattr(request.user, "role", None) == Role.CASHIER and super().has_add_permission(request)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -499,7 +500,7 @@ class FloatIssueAdmin(ServiceFormMixin, ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "cashier":
-            kwargs["queryset"] = get_user_model().objects.filter(role="cashier", is_active=True).order_by(
+            kwargs["queryset"] = get_user_model().objects.filter(role=Role.CASHIER, is_active=True).order_by(
                 "first_name", "last_name", "email")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -555,7 +556,7 @@ class CollectionRunAdmin(OwnRecordsMixin, ReadOnlyCashAdmin):
               "decided_by_name", "decided_at", "decision_note", "counts_display")
     readonly_fields = fields
     actions_detail = ["sign_off", "reject_variance"]
-    own_role, own_field = "mobile_banker", "banker"
+    own_role, own_field = Role.MOBILE_BANKER, "banker"
     missing_message = "No such collection run, or not one you may see."
     pages = (
         ("field/", admin_views.CollectionSheetView, "cash_field_sheet"),

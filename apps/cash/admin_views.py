@@ -22,6 +22,7 @@ from unfold.views import UnfoldModelAdminViewMixin
 
 from apps.core.admin_mixins import add_service_error, error_messages
 from apps.core.business_day import BusinessDayClosed, current_business_date
+from apps.core.roles import Role
 from apps.ledger import chart
 from apps.ledger.errors import LedgerError
 from apps.ledger.models import ZERO, Posting, Transaction
@@ -101,7 +102,7 @@ class MyDrawerView(CashPage, TemplateView):
     """Open the drawer by counting the float; while open, the live expected balance, what went through
     it, requests to the vault, and the closing count."""
 
-    roles = ("cashier",)
+    roles = (Role.CASHIER,)
     title = "My drawer"
     template_name = "cash/my_drawer.html"
 
@@ -218,7 +219,7 @@ def drawer_activity(drawer: CashDrawer) -> list[dict]:
 class MyDrawerExpectedView(CashPage, View):
     """The live expected balance of the cashier's open drawer (polled by the drawer page)."""
 
-    roles = ("cashier",)
+    roles = (Role.CASHIER,)
 
     def get(self, request, *args, **kwargs):
         drawer = services.current_drawer(request.user)
@@ -231,13 +232,13 @@ class MyDrawerExpectedView(CashPage, View):
 class DrawerResultView(CashPage, TemplateView):
     """After a close: expected, counted, variance and whether a manager must still sign it off."""
 
-    roles = ("cashier", "manager")
+    roles = (Role.CASHIER, Role.MANAGER)
     title = "Drawer closed"
     template_name = "cash/drawer_result.html"
 
     def get_context_data(self, **kwargs):
         drawers = CashDrawer.objects.select_related("cashier", "approved_by")
-        if self.request.user.role == "cashier":
+        if self.request.user.role == Role.CASHIER:
             drawers = drawers.filter(cashier=self.request.user)
         drawer = get_object_or_404(drawers, pk=self.kwargs["pk"])
         if drawer.status == CashDrawer.Status.PENDING_APPROVAL:
@@ -256,7 +257,7 @@ class DrawerSignOffsView(CashPage, TemplateView):
     """Drawers closed and field remittances counted with a variance above tolerance, and cash
     advances and returns, waiting for a manager. A manager never decides their own request."""
 
-    roles = ("manager",)
+    roles = (Role.MANAGER,)
     title = "Drawer sign-offs"
     template_name = "cash/signoffs.html"
 
@@ -361,7 +362,7 @@ class CashPositionView(CashPage, TemplateView):
     """Where the branch's cash is now: the vault, every drawer, every field banker; and what is
     waiting (advances, returns, cheques held). Managers bring cash into the vault and issue floats."""
 
-    roles = ("manager",)
+    roles = (Role.MANAGER,)
     title = "Branch cash position"
     template_name = "cash/position.html"
 
@@ -439,7 +440,7 @@ def field_tabs(request) -> list[dict]:
 
 
 class FieldPage(CashPage, TemplateView):
-    roles = ("mobile_banker",)
+    roles = (Role.MOBILE_BANKER,)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -647,7 +648,7 @@ class FieldRegisteredView(FieldPage):
 
 def signoffs_badge(request) -> int | None:
     """Drawers, field remittances and cash requests waiting for a manager."""
-    if getattr(request.user, "role", None) != "manager":
+    if getattr(request.user, "role", None) != Role.MANAGER:
         return None
     waiting = (CashDrawer.objects.filter(status=CashDrawer.Status.PENDING_APPROVAL).count()
                + CollectionRun.objects.filter(status=CollectionRun.Status.PENDING_APPROVAL).count()

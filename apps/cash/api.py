@@ -11,6 +11,7 @@ from apps.core.apikit.errors import ApiError
 from apps.core.apikit.fields import Amount
 from apps.core.apikit.idempotency import IDEMPOTENCY_HEADER, idempotency_key
 from apps.core.apikit.permissions import require_perm, require_role
+from apps.core.roles import Role
 from apps.ledger.api import TransactionOut, money, visible_account
 from apps.ledger.errors import LedgerError
 
@@ -213,14 +214,14 @@ def issue_float(request, payload: FloatIn):
 
 @drawers_router.post("/open/", response={201: DrawerOut}, summary="Open my drawer with the counted float")
 def drawer_open(request, payload: CountIn):
-    require_role(request, "cashier")
+    require_role(request, Role.CASHIER)
     return Status(201, _call(services.drawer_open, actor=request.user, denominations=payload.denominations,
                              request=request))
 
 
 @drawers_router.get("/current/", response=DrawerOut, summary="My drawer that is not yet closed")
 def drawer_current(request):
-    require_role(request, "cashier")
+    require_role(request, Role.CASHIER)
     drawer = services.current_drawer(request.user)
     if drawer is None:
         raise ApiError(404, "not_found", "You have no open drawer.")
@@ -229,7 +230,7 @@ def drawer_current(request):
 
 @drawers_router.post("/{int:drawer_id}/close/", response=DrawerOut, summary="Count and close my drawer")
 def drawer_close(request, drawer_id: int, payload: CloseIn):
-    require_role(request, "cashier")
+    require_role(request, Role.CASHIER)
     drawer = get_object_or_404(CashDrawer, pk=drawer_id, cashier=request.user)
     return _call(services.drawer_close, actor=request.user, drawer=drawer, denominations=payload.denominations,
                  total=payload.total, request=request)
@@ -278,7 +279,7 @@ def advance_reject(request, movement_id: int, payload: ReasonIn):
 @cheques_router.post("/", response={201: ChequeOut}, summary="Deposit a cheque (held until cleared)",
                      openapi_extra=IDEMPOTENCY_HEADER)
 def cheque_deposit(request, payload: ChequeIn):
-    require_role(request, "cashier")
+    require_role(request, Role.CASHIER)
     account = visible_account(request, payload.account_id)
     return Status(201, _call(services.cheque_deposit, actor=request.user, account=account, amount=payload.amount,
                              drawer_bank=payload.drawer_bank, cheque_number=payload.cheque_number,
@@ -304,14 +305,14 @@ def cheque_bounce(request, cheque_id: int, payload: BounceIn):
 
 @field_router.get("/sheet/", response=list[SheetRow], summary="My assigned members' Daily Susu accounts")
 def sheet(request):
-    require_role(request, "mobile_banker")
+    require_role(request, Role.MOBILE_BANKER)
     return _call(services.collection_sheet, banker=request.user)
 
 
 @field_router.post("/", response={201: CollectionOut}, summary="Record a collection (send Idempotency-Key)",
                    openapi_extra=IDEMPOTENCY_HEADER)
 def collect(request, payload: CollectIn):
-    require_role(request, "mobile_banker")
+    require_role(request, Role.MOBILE_BANKER)
     account = visible_account(request, payload.account_id)
     txn = _call(services.field_collect, actor=request.user, account=account, amount=payload.amount,
                 confirm=payload.confirm, note=payload.note, idempotency_key=idempotency_key(request))
@@ -322,7 +323,7 @@ def collect(request, payload: CollectIn):
                    summary="Hand today's collections to a cashier (status pending_approval when the variance is "
                            "above tolerance)")
 def remit(request, payload: RemitIn):
-    require_role(request, "mobile_banker")
-    cashier = get_object_or_404(get_user_model(), pk=payload.cashier_id, role="cashier")
+    require_role(request, Role.MOBILE_BANKER)
+    cashier = get_object_or_404(get_user_model(), pk=payload.cashier_id, role=Role.CASHIER)
     return Status(201, _call(services.field_remit, actor=request.user, cashier=cashier,
                              denominations=payload.denominations, request=request))

@@ -20,6 +20,7 @@ from unfold.widgets import (
 )
 
 from apps.core.money import InvalidAmount, parse_amount
+from apps.core.roles import Role
 from apps.members.models import normalise_ghana_card, validate_ghana_card, validate_phone
 from apps.members.services import check_unique_national_id
 
@@ -112,7 +113,7 @@ class RemitForm(CountForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         open_drawers = CashDrawer.objects.filter(status=CashDrawer.Status.OPEN).values("cashier")
-        self.fields["cashier"].queryset = (get_user_model().objects.filter(role="cashier", is_active=True,
+        self.fields["cashier"].queryset = (get_user_model().objects.filter(role=Role.CASHIER, is_active=True,
                                                                            pk__in=open_drawers)
                                            .order_by("first_name", "last_name", "email"))
         self.fields["cashier"].label_from_instance = lambda user: user.get_full_name() or user.email
@@ -153,7 +154,7 @@ class FloatIssueForm(forms.Form):
 
     def __init__(self, *args, business_date=None, **kwargs):
         super().__init__(*args, **kwargs)
-        cashiers = get_user_model().objects.filter(role="cashier", is_active=True)
+        cashiers = get_user_model().objects.filter(role=Role.CASHIER, is_active=True)
         if business_date is not None:
             cashiers = cashiers.exclude(float_issues__business_date=business_date)
         self.fields["cashier"].queryset = cashiers.order_by("first_name", "last_name", "email")

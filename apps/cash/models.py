@@ -14,6 +14,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from apps.core.models import TimeStampedModel
+from apps.core.roles import Role
 from apps.ledger.models import MONEY, ZERO, Account, GLAccount, JournalEntry, Transaction
 
 
@@ -69,7 +70,7 @@ class FloatIssue(TimeStampedModel):
     """Cash a manager sets aside in the vault for a cashier's drawer; opening the drawer takes it."""
 
     cashier = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="float_issues",
-                                limit_choices_to={"role": "cashier"})
+                                limit_choices_to={"role": Role.CASHIER})
     business_date = models.DateField()
     amount = models.DecimalField(**MONEY)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

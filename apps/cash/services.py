@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps.audit.services import record
 from apps.core.business_day import BusinessDayClosed, current_business_date
 from apps.core.money import InvalidAmount, parse_amount
+from apps.core.roles import Role
 from apps.ledger import chart
 from apps.ledger import services as ledger
 from apps.ledger.contributions import contribution_set
@@ -138,7 +139,7 @@ def vault_balance() -> Decimal:
 @transaction.atomic
 def float_issue(*, actor, cashier, amount, request=None) -> FloatIssue:
     _require_perm(actor, "cash.approve_drawer", "Only managers issue cashier floats.")
-    if cashier.role != "cashier":
+    if cashier.role != Role.CASHIER:
         raise ValidationError({"cashier_id": "Floats are issued to cashiers."})
     try:
         amount = parse_amount(amount)
@@ -166,7 +167,7 @@ def drawer_expected(drawer: CashDrawer) -> Decimal:
 @transaction.atomic
 def drawer_open(*, actor, denominations, request=None) -> CashDrawer:
     """Open the cashier's drawer for the business day with the float issued, counted note by note."""
-    if actor.role != "cashier":
+    if actor.role != Role.CASHIER:
         raise PermissionDenied("Only cashiers open drawers.")
     counts, total = parse_counts(denominations)
     business_date = _today()
@@ -276,7 +277,7 @@ def drawer_approve_close(*, actor, drawer: CashDrawer, note: str, request=None) 
 def cash_account_for(*, actor, txn: Transaction) -> GLAccount:
     """settings.LEDGER_CASH_ACCOUNT_RESOLVER: a cashier's cash goes through their open drawer,
     a field banker's into their own field cash account. Called under the ledger's locks."""
-    if actor.role == "cashier":
+    if actor.role == Role.CASHIER:
         drawer = (CashDrawer.objects.select_for_update().select_related("gl_account")
                   .filter(cashier=actor, status=CashDrawer.Status.OPEN).first())
         if drawer is None:
@@ -284,7 +285,7 @@ def cash_account_for(*, actor, txn: Transaction) -> GLAccount:
         if txn.transaction_type == Transaction.Type.WITHDRAWAL:
             _check_drawer_cash(drawer, txn.amount)
         return drawer.gl_account
-    if actor.role == "mobile_banker" and txn.transaction_type == Transaction.Type.DEPOSIT:
+    if actor.role == Role.MOBILE_BANKER and txn.transaction_type == Transaction.Type.DEPOSIT:
         return collection_run_for(actor).gl_account
     raise LedgerError("no_cash_role", "Only cashiers (and field bankers collecting) handle cash.")
 
@@ -310,7 +311,7 @@ def _check_drawer_cash(drawer: CashDrawer, amount: Decimal) -> None:
 
 @transaction.atomic
 def cash_movement_request(*, actor, kind: str, amount, reason: str, request=None) -> CashMovement:
-    if actor.role != "cashier":
+    if actor.role != Role.CASHIER:
         raise PermissionDenied("Only cashiers request cash advances and returns.")
     if not (reason or "").strip():
         raise ValidationError({"reason": "Give a reason for the request."})
@@ -383,7 +384,7 @@ def cheque_deposit(*, actor, account: Account, amount, drawer_bank: str, cheque_
     With an idempotency key (the API's Idempotency-Key header, the console form's hidden key) a
     retry of the same request returns the cheque the first one deposited and posts nothing; the
     same key with a different account, amount, bank or number is refused (`idempotency_conflict`)."""
-    if actor.role != "cashier":
+    if actor.role != Role.CASHIER:
         raise PermissionDenied("Only cashiers take cheque deposits.")
     drawer_bank, cheque_number = (drawer_bank or "").strip(), (cheque_number or "").strip()
     if not drawer_bank:
@@ -561,7 +562,7 @@ def field_collect(*, actor, account: Account, amount, confirm: bool = False, not
             raise ValidationError({"account_id": "No such account."})
         account = found
     # who may collect comes first: a member's payments are no business of a banker they are not assigned to
-    if actor.role != "mobile_banker":
+    if actor.role != Role.MOBILE_BANKER:
         raise PermissionDenied("Only mobile bankers collect in the field.")
     if not can_collect_from(actor, account.member):
         raise PermissionDenied("This member is not assigned to you.")
@@ -654,7 +655,7 @@ def field_remit(*, actor, cashier, denominations, request=None) -> CollectionRun
     (`field_remit_approve`, posted to cash over and short) or rejects it (`field_remit_reject`, left
     with the banker: a shortage is expected with their next remittance, an overage is cleared by
     recording the collection it belongs to). Every entry balances, so the books do at every step."""
-    if actor.role != "mobile_banker":
+    if actor.role != Role.MOBILE_BANKER:
         raise PermissionDenied("Only mobile bankers remit field collections.")
     counts, counted = parse_counts(denominations)
     runs = _open_runs(actor)  # locked below, in turn
@@ -662,7 +663,7 @@ def field_remit(*, actor, cashier, denominations, request=None) -> CollectionRun
         if CollectionRun.objects.filter(banker=actor, business_date=_today()).exists():
             raise LedgerError("already_remitted", "Today's collections were already remitted.")
         raise LedgerError("nothing_to_remit", "You have no collections to remit today.")
-    if getattr(cashier, "role", None) != "cashier":
+    if getattr(cashier, "role", None) != Role.CASHIER:
         raise LedgerError("drawer_closed", "Remit to a cashier whose drawer is open.")
     _lock_users(actor, cashier)
     locked = list(CollectionRun.objects.select_for_update().filter(

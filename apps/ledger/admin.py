@@ -29,6 +29,7 @@ from apps.core.admin_mixins import (
     error_messages,
 )
 from apps.core.business_day import reporting_date
+from apps.core.roles import Role
 from apps.members.admin import MemberAdmin
 from apps.members.selectors import members_visible_to
 
@@ -373,7 +374,7 @@ MemberAdmin.inlines = [*MemberAdmin.inlines, MemberAccountInline]
 class ReversalActionMixin:
     """"Request reversal" on a completed transaction (or its journal entry): waits for approval."""
 
-    reversal_roles = ("cashier", "manager", "operations_manager", "admin")
+    reversal_roles = (Role.CASHIER, Role.MANAGER, Role.OPERATIONS_MANAGER, Role.ADMIN)
 
     def _transaction_for(self, object_id) -> Transaction | None:
         raise NotImplementedError

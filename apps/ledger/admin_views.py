@@ -17,6 +17,7 @@ from django.views.generic import TemplateView
 from unfold.views import UnfoldModelAdminViewMixin
 
 from apps.core.admin_mixins import add_service_error, error_messages
+from apps.core.roles import Role
 
 from . import services
 from .errors import LedgerError
@@ -59,7 +60,7 @@ class TellerView(StaffPage, TemplateView):
     service = "deposit_create"  # the function in `services` that posts it
     money_out = False  # the account pays (and so may fall short)
     form_class = TellerForm
-    roles = ("cashier",)
+    roles = (Role.CASHIER,)
     permission_required = ("ledger.add_transaction",)
     title = "Deposit"
     action_label = "Post deposit"
@@ -155,19 +156,19 @@ class TellerView(StaffPage, TemplateView):
 
 class DepositView(TellerView):
     kind = T.DEPOSIT
-    roles = ("cashier", "mobile_banker")
+    roles = (Role.CASHIER, Role.MOBILE_BANKER)
     title = "Deposit"
     action_label = "Post deposit"
 
     def get_title(self):
-        return "Field deposit" if self.request.user.role == "mobile_banker" else "Deposit"
+        return "Field deposit" if self.request.user.role == Role.MOBILE_BANKER else "Deposit"
 
 
 class WithdrawalView(TellerView):
     kind = T.WITHDRAWAL
     service = "withdrawal_create"
     money_out = True
-    roles = ("cashier",)
+    roles = (Role.CASHIER,)
     title = "Withdrawal"
     action_label = "Pay out withdrawal"
 
@@ -176,7 +177,7 @@ class TransferView(TellerView):
     kind = T.TRANSFER
     money_out = True
     form_class = TransferForm
-    roles = ("cashier", "manager")
+    roles = (Role.CASHIER, Role.MANAGER)
     title = "Transfer"
     action_label = "Post transfer"
     service_field_map = {"from_account_id": "account", "to_account_number": "to_account", "amount": "amount",
@@ -275,7 +276,7 @@ def teller_tabs(request) -> list[dict]:
     for kind, view in TELLER_VIEWS.items():
         if role in view.roles:
             url = reverse(f"admin:ledger_teller_{kind}")
-            title = "Field deposit" if kind == T.DEPOSIT and role == "mobile_banker" else view.title
+            title = "Field deposit" if kind == T.DEPOSIT and role == Role.MOBILE_BANKER else view.title
             tabs.append({"title": title, "link": url, "active": request.path == url, "has_permission": True})
     return tabs
 
@@ -283,7 +284,7 @@ def teller_tabs(request) -> list[dict]:
 class AccountLookupView(StaffPage, View):
     """JSON for the teller screens' look-up box: accounts by number, member number or name."""
 
-    roles = ("cashier", "mobile_banker", "manager", "operations_manager")
+    roles = (Role.CASHIER, Role.MOBILE_BANKER, Role.MANAGER, Role.OPERATIONS_MANAGER)
     permission_required = ("ledger.view_account",)
 
     def get(self, request, *args, **kwargs):
@@ -301,7 +302,7 @@ class AccountLookupView(StaffPage, View):
 class ReceiptView(StaffPage, TemplateView):
     """A printable receipt for a completed movement; 'waiting for approval' while it is pending."""
 
-    roles = ("cashier", "mobile_banker", "manager", "operations_manager", "admin")
+    roles = (Role.CASHIER, Role.MOBILE_BANKER, Role.MANAGER, Role.OPERATIONS_MANAGER, Role.ADMIN)
     permission_required = ("ledger.view_transaction",)
     title = "Receipt"
     template_name = "ledger/admin/teller_receipt.html"

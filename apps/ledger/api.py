@@ -12,6 +12,7 @@ from apps.core.apikit.fields import Amount
 from apps.core.apikit.idempotency import IDEMPOTENCY_HEADER, idempotency_key
 from apps.core.apikit.pagination import PageNumber
 from apps.core.apikit.permissions import require_perm, require_role
+from apps.core.roles import Role
 from apps.members.selectors import members_visible_to
 
 from . import services
@@ -154,7 +155,7 @@ def account_list(request, account_type: str | None = None, status: str | None = 
 
 @accounts_router.post("/", response={201: AccountOut}, summary="Open an account for a member")
 def account_open(request, payload: AccountOpenIn):
-    require_role(request, "cashier", "mobile_banker", "operations_manager")
+    require_role(request, Role.CASHIER, Role.MOBILE_BANKER, Role.OPERATIONS_MANAGER)
     member = get_object_or_404(members_visible_to(request.user), pk=payload.member_id)
     product = Product.objects.filter(kind=payload.account_type, is_active=True).order_by("pk").first()
     if product is None:
@@ -200,7 +201,7 @@ def _created(txn: Transaction):
 @transactions_router.post("/deposit/", response={201: TransactionOut}, summary="Cash deposit",
                           openapi_extra=IDEMPOTENCY_HEADER)
 def deposit(request, payload: CashIn):
-    require_role(request, "cashier", "mobile_banker")
+    require_role(request, Role.CASHIER, Role.MOBILE_BANKER)
     account = visible_account(request, payload.account_id)
     return _created(_ledger_call(services.deposit_create, actor=request.user, account=account,
                                  amount=payload.amount, description=payload.description, channel="api",
@@ -210,7 +211,7 @@ def deposit(request, payload: CashIn):
 @transactions_router.post("/withdrawal/", response={201: TransactionOut}, summary="Cash withdrawal",
                           openapi_extra=IDEMPOTENCY_HEADER)
 def withdrawal(request, payload: CashIn):
-    require_role(request, "cashier")
+    require_role(request, Role.CASHIER)
     account = visible_account(request, payload.account_id)
     return _created(_ledger_call(services.withdrawal_create, actor=request.user, account=account,
                                  amount=payload.amount, description=payload.description, channel="api",
@@ -220,7 +221,7 @@ def withdrawal(request, payload: CashIn):
 @transactions_router.post("/transfer/", response={201: TransactionOut}, summary="Transfer to another account",
                           openapi_extra=IDEMPOTENCY_HEADER)
 def transfer(request, payload: TransferIn):
-    require_role(request, "customer", "cashier", "manager")
+    require_role(request, Role.CUSTOMER, Role.CASHIER, Role.MANAGER)
     source = visible_account(request, payload.from_account_id)
     return _created(_ledger_call(services.transfer_create, actor=request.user, from_account=source,
                                  to_account_number=payload.to_account_number, amount=payload.amount,
@@ -268,7 +269,7 @@ def reject(request, transaction_id: int, payload: ReasonIn):
 @transactions_router.post("/{int:transaction_id}/reverse/", response={201: TransactionOut},
                           summary="Request a reversal (waits for a second person)")
 def reverse(request, transaction_id: int, payload: ReasonIn):
-    require_role(request, "cashier", "manager", "operations_manager", "admin")
+    require_role(request, Role.CASHIER, Role.MANAGER, Role.OPERATIONS_MANAGER, Role.ADMIN)
     txn = get_object_or_404(transactions_visible_to(request.user), pk=transaction_id)
     return _created(_ledger_call(services.reversal_request, actor=request.user, original=txn,
                                  reason=payload.reason, request=request))

@@ -21,6 +21,7 @@ from django.db.models import Sum
 
 from apps.audit.services import record
 from apps.core.money import InvalidAmount, parse_amount
+from apps.core.roles import Role
 
 from .errors import LedgerError
 from .lifecycle import cycle_bounds, opened_on, susu_cycle_grid
@@ -28,7 +29,7 @@ from .models import ZERO, Account, Product, Transaction
 
 CONTRIBUTION_KINDS = (Product.Kind.DAILY_SUSU, Product.Kind.MONTHLY_CONTRIBUTION)
 PAYMENT_TYPES = (Transaction.Type.DEPOSIT, Transaction.Type.TRANSFER)
-SETTERS = ("cashier", "mobile_banker", "manager", "operations_manager")
+SETTERS = (Role.CASHIER, Role.MOBILE_BANKER, Role.MANAGER, Role.OPERATIONS_MANAGER)
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def contribution_set(*, actor, account: Account, amount, request=None) -> Accoun
         raise ValidationError({"contribution_amount": f"{account.product.name} has no fixed contribution."})
     if account.status == Account.Status.CLOSED:
         raise LedgerError("account_closed", f"Account {account.account_number} is closed.")
-    if actor.role == "mobile_banker":
+    if actor.role == Role.MOBILE_BANKER:
         from apps.members.selectors import can_collect_from
 
         if not can_collect_from(actor, account.member):

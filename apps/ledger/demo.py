@@ -44,6 +44,7 @@ from django.utils import timezone
 from apps.audit.services import record
 from apps.core.business_day import BusinessDayClosed, current_business_date
 from apps.core.models import BusinessDay
+from apps.core.roles import Role
 from apps.members import demo as member_demo
 from apps.members.models import Member
 
@@ -85,11 +86,11 @@ SERVICE_CHARGES = [
 
 # The most each staff role may move out of members' accounts in one business day.
 STAFF_DAILY_LIMITS = {
-    "cashier": Decimal("500000.00"),  # the teller: every withdrawal and transfer of the branch
-    "manager": Decimal("1000000.00"),
-    "operations_manager": Decimal("250000.00"),
-    "mobile_banker": Decimal("20000.00"),  # collects cash; pays nothing out
-    "admin": Decimal("0.00"),  # administers users and settings; moves no money
+    Role.CASHIER: Decimal("500000.00"),  # the teller: every withdrawal and transfer of the branch
+    Role.MANAGER: Decimal("1000000.00"),
+    Role.OPERATIONS_MANAGER: Decimal("250000.00"),
+    Role.MOBILE_BANKER: Decimal("20000.00"),  # collects cash; pays nothing out
+    Role.ADMIN: Decimal("0.00"),  # administers users and settings; moves no money
 }
 
 # Fixed-date public holidays in Ghana (month, day): no business day.
@@ -197,9 +198,9 @@ def demo_staff() -> Staff:
     by_role: dict[str, list] = {}
     for email, role, *_ in DEMO_USERS:
         by_role.setdefault(role, []).append(users[email])
-    return Staff(cashier=by_role["cashier"][0], banker=by_role["mobile_banker"][0],
-                 operations=by_role["operations_manager"][0], manager=by_role["manager"][0],
-                 second_manager=by_role["manager"][1], customer=by_role["customer"][0])
+    return Staff(cashier=by_role[Role.CASHIER][0], banker=by_role[Role.MOBILE_BANKER][0],
+                 operations=by_role[Role.OPERATIONS_MANAGER][0], manager=by_role[Role.MANAGER][0],
+                 second_manager=by_role[Role.MANAGER][1], customer=by_role[Role.CUSTOMER][0])
 
 
 def set_staff_limits() -> None:
@@ -456,7 +457,7 @@ class History:
         return txn
 
     def deposit(self, actor, account: Account, amount: Decimal, description: str):
-        field = actor.role == "mobile_banker"
+        field = actor.role == Role.MOBILE_BANKER
         txn = self._post(services.deposit_create, actor=actor, account=account, amount=amount,
                          description="Field collection" if field else description,
                          channel="field" if field else "admin")

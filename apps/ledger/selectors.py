@@ -2,6 +2,7 @@
 
 from django.db.models import Q, Sum
 
+from apps.core.roles import Role
 from apps.members.selectors import members_visible_to
 
 from .models import ZERO, Account, GLAccount, Posting, Transaction
@@ -11,7 +12,7 @@ def accounts_visible_to(user):
     base = Account.objects.select_related("product", "member")
     if not user.is_authenticated:
         return base.none()
-    if user.role in ("customer", "mobile_banker"):
+    if user.role in (Role.CUSTOMER, Role.MOBILE_BANKER):
         return base.filter(member__in=members_visible_to(user))
     return base if user.is_staff else base.none()
 
@@ -19,7 +20,7 @@ def accounts_visible_to(user):
 def _refusals_seen_by(user) -> Q:
     """A refused (failed) movement is shown to staff in the back office and, outside it, only to the
     person who attempted it: its reason may quote someone else's balance or a cashier's daily total."""
-    if user.role in ("customer", "mobile_banker"):
+    if user.role in (Role.CUSTOMER, Role.MOBILE_BANKER):
         return ~Q(status=Transaction.Status.FAILED) | Q(initiated_by=user)
     return Q()
 
@@ -28,7 +29,7 @@ def transactions_visible_to(user):
     base = Transaction.objects.select_related("from_account", "to_account", "initiated_by")
     if not user.is_authenticated:
         return base.none()
-    if user.role in ("customer", "mobile_banker"):
+    if user.role in (Role.CUSTOMER, Role.MOBILE_BANKER):
         accounts = accounts_visible_to(user).values("pk")
         return base.filter(Q(from_account__in=accounts) | Q(to_account__in=accounts)).filter(_refusals_seen_by(user))
     return base if user.is_staff else base.none()

@@ -23,6 +23,7 @@ from django.utils.module_loading import import_string
 from apps.audit.services import record
 from apps.core.business_day import BusinessDayClosed, current_business_date
 from apps.core.money import InvalidAmount, parse_amount, quantize
+from apps.core.roles import Role
 from apps.members.models import Member
 from apps.members.selectors import can_collect_from
 
@@ -65,13 +66,13 @@ OUTGOING = (T.WITHDRAWAL, T.TRANSFER, T.PAYMENT)
 # Money a member's account loses: above the approval threshold it waits for a second person. A fee
 # staff charge counts (it is not the member's own outgoing, so not their KYC or daily limits).
 HELD_ABOVE_THRESHOLD = (*OUTGOING, T.FEE)
-PAYMENT_ROLES = ("cashier", "manager")
-FEE_ROLES = ("cashier", "manager", "operations_manager")
+PAYMENT_ROLES = (Role.CASHIER, Role.MANAGER)
+FEE_ROLES = (Role.CASHIER, Role.MANAGER, Role.OPERATIONS_MANAGER)
 CASH_TYPES = (T.DEPOSIT, T.WITHDRAWAL)
 MEMBER_EXIT = "member_exit"
 # Staff who deal with members at the counter start a member's exit (a manager then approves it).
-SHARES_REDEEM_ROLES = ("cashier", "manager", "operations_manager")
-DEPOSIT_ROLES = ("cashier", "mobile_banker")
+SHARES_REDEEM_ROLES = (Role.CASHIER, Role.MANAGER, Role.OPERATIONS_MANAGER)
+DEPOSIT_ROLES = (Role.CASHIER, Role.MOBILE_BANKER)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -409,10 +410,10 @@ def deposit_create(*, actor, account, amount, description: str = "", channel: st
     """Cash paid in at a teller (cashier) or to a field banker (mobile banker, assigned members only).
     `audit` (action, target, details): an audit row the caller wants written with the deposit."""
     amount = amount_or_error(amount)
-    account = _account(account, "account_id", member=actor.role == "mobile_banker", reuse=True)
+    account = _account(account, "account_id", member=actor.role == Role.MOBILE_BANKER, reuse=True)
     if actor.role not in DEPOSIT_ROLES:
         raise PermissionDenied("Only cashiers and mobile bankers take cash deposits.")
-    if actor.role == "mobile_banker" and not can_collect_from(actor, account.member):
+    if actor.role == Role.MOBILE_BANKER and not can_collect_from(actor, account.member):
         raise PermissionDenied("This member is not assigned to you.")
     txn = Transaction(transaction_type=T.DEPOSIT, amount=amount, to_account=account,
                       description=description or "Cash deposit", channel=channel)
@@ -428,7 +429,7 @@ def withdrawal_create(*, actor, account, amount, description: str = "", channel:
                       review: bool = False) -> Transaction | MovementCheck:
     amount = amount_or_error(amount)
     account = _account(account, "account_id", reuse=True)
-    if actor.role != "cashier":
+    if actor.role != Role.CASHIER:
         raise PermissionDenied("Only cashiers pay out cash withdrawals.")
     txn = Transaction(transaction_type=T.WITHDRAWAL, amount=amount, from_account=account,
                       description=description or "Cash withdrawal", channel=channel)
@@ -445,7 +446,7 @@ def transfer_create(*, actor, from_account, to_account_number: str, amount, desc
     """A customer moves money from their own account; staff (cashier, manager) for any member."""
     amount = amount_or_error(amount)
     number = (to_account_number or "").strip()
-    member = actor.role == "customer"
+    member = actor.role == Role.CUSTOMER
     # Only pks, numbers and (for a customer) the source's owner are needed here: both accounts are read
     # again, with their products, under the lock. One statement finds the target and, unless the
     # caller already holds it, the source.
@@ -463,10 +464,10 @@ def transfer_create(*, actor, from_account, to_account_number: str, amount, desc
         raise ValidationError({"to_account_number": "No account has that number."})
     if target.pk == source.pk:
         raise ValidationError({"to_account_number": "Choose a different account to transfer to."})
-    if actor.role == "customer":
+    if actor.role == Role.CUSTOMER:
         if source.member.user_id != actor.pk:
             raise PermissionDenied("You can only transfer from your own accounts.")
-    elif actor.role not in ("cashier", "manager"):
+    elif actor.role not in (Role.CASHIER, Role.MANAGER):
         raise PermissionDenied("Your role may not make transfers.")
     txn = Transaction(transaction_type=T.TRANSFER, amount=amount, from_account=source, to_account=target,
                       description=description or f"Transfer to {target.account_number}", channel=channel)
@@ -631,7 +632,7 @@ def account_open(*, actor, member: Member, product: Product, request=None) -> Ac
         raise ValidationError({"account_type": f"{product.name} is not offered at the moment."})
     if member.status != Member.Status.ACTIVE:
         raise ValidationError({"member_id": "This member has exited the credit union."})
-    if actor.role == "mobile_banker" and not can_collect_from(actor, member):
+    if actor.role == Role.MOBILE_BANKER and not can_collect_from(actor, member):
         raise PermissionDenied("This member is not assigned to you.")
     if Account.objects.filter(member=member, product=product).exclude(status=Account.Status.CLOSED).exists():
         raise LedgerError("account_exists", f"{member.full_name} already has a {product.name} account.")

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from apps.core.eod import run_chain
 from apps.core.models import BusinessDay
+from apps.core.roles import Role
 
 from .business_days import business_day_close, business_day_open
 from .errors import LedgerError
@@ -15,7 +16,7 @@ SYSTEM_EMAIL = "system@coastal.local"
 def system_user():
     """The actor for scheduled jobs: an operations manager that cannot sign in."""
     user, created = get_user_model().objects.get_or_create(
-        email=SYSTEM_EMAIL, defaults={"role": "operations_manager", "first_name": "Scheduled", "last_name": "jobs",
+        email=SYSTEM_EMAIL, defaults={"role": Role.OPERATIONS_MANAGER, "first_name": "Scheduled", "last_name": "jobs",
                                       "is_active": False})
     if created:
         user.set_unusable_password()

@@ -100,7 +100,7 @@ class MemberAdmin(ReadOnlyHistoryMixin, ServiceFormMixin, SimpleHistoryAdmin, Au
         return obj
 
     def _is_banker(self, request) -> bool:
-        return getattr(request.user, "role", None) == "mobile_banker"
+        return getattr(request.user, "role", None) == Role.MOBILE_BANKER
 
     def has_module_permission(self, request):
         return super().has_module_permission(request) or self._is_banker(request)

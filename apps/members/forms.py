@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from unfold.forms import BaseDialogForm
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
 
+from apps.core.roles import Role
 from apps.users.models import User
 
 from .models import Member, normalise_ghana_card, validate_ghana_card, validate_phone
@@ -80,7 +81,7 @@ class KycRejectForm(BaseDialogForm):
 class AssignBankerForm(BaseDialogForm):
     banker = forms.ModelChoiceField(
         label="Mobile banker", required=False, empty_label="Nobody (unassign)",
-        queryset=User.objects.filter(role="mobile_banker", is_active=True).order_by("first_name", "last_name"),
+        queryset=User.objects.filter(role=Role.MOBILE_BANKER, is_active=True).order_by("first_name", "last_name"),
         widget=UnfoldAdminSelectWidget,
     )
 

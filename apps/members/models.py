@@ -7,6 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from apps.core.crypto import EncryptedTextField, blind_index
 from apps.core.models import TimeStampedModel
+from apps.core.roles import Role
 
 GHANA_CARD = re.compile(r"^GHA-\d{9}-\d$")
 
@@ -68,9 +69,9 @@ class Member(TimeStampedModel):
                                       related_name="members_registered")
     assigned_banker = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                         related_name="assigned_members",
-                                        limit_choices_to={"role": "mobile_banker"})
+                                        limit_choices_to={"role": Role.MOBILE_BANKER})
     user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="member", limit_choices_to={"role": "customer"},
+                                related_name="member", limit_choices_to={"role": Role.CUSTOMER},
                                 help_text="The portal login of this member, if they have one.")
 
     history = HistoricalRecords(excluded_fields=["national_id"])

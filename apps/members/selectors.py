@@ -1,5 +1,7 @@
 from guardian.shortcuts import get_objects_for_user
 
+from apps.core.roles import Role
+
 from .models import Member
 
 
@@ -8,9 +10,9 @@ def members_visible_to(user):
     other staff every member."""
     if not user.is_authenticated:
         return Member.objects.none()
-    if user.role == "customer":
+    if user.role == Role.CUSTOMER:
         return Member.objects.filter(user=user)
-    if user.role == "mobile_banker":
+    if user.role == Role.MOBILE_BANKER:
         return get_objects_for_user(user, "members.view_member", klass=Member, accept_global_perms=False)
     if user.is_staff:
         return Member.objects.all()
@@ -18,4 +20,4 @@ def members_visible_to(user):
 
 
 def can_collect_from(user, member: Member) -> bool:
-    return user.role == "mobile_banker" and user.has_perm("members.collect_member", member)
+    return user.role == Role.MOBILE_BANKER and user.has_perm("members.collect_member", member)

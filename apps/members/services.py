@@ -7,6 +7,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from apps.audit.services import record
 from apps.core.crypto import blind_index
+from apps.core.roles import Role
 
 from .models import Member, MemberDocument, normalise_ghana_card
 
@@ -39,7 +40,7 @@ def member_register(*, actor, assign_to_self: bool = False, request=None, **fiel
                 member.full_clean(exclude=["member_number", "national_id_index"])
                 check_unique_national_id(member.national_id)
                 member.save()
-                if assign_to_self and actor.role == "mobile_banker":
+                if assign_to_self and actor.role == Role.MOBILE_BANKER:
                     _grant_banker(member, actor)
                     member.assigned_banker = actor
                     member.save(update_fields=["assigned_banker"])
@@ -66,7 +67,7 @@ def member_assign(*, actor, member: Member, banker, request=None) -> Member:
     """Assign a member to a mobile banker (or unassign with banker=None); object permissions follow."""
     if not actor.has_perm("members.assign_member"):
         raise PermissionDenied("Only managers and operations managers assign members.")
-    if banker is not None and banker.role != "mobile_banker":
+    if banker is not None and banker.role != Role.MOBILE_BANKER:
         raise ValidationError({"banker": "Members can only be assigned to a mobile banker."})
     member = Member.objects.select_for_update().get(pk=member.pk)
     previous = member.assigned_banker
@@ -155,7 +156,7 @@ def member_document_add(*, actor, member: Member, kind: str, file, request=None)
 
 @transaction.atomic
 def member_link_user(*, actor, member: Member, user, request=None) -> Member:
-    if user is not None and user.role != "customer":
+    if user is not None and user.role != Role.CUSTOMER:
         raise ValidationError({"user": "Only a customer login can be linked to a member."})
     member.user = user
     member.save(update_fields=["user", "updated_at"])

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from apps.core.business_day import reporting_date
 from apps.core.money import InvalidAmount, parse_amount
+from apps.core.roles import Role
 from apps.ledger import services
 from apps.ledger.contributions import account_standing
 from apps.ledger.errors import LedgerError
@@ -64,7 +65,7 @@ def member_required(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.user.role != "customer":
+        if request.user.role != Role.CUSTOMER:
             return render(request, "portal/banking/staff_redirect.html", status=403)
         return view(request, *args, **kwargs)
 

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from apps.core.roles import Role
 from apps.ledger.selectors import accounts_visible_to
 from apps.users import services as user_services
 from apps.users.models import UserActivity
@@ -25,7 +26,7 @@ def logout_view(request):
 @login_required
 def dashboard(request):
     recent = UserActivity.objects.filter(user=request.user)[:5]
-    accounts = accounts_visible_to(request.user).order_by("product__name") if request.user.role == "customer" else []
+    accounts = accounts_visible_to(request.user).order_by("product__name") if request.user.role == Role.CUSTOMER else []
     return render(request, "portal/dashboard.html", {"recent_activity": recent, "accounts": accounts})
 
 

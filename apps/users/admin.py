@@ -11,6 +11,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 
 from apps.audit.services import record
 from apps.core.admin_mixins import ReadOnlyHistoryMixin, StrictMoneyFieldsMixin
+from apps.core.roles import Role
 
 from . import services
 from .models import ApiToken, User, UserActivity
@@ -94,7 +95,7 @@ class UserAdmin(ReadOnlyHistoryMixin, StrictMoneyFieldsMixin, SimpleHistoryAdmin
         return "Locked" if obj.is_locked else ""
 
     def has_unlock_permission(self, request, obj=None):
-        return request.user.role == "admin"
+        return request.user.role == Role.ADMIN
 
     has_reset_otp_permission = has_unlock_permission
 

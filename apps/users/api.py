@@ -9,6 +9,7 @@ from qsessions.models import Session
 from apps.core.apikit.errors import ApiError
 from apps.core.apikit.pagination import PageNumber
 from apps.core.apikit.permissions import require_role
+from apps.core.roles import Role
 
 from . import services, tokens
 from .models import UserActivity
@@ -141,7 +142,7 @@ def password_change(request, payload: PasswordChangeIn):
 @router.get("/auth/login-attempts/", response=list[AttemptOut], summary="Recent sign-in attempts")
 @paginate(PageNumber)
 def login_attempts(request, email: str | None = None, event: str | None = None):
-    require_role(request, "manager", "admin")
+    require_role(request, Role.MANAGER, Role.ADMIN)
     events = [UserActivity.Event.LOGIN, UserActivity.Event.LOGIN_FAILED, UserActivity.Event.LOCKED_OUT]
     attempts = UserActivity.objects.filter(event__in=events)
     if email:

@@ -6,19 +6,19 @@ import hashlib
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.core.roles import ROLES
+from apps.core.roles import ROLES, Role
 
 from .models import User
 
 DEMO_USERS = [
-    ("admin@example.com", "admin", "Ama", "Mensah", "ST-001"),
-    ("manager@example.com", "manager", "Kofi", "Boateng", "ST-002"),
-    ("operations@example.com", "operations_manager", "Efua", "Owusu", "ST-003"),
-    ("cashier@example.com", "cashier", "Yaw", "Asante", "ST-004"),
-    ("banker@example.com", "mobile_banker", "Akosua", "Darko", "ST-005"),
+    ("admin@example.com", Role.ADMIN, "Ama", "Mensah", "ST-001"),
+    ("manager@example.com", Role.MANAGER, "Kofi", "Boateng", "ST-002"),
+    ("operations@example.com", Role.OPERATIONS_MANAGER, "Efua", "Owusu", "ST-003"),
+    ("cashier@example.com", Role.CASHIER, "Yaw", "Asante", "ST-004"),
+    ("banker@example.com", Role.MOBILE_BANKER, "Akosua", "Darko", "ST-005"),
     # A second manager, so a manager's own request (and the demo's reversals) has a second person to approve it.
-    ("manager2@example.com", "manager", "Abena", "Quaye", "ST-006"),
-    ("customer@example.com", "customer", "Kwame", "Appiah", None),
+    ("manager2@example.com", Role.MANAGER, "Abena", "Quaye", "ST-006"),
+    ("customer@example.com", Role.CUSTOMER, "Kwame", "Appiah", None),
 ]
 
 
