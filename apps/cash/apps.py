@@ -9,8 +9,11 @@ class CashConfig(AppConfig):
     def ready(self):
         from apps.core.closing import register_check
         from apps.core.eod import register_step
+        from apps.ledger.cash_desk import register_cash_desk
 
         from . import closing, services
+
+        register_cash_desk(account_for=services.cash_account_for, approval_check=services.cash_approval_check)
 
         register_step("cash_position", 80, services.end_of_day_cash, "Cash still out of the vault", results={
             "vault": ("Cash in the vault", True), "drawers_not_closed": "Drawers not closed",

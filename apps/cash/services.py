@@ -275,7 +275,7 @@ def drawer_approve_close(*, actor, drawer: CashDrawer, note: str, request=None) 
 # --- the ledger's cash hooks ----------------------------------------------------------------------
 
 def cash_account_for(*, actor, txn: Transaction) -> GLAccount:
-    """settings.LEDGER_CASH_ACCOUNT_RESOLVER: a cashier's cash goes through their open drawer,
+    """The ledger's cash desk (apps.ledger.cash_desk): a cashier's cash goes through their open drawer,
     a field banker's into their own field cash account. Called under the ledger's locks."""
     if actor.role == Role.CASHIER:
         drawer = (CashDrawer.objects.select_for_update().select_related("gl_account")
@@ -291,7 +291,7 @@ def cash_account_for(*, actor, txn: Transaction) -> GLAccount:
 
 
 def cash_approval_check(*, txn: Transaction) -> None:
-    """settings.LEDGER_CASH_APPROVAL_CHECK: a pending withdrawal pays out of a drawer that is still open."""
+    """The ledger's cash desk: a pending withdrawal pays out of a drawer that is still open."""
     drawer = (CashDrawer.objects.select_for_update().filter(gl_account=txn.counterparty_gl,
                                                             status=CashDrawer.Status.OPEN).first())
     if drawer is None:

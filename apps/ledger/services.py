@@ -14,11 +14,9 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from apps.audit.services import record
 from apps.core.business_day import BusinessDayClosed, current_business_date
@@ -27,7 +25,7 @@ from apps.core.roles import Role
 from apps.members.models import Member
 from apps.members.selectors import can_collect_from
 
-from . import chart
+from . import cash_desk, chart
 from .errors import ApprovalError, LedgerError
 from .models import (
     ZERO,
@@ -319,7 +317,7 @@ def movement_check(*, actor, txn: Transaction, accounts: dict[int, Account], bus
     if outgoing:
         _check_limits(actor=actor, txn=txn, business_date=business_date, user_limit=user_limit)
     if txn.transaction_type in CASH_TYPES:
-        txn.counterparty_gl = import_string(settings.LEDGER_CASH_ACCOUNT_RESOLVER)(actor=actor, txn=txn)
+        txn.counterparty_gl = cash_desk.cash_account_for(actor=actor, txn=txn)
     lines = plan_lines(txn, reference)
     return MovementCheck(txn=txn, lines=lines, needs_approval=_needs_approval(txn, reference.approval_threshold),
                          approval_threshold=reference.approval_threshold)
@@ -566,7 +564,7 @@ def transaction_approve(*, actor, txn: Transaction, request=None) -> Transaction
         accounts = lock_accounts([txn.from_account_id, txn.to_account_id], reference=rules)
         txn.from_account, txn.to_account = accounts.get(txn.from_account_id), accounts.get(txn.to_account_id)
         if txn.transaction_type in CASH_TYPES:
-            import_string(settings.LEDGER_CASH_APPROVAL_CHECK)(txn=txn)
+            cash_desk.cash_approval_check(txn=txn)
         lines = plan_lines(txn, rules)
         _check_accounts(lines, accounts, release=holds_for(lines))
         hold_release(lines=lines)

@@ -321,10 +321,6 @@ WAGTAIL_USER_EDIT_FORM = None
 
 # --- ledger ----------------------------------------------------------------------------------
 CURRENCY_SYMBOL = "GH₵"  # shown before every amount on screens ({{ amount|cedis }})
-# Where cash deposits and withdrawals post: the cash app routes them through the cashier's open
-# drawer or the field banker's own cash account (see apps/cash/services.py).
-LEDGER_CASH_ACCOUNT_RESOLVER = "apps.cash.services.cash_account_for"
-LEDGER_CASH_APPROVAL_CHECK = "apps.cash.services.cash_approval_check"
 
 # --- CSV import/export ---------------------------------------------------------------------------
 # A name such as "=HYPERLINK(...)" must not run as a formula when compliance opens the CSV in Excel.
