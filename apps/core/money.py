@@ -1,12 +1,17 @@
 """Money helpers. Money is always Decimal with two places; never a float.
 
+`parse_amount` is the one parser of amounts people and clients send; `format_money` the one
+formatter of amounts people read (the `cedis` and `amount` template filters call it).
+
 `quantize` rounds half-up, the convention for amounts a person types or a fee computes;
 `quantize_interest` rounds half-even (banker's rounding) so interest rounding errors do
 not drift one way over many postings.
 """
 
 import re
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.conf import settings
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -90,5 +95,26 @@ def parse_amount(raw, *, allow_zero: bool = False) -> Decimal:
     return value.quantize(CENT)
 
 
-def format_money(value: Decimal, currency: str = "GH₵") -> str:
-    return f"{currency} {value:,.2f}"
+def format_money(value, *, symbol: bool = True, signed: bool = False, blank: str = "") -> str:
+    """The one way an amount is written for people, on every screen, PDF, message and e-mail.
+
+    Decimal("1234.5") -> "GH₵ 1,234.50" (the currency is settings.CURRENCY_SYMBOL); symbol=False
+    gives "1,234.50" for a column or a sentence that names the currency already; signed=True puts
+    "+" before an amount above zero (a variance). Two places, rounded half-up, thousands always
+    grouped with commas whatever the locale. None or "" gives `blank`; text that is not a number
+    comes back unchanged."""
+    if value is None or value == "":
+        return blank
+    try:
+        amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return str(value)
+    if amount == 0:
+        amount = abs(amount)  # never "-0.00"
+    text = f"{amount:+,.2f}" if signed and amount > 0 else f"{amount:,.2f}"
+    return f"{settings.CURRENCY_SYMBOL} {text}" if symbol else text
+
+
+def money_cell(value) -> str:
+    """An amount in a console list or detail cell: "1,234.50", or "—" when there is none."""
+    return format_money(value, symbol=False, blank="—")

@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apps.core.money import MAX_AMOUNT, InvalidAmount, JsonNumber, parse_amount, quantize, quantize_interest
+from apps.core.money import (
+    MAX_AMOUNT,
+    InvalidAmount,
+    JsonNumber,
+    format_money,
+    money_cell,
+    parse_amount,
+    quantize,
+    quantize_interest,
+)
 
 
 @pytest.mark.parametrize("raw, message", [
@@ -100,3 +109,36 @@ def test_any_two_place_amount_round_trips(amount):
 def test_a_third_decimal_place_is_always_refused(amount, digit):
     with pytest.raises(InvalidAmount, match="two decimal places"):
         parse_amount(f"{amount:.2f}{digit}")
+
+
+# --- the one formatter ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, kwargs, expected", [
+    (Decimal("1234.5"), {}, "GH₵ 1,234.50"),
+    (Decimal("1234567.891"), {}, "GH₵ 1,234,567.89"),
+    (Decimal("0.005"), {}, "GH₵ 0.01"),  # half-up, like floatformat
+    (Decimal("-0.001"), {}, "GH₵ 0.00"),  # never "-0.00"
+    (Decimal("-20"), {}, "GH₵ -20.00"),
+    (5, {}, "GH₵ 5.00"),
+    ("12.3", {}, "GH₵ 12.30"),
+    (Decimal("1234.5"), {"symbol": False}, "1,234.50"),
+    (Decimal("12"), {"signed": True}, "GH₵ +12.00"),
+    (Decimal("-12"), {"signed": True}, "GH₵ -12.00"),
+    (Decimal("0"), {"signed": True}, "GH₵ 0.00"),
+    (None, {}, ""),
+    ("", {}, ""),
+    (None, {"blank": "—"}, "—"),
+    ("n/a", {}, "n/a"),
+])
+def test_format_money(value, kwargs, expected):
+    assert format_money(value, **kwargs) == expected
+
+
+def test_the_currency_comes_from_settings(settings):
+    from django.template import Context, Template
+
+    settings.CURRENCY_SYMBOL = "KES"
+    assert format_money(Decimal("1")) == "KES 1.00" and money_cell(None) == "—" and money_cell(1) == "1.00"
+    rendered = Template('{% load money %}{{ a|cedis }} {{ a|amount }} {{ b|cedis:"signed" }} {% currency_symbol %}'
+                        ).render(Context({"a": Decimal("1500"), "b": Decimal("2")}))
+    assert rendered == "KES 1,500.00 1,500.00 KES +2.00 KES"

@@ -1,20 +1,30 @@
-"""`{{ amount|cedis }}`: money as people read it, with the currency, the same on every screen."""
+"""Money in templates, written by `apps.core.money.format_money` so every screen and PDF agree.
 
-from decimal import Decimal, InvalidOperation
+`{{ x|cedis }}` -> "GH₵ 1,234.50" (the currency from settings); `{{ x|amount }}` -> "1,234.50" for a
+column or sentence that names the currency already; either with `:"signed"` puts "+" before an
+amount above zero. `{% currency_symbol %}` is the symbol alone, for labels ("Amount (GH₵)").
+"""
 
 from django import template
 from django.conf import settings
+
+from apps.core.money import format_money
 
 register = template.Library()
 
 
 @register.filter
-def cedis(value) -> str:
-    """Decimal("1234.5") -> "GH₵ 1,234.50"; empty for None or "" (the currency comes from settings)."""
-    if value is None or value == "":
-        return ""
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    return f"{settings.CURRENCY_SYMBOL} {amount:,.2f}"
+def cedis(value, option: str = "") -> str:
+    """Decimal("1234.5") -> "GH₵ 1,234.50"; empty for None or ""."""
+    return format_money(value, signed=option == "signed")
+
+
+@register.filter
+def amount(value, option: str = "") -> str:
+    """Decimal("1234.5") -> "1,234.50"; empty for None or ""."""
+    return format_money(value, symbol=False, signed=option == "signed")
+
+
+@register.simple_tag
+def currency_symbol() -> str:
+    return settings.CURRENCY_SYMBOL
