@@ -1,9 +1,12 @@
 """Branded error pages: the staff console's look under /admin/, the portal's everywhere else, JSON
 under /api/. They never show internals (no exception text, no settings, no traceback) and work with
-DEBUG off; the 500 page touches neither the database nor a context processor."""
+DEBUG off; the 500 page touches neither the database nor a context processor (it names the
+institution as this process last read it, or not at all)."""
 
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
+
+from apps.core.institution import last_read
 
 PAGES = {
     403: ("You may not open this page", "Your role does not give access to it. If you need it for your work, ask "
@@ -29,6 +32,8 @@ def _render(request, status: int, *, with_request: bool = True) -> HttpResponse:
         return JsonResponse({"detail": title + ".", "code": code}, status=status)
     context = {"status": status, "title": title, "message": message, "console": look == "console",
                "home": "/admin/" if look == "console" else "/"}
+    if not with_request:
+        context["institution"] = last_read()
     body = loader.get_template(f"{status}.html").render(context, request if with_request else None)
     return HttpResponse(body, status=status)
 

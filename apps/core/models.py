@@ -1,8 +1,13 @@
 """Base models shared by every app."""
 
+import base64
+import mimetypes
+
 from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
 
 class TimeStampedModel(models.Model):
@@ -107,3 +112,58 @@ class EndOfDayStep(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.get_status_display()})"
+
+
+@register_setting(icon="site")
+class InstitutionSettings(BaseSiteSetting):
+    """The institution's own details, in one place: the console header, the portal, receipts,
+    statements, e-mails and the authenticator app all read them (`apps.core.institution`).
+    Edited in Wagtail (/cms/ → Settings → Institution)."""
+
+    name = models.CharField(max_length=120, default="Coastal Credit Union",
+                            help_text="The full name, as on statements, receipts and the portal.")
+    short_name = models.CharField(max_length=40, default="Coastal",
+                                  help_text="Where space is short: the console header, text messages, the "
+                                            "authenticator app.")
+    address = models.TextField(blank=True, default="Harbour Road, Cape Coast, Ghana")
+    phone = models.CharField(max_length=40, blank=True, default="+233 30 000 0000")
+    email = models.EmailField(blank=True, default="hello@coastal.example")
+    website = models.URLField(blank=True, default="")
+    registration_number = models.CharField(
+        "registration or licence number", max_length=80, blank=True, default="",
+        help_text="Printed as typed on statements and in the portal footer, e.g. 'Licensed by the Bank of Ghana, "
+                  "CU/0123'.")
+    logo = models.ForeignKey("wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+", help_text="Shown in the console, the portal and on statements.")
+    statement_footer = models.TextField(blank=True, default="Please report any error within 30 days.",
+                                        help_text="Printed at the foot of every statement page.")
+
+    select_related = ["logo"]
+
+    panels = [
+        MultiFieldPanel([FieldPanel("name"), FieldPanel("short_name"), FieldPanel("registration_number"),
+                         FieldPanel("logo")], heading="Name"),
+        MultiFieldPanel([FieldPanel("address"), FieldPanel("phone"), FieldPanel("email"), FieldPanel("website")],
+                        heading="Contacts"),
+        FieldPanel("statement_footer"),
+    ]
+
+    class Meta:
+        verbose_name = "institution"
+
+    @property
+    def logo_url(self) -> str:
+        return self.logo.file.url if self.logo_id else ""
+
+    @property
+    def logo_data_uri(self) -> str:
+        """The logo inlined as a data: address, for the PDF renderer (whatever the file storage);
+        empty without a logo or when its file cannot be read."""
+        if not self.logo_id:
+            return ""
+        kind = mimetypes.guess_type(self.logo.file.name)[0] or "image/png"
+        try:
+            with self.logo.file.open("rb") as file:
+                return f"data:{kind};base64,{base64.b64encode(file.read()).decode('ascii')}"
+        except OSError:
+            return ""

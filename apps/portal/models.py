@@ -3,7 +3,6 @@
 from django.db import models
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
-from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 
@@ -35,14 +34,3 @@ class ContentPage(Page):
     content_panels = Page.content_panels + [FieldPanel("summary"), FieldPanel("body")]
     parent_page_types = ["portal.HomePage", "portal.ContentPage"]
 
-
-@register_setting(icon="site")
-class CreditUnionSettings(BaseSiteSetting):
-    """The institution's own details: shown in the portal footer, on receipts and statements."""
-
-    name = models.CharField(max_length=120, default="Coastal Credit Union")
-    address = models.TextField(blank=True, default="Harbour Road, Cape Coast, Ghana")
-    phone = models.CharField(max_length=40, blank=True, default="+233 30 000 0000")
-    email = models.EmailField(blank=True, default="hello@coastal.example")
-
-    panels = [FieldPanel("name"), FieldPanel("address"), FieldPanel("phone"), FieldPanel("email")]

@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Max, Q, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from apps.core.institution import institution
 from apps.ledger.models import ZERO, Account, Posting, Transaction
 
 MAX_YEARS = 5
@@ -199,7 +200,7 @@ def statement_csv(statement: Statement) -> str:
     account, member = statement.account, statement.member
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["Statement of account", _csv_text(institution()["name"])])
+    writer.writerow(["Statement of account", _csv_text(institution().name)])
     writer.writerow(["Member", _csv_text(member.full_name), member.member_number])
     writer.writerow(["Account", account.account_number, _csv_text(account.product.name)])
     writer.writerow(["Period", statement.start.strftime(CSV_DATE), statement.end.strftime(CSV_DATE)])
@@ -218,27 +219,13 @@ def statement_csv(statement: Statement) -> str:
     return out.getvalue()
 
 
-DEFAULT_INSTITUTION = {"name": "Coastal Credit Union", "address": "", "phone": "", "email": ""}
-
-
-def institution() -> dict:
-    """The credit union's name and contacts from the Wagtail site setting, or defaults when there is
-    no default site (a bare database, a job outside any request)."""
-    from wagtail.models import Site
-
-    settings_model = apps.get_model("portal", "CreditUnionSettings")
-    site = Site.objects.filter(is_default_site=True).first()
-    found = settings_model.for_site(site) if site is not None else settings_model()
-    return {"name": found.name or DEFAULT_INSTITUTION["name"], "address": found.address, "phone": found.phone,
-            "email": found.email}
-
-
 def statement_html(statement: Statement) -> str:
     return render_to_string("reports/statement.html", {
         "statement": statement,
         "account": statement.account,
         "member": statement.member,
         "institution": institution(),
+        "currency": settings.CURRENCY_NAME,
         "generated_at": timezone.localtime(statement.generated_at),
         "days": (statement.end - statement.start + timedelta(days=1)).days,
         "line_chunks": [statement.lines[i:i + ROWS_PER_GROUP] for i in range(0, len(statement.lines), ROWS_PER_GROUP)],

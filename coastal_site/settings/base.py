@@ -131,6 +131,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
+                "apps.core.institution.institution_context",
                 "csp.context_processors.nonce",
             ],
         },
@@ -246,7 +247,14 @@ AXES_LOCKOUT_CALLABLE = "apps.users.views.lockout_response"
 AXES_VERBOSE = False
 
 # Which roles must use a second factor is a fact of the role: Role.otp_required (apps/core/roles.py).
-OTP_TOTP_ISSUER = "Coastal"
+
+
+def OTP_TOTP_ISSUER(device):
+    """The name authenticator apps show beside the code (django-otp calls this): the institution's short name."""
+    from apps.core.institution import institution
+
+    return institution().short_name
+
 
 # JSON API tokens
 JWT_ACCESS_LIFETIME = timedelta(minutes=15)
@@ -312,7 +320,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = "[Coastal] "
 
 # --- wagtail -------------------------------------------------------------------------------
-WAGTAIL_SITE_NAME = "Coastal Credit Union"
+# Wagtail's own name for the CMS (it asks editors to type it to confirm deleting pages). The
+# institution's name, contacts and logo are the "Institution" setting in /cms/ (apps/core/institution.py).
+WAGTAIL_SITE_NAME = "Coastal"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://localhost:8000")
 WAGTAILADMIN_LOGIN_URL = "admin:login"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
@@ -320,7 +330,10 @@ WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "csv", "txt"]
 WAGTAIL_USER_EDIT_FORM = None
 
 # --- ledger ----------------------------------------------------------------------------------
-CURRENCY_SYMBOL = "GH₵"  # shown before every amount on screens ({{ amount|cedis }})
+# The currency, written only here: apps.core.money.format_money puts the symbol before every amount
+# people read ({{ x|cedis }} in templates); statements name the currency in words too.
+CURRENCY_SYMBOL = "GH₵"
+CURRENCY_NAME = "Ghana cedi"
 
 # --- CSV import/export ---------------------------------------------------------------------------
 # A name such as "=HYPERLINK(...)" must not run as a formula when compliance opens the CSV in Excel.

@@ -4,8 +4,10 @@
 from django.urls import reverse_lazy
 
 UNFOLD = {
-    "SITE_TITLE": "Coastal",
-    "SITE_HEADER": "Coastal back office",
+    # The institution's name and logo from its Wagtail setting (apps/core/institution.py).
+    "SITE_TITLE": "apps.core.institution.console_title",
+    "SITE_HEADER": "apps.core.institution.console_header",
+    "SITE_ICON": "apps.core.institution.console_icon",
     "SITE_SUBHEADER": "Credit union core banking",
     "SITE_SYMBOL": "account_balance",
     "SITE_URL": "/",

@@ -14,17 +14,16 @@ from pypdf import PdfReader
 from wagtail.models import Site
 
 from apps.audit.models import AuditEvent
-from apps.core.models import BusinessDay
+from apps.core.institution import institution
+from apps.core.models import BusinessDay, InstitutionSettings
 from apps.ledger import services
 from apps.ledger.models import ServiceCharge, Transaction
 from apps.ledger.selectors import posted_balance
-from apps.portal.models import CreditUnionSettings
 from apps.reports import statements
 from apps.reports.services import statement_generate
 from apps.reports.statements import (
     Statement,
     StatementLine,
-    institution,
     statement_build,
     statement_csv,
     statement_pdf,
@@ -315,7 +314,7 @@ def test_csv_neutralises_spreadsheet_formulas_in_narrations(cashier, operations_
 
 def test_header_uses_the_credit_unions_settings_and_falls_back_without_a_site(history):
     site = Site.objects.get(is_default_site=True)
-    settings = CreditUnionSettings.for_site(site)
+    settings = InstitutionSettings.for_site(site)
     settings.name, settings.phone = "Anomabo Teachers Co-operative Credit Union", "+233 33 212 0000"
     settings.save()
     start, end = period(history)
@@ -323,7 +322,7 @@ def test_header_uses_the_credit_unions_settings_and_falls_back_without_a_site(hi
                                                            end=end))).split())
     assert "Anomabo Teachers Co-operative Credit Union" in text and "+233 33 212 0000" in text
     Site.objects.all().delete()
-    assert institution()["name"] == "Coastal Credit Union"
+    assert institution().name == "Coastal Credit Union"
 
 
 # --- the service: audited -------------------------------------------------------------------------
