@@ -34,6 +34,7 @@ from apps.core.admin_mixins import (
     copy_saved,
     error_messages,
 )
+from apps.core.money import format_money, in_currency, money_cell
 from apps.core.roles import Role
 from apps.ledger.errors import LedgerError
 from apps.ledger.models import ZERO, Transaction
@@ -61,10 +62,6 @@ CHEQUE_COLOURS = {"Held until cleared": "warning", "Cleared": "success", "Bounce
 RUN_COLOURS = {"Collecting": "info", "Remitted": "success", "Remitted, variance awaiting sign-off": "warning"}
 
 
-def money(value) -> str:
-    return "—" if value is None else f"{value:,.2f}"
-
-
 def person(user) -> str:
     return "—" if user is None else (user.get_full_name() or user.email)
 
@@ -73,9 +70,10 @@ def variance_html(value):
     if value is None:
         return "—"
     if value == 0:
-        return "0.00"
+        return format_money(value, symbol=False)
     colour = "text-red-600 dark:text-red-500" if value < 0 else "text-green-700 dark:text-green-400"
-    return format_html('<span class="font-semibold {}">{}{}</span>', colour, "+" if value > 0 else "", money(value))
+    return format_html('<span class="font-semibold {}">{}</span>', colour,
+                       format_money(value, symbol=False, signed=True))
 
 
 def counts_table(counts) -> str:
@@ -86,13 +84,13 @@ def counts_table(counts) -> str:
         body = format_html_join(
             "", '<tr class="border-b border-base-200 dark:border-base-800"><td class="py-1 pr-4">{}</td>'
                 '<td class="py-1 pr-4 text-right">{}</td><td class="py-1 text-right">{}</td></tr>',
-            ((row["label"], row["count"], money(row["subtotal"])) for row in rows))
+            ((row["label"], row["count"], money_cell(row["subtotal"])) for row in rows))
         blocks.append(format_html(
-            '<div class="mb-4"><div class="font-semibold mb-1 text-important">{} · GH₵ {} · {} by {}</div>'
+            '<div class="mb-4"><div class="font-semibold mb-1 text-important">{} · {} · {} by {}</div>'
             '<table class="text-sm"><thead><tr class="text-base-500"><th class="font-normal pr-4 text-left">'
             'Denomination</th><th class="font-normal pr-4 text-right">Count</th><th class="font-normal text-right">'
             'Amount</th></tr></thead><tbody>{}</tbody></table></div>',
-            count.get_purpose_display(), money(count.total), count.counted_at.strftime("%d %b %Y %H:%M"),
+            count.get_purpose_display(), format_money(count.total), count.counted_at.strftime("%d %b %Y %H:%M"),
             person(count.counted_by), body or format_html('<tr><td colspan="3" class="py-1">No cash.</td></tr>')))
     return format_html_join("", "{}", ((block,) for block in blocks)) if blocks else "—"
 
@@ -213,18 +211,18 @@ class CashDrawerAdmin(OwnRecordsMixin, ReadOnlyCashAdmin):
 
     @display(description="Opening float")
     def opening_display(self, obj):
-        return money(obj.opening_balance)
+        return money_cell(obj.opening_balance)
 
     @display(description="Expected")
     def expected_display(self, obj):
         if obj.status == CashDrawer.Status.OPEN:
             return format_html("{} <span class=\"text-base-500 text-xs\">(live)</span>",
-                               money(services.drawer_expected(obj)))
-        return money(obj.expected_balance)
+                               money_cell(services.drawer_expected(obj)))
+        return money_cell(obj.expected_balance)
 
     @display(description="Counted")
     def counted_display(self, obj):
-        return money(obj.counted_balance)
+        return money_cell(obj.counted_balance)
 
     @display(description="Variance")
     def variance_display(self, obj):
@@ -329,7 +327,7 @@ class CashMovementAdmin(OwnRecordsMixin, CashAdmin):
 
     @display(description="Amount", ordering="amount")
     def amount_display(self, obj):
-        return money(obj.amount)
+        return money_cell(obj.amount)
 
     @display(description="Status", label=MOVEMENT_COLOURS, ordering="status")
     def status_badge(self, obj):
@@ -447,7 +445,7 @@ class ChequeDepositAdmin(OwnRecordsMixin, CashAdmin):
 
     @display(description="Amount", ordering="amount")
     def amount_display(self, obj):
-        return money(obj.amount)
+        return money_cell(obj.amount)
 
     @display(description="Status", label=CHEQUE_COLOURS, ordering="status")
     def status_badge(self, obj):
@@ -526,7 +524,7 @@ class FloatIssueAdmin(ServiceFormMixin, ModelAdmin):
 
     @display(description="Amount", ordering="amount")
     def amount_display(self, obj):
-        return money(obj.amount)
+        return money_cell(obj.amount)
 
     @display(description="Issued by")
     def issued_by_name(self, obj):
@@ -627,7 +625,7 @@ class CollectionRunAdmin(OwnRecordsMixin, ReadOnlyCashAdmin):
     @display(description="Collected on the run")
     def collected_display(self, obj):
         collected = getattr(obj, "collected", None)
-        return money(collected if collected is not None else ZERO)
+        return money_cell(collected if collected is not None else ZERO)
 
     @display(description="Cash with the banker now")
     def field_cash(self, obj):
@@ -635,15 +633,15 @@ class CollectionRunAdmin(OwnRecordsMixin, ReadOnlyCashAdmin):
         a settled run's figure is its own collected and counted amounts."""
         if obj.status == CollectionRun.Status.REMITTED:
             return "Nothing: remitted"
-        return money(services.field_cash_expected(obj.gl_account))
+        return money_cell(services.field_cash_expected(obj.gl_account))
 
     @display(description="Expected at remittance")
     def expected_display(self, obj):
-        return money(obj.expected_amount)
+        return money_cell(obj.expected_amount)
 
     @display(description="Counted")
     def counted_display(self, obj):
-        return money(obj.counted_amount)
+        return money_cell(obj.counted_amount)
 
     @display(description="Variance")
     def variance_display(self, obj):
@@ -772,9 +770,9 @@ class LargeCashTransactionAdmin(ReadOnlyAdminMixin, AuditedExportMixin, ExportMi
     def kind(self, obj):
         return "Cash deposit" if obj.transaction_type == "deposit" else "Cash withdrawal"
 
-    @display(description="Amount (GH₵)", ordering="amount")
+    @display(description=in_currency("Amount"), ordering="amount")
     def amount_display(self, obj):
-        return money(obj.amount)
+        return money_cell(obj.amount)
 
     @display(description="Account")
     def account_display(self, obj):

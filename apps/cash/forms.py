@@ -19,7 +19,7 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
-from apps.core.money import InvalidAmount, parse_amount
+from apps.core.money import InvalidAmount, in_currency, parse_amount
 from apps.core.roles import Role
 from apps.members.models import normalise_ghana_card, validate_ghana_card, validate_phone
 from apps.members.services import check_unique_national_id
@@ -42,9 +42,8 @@ def clean_amount(raw: str, *, allow_zero: bool = False) -> Decimal:
 
 
 def denomination_label(denomination: Denomination) -> str:
-    value = denomination.value
-    shown = f"{value:.0f}" if value == value.to_integral_value() else f"{value:.2f}"
-    return f"GH₵ {shown}"
+    """"GH₵ 200": kept for the cash screens' callers; the label is the model's (Denomination.label)."""
+    return denomination.label
 
 
 def count_field_name(value: Decimal) -> str:
@@ -95,7 +94,7 @@ class CountForm(forms.Form):
 
 class DrawerCloseForm(CountForm):
     total = forms.CharField(
-        label="Your total (GH₵)", max_length=24,
+        label=in_currency("Your total"), max_length=24,
         help_text="Add up the cash yourself and enter the total: it must agree with the counts above.",
         widget=UnfoldAdminTextInputWidget(attrs={**AMOUNT_ATTRS, "data-testid": "close-total"}))
 
@@ -122,7 +121,8 @@ class RemitForm(CountForm):
 # --- cashier: requests to the vault ----------------------------------------------------------
 
 class MovementRequestForm(forms.Form):
-    amount = forms.CharField(label="Amount (GH₵)", max_length=24, widget=UnfoldAdminTextInputWidget(attrs=AMOUNT_ATTRS))
+    amount = forms.CharField(label=in_currency("Amount"), max_length=24,
+                             widget=UnfoldAdminTextInputWidget(attrs=AMOUNT_ATTRS))
     reason = forms.CharField(label="Reason", max_length=255,
                              widget=UnfoldAdminTextInputWidget(attrs={"placeholder": "e.g. large payouts expected"}))
 
@@ -139,7 +139,8 @@ class MovementRequestForm(forms.Form):
 # --- managers: vault, floats, sign-offs ----------------------------------------------------------
 
 class VaultReceiveForm(forms.Form):
-    amount = forms.CharField(label="Amount (GH₵)", max_length=24, widget=UnfoldAdminTextInputWidget(attrs=AMOUNT_ATTRS))
+    amount = forms.CharField(label=in_currency("Amount"), max_length=24,
+                             widget=UnfoldAdminTextInputWidget(attrs=AMOUNT_ATTRS))
     note = forms.CharField(label="Source", max_length=255,
                            widget=UnfoldAdminTextInputWidget(attrs={"placeholder": "e.g. bank withdrawal slip 0042"}))
 
@@ -150,7 +151,8 @@ class VaultReceiveForm(forms.Form):
 class FloatIssueForm(forms.Form):
     cashier = forms.ModelChoiceField(label="Cashier", queryset=get_user_model().objects.none(),
                                      empty_label="Choose a cashier", widget=UnfoldAdminSelectWidget)
-    amount = forms.CharField(label="Float (GH₵)", max_length=24, widget=UnfoldAdminTextInputWidget(attrs=AMOUNT_ATTRS))
+    amount = forms.CharField(label=in_currency("Float"), max_length=24,
+                             widget=UnfoldAdminTextInputWidget(attrs=AMOUNT_ATTRS))
 
     def __init__(self, *args, business_date=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -191,7 +193,7 @@ class ReasonDialogForm(BaseDialogForm):
 
 
 class BounceDialogForm(ReasonDialogForm):
-    fee = forms.CharField(label="Returned cheque fee (GH₵)", max_length=24, required=False,
+    fee = forms.CharField(label=in_currency("Returned cheque fee"), max_length=24, required=False,
                           help_text="Optional. Charged only if the member's balance covers it.",
                           widget=UnfoldAdminTextInputWidget(attrs=AMOUNT_ATTRS))
 
@@ -208,7 +210,8 @@ class ChequeDepositAddForm(forms.ModelForm):
         label="Account number", max_length=20,
         widget=UnfoldAdminTextInputWidget(attrs={"autocomplete": "off", "inputmode": "numeric",
                                                  "placeholder": "10-digit account number"}))
-    amount = forms.CharField(label="Amount (GH₵)", max_length=24, widget=UnfoldAdminTextInputWidget(attrs=AMOUNT_ATTRS))
+    amount = forms.CharField(label=in_currency("Amount"), max_length=24,
+                             widget=UnfoldAdminTextInputWidget(attrs=AMOUNT_ATTRS))
 
     class Meta:
         model = ChequeDeposit
@@ -232,7 +235,7 @@ class CollectForm(forms.Form):
 
     account_id = forms.IntegerField(widget=forms.HiddenInput)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=128)
-    amount = forms.CharField(label="Amount (GH₵)", max_length=24)
+    amount = forms.CharField(label=in_currency("Amount"), max_length=24)
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
     note = forms.CharField(label="Note: why this collection", max_length=200, required=False,
                            widget=UnfoldAdminTextareaWidget(attrs={"rows": 2,
@@ -280,7 +283,7 @@ class FieldMemberForm(forms.Form):
     id_image = forms.ImageField(label="Ghana Card (front)", widget=UnfoldAdminImageFieldWidget(attrs=IMAGE_ATTRS))
     id_back_image = forms.ImageField(label="Ghana Card (back)", required=False,
                                      widget=UnfoldAdminImageFieldWidget(attrs=IMAGE_ATTRS))
-    daily_amount = forms.CharField(label="Daily Susu amount (GH₵)", max_length=24,
+    daily_amount = forms.CharField(label=in_currency("Daily Susu amount"), max_length=24,
                                    help_text="What the member commits to pay each day.",
                                    widget=UnfoldAdminTextInputWidget(attrs=AMOUNT_ATTRS))
 

@@ -14,6 +14,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from apps.core.models import TimeStampedModel
+from apps.core.money import format_money
 from apps.core.roles import Role
 from apps.ledger.models import MONEY, ZERO, Account, GLAccount, JournalEntry, Transaction
 
@@ -31,7 +32,14 @@ class Denomination(models.Model):
         ordering = ["-value"]
 
     def __str__(self):
-        return f"GH₵ {self.value} {self.get_kind_display().lower()}"
+        return f"{self.label} {self.get_kind_display().lower()}"
+
+    @property
+    def label(self) -> str:
+        """"GH₵ 200", "GH₵ 0.50": a note or coin as printed on it (no pesewas on whole cedis)."""
+        value = self.value
+        shown = f"{value:.0f}" if value == value.to_integral_value() else f"{value:.2f}"
+        return f"{settings.CURRENCY_SYMBOL} {shown}"
 
 
 class CashPolicy(models.Model):
@@ -86,7 +94,7 @@ class FloatIssue(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"Float GH₵ {self.amount:,.2f} for {self.cashier} on {self.business_date:%d %b %Y}"
+        return f"Float {format_money(self.amount)} for {self.cashier} on {self.business_date:%d %b %Y}"
 
 
 class CashDrawer(TimeStampedModel):
@@ -138,7 +146,7 @@ class DrawerCount(models.Model):
     counted_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
-        return f"{self.get_purpose_display()} GH₵ {self.total}"
+        return f"{self.get_purpose_display()} {format_money(self.total)}"
 
 
 class CashMovement(TimeStampedModel):
@@ -172,7 +180,7 @@ class CashMovement(TimeStampedModel):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="cash_movement_positive")]
 
     def __str__(self):
-        return f"{self.get_kind_display()} GH₵ {self.amount} ({self.get_status_display()})"
+        return f"{self.get_kind_display()} {format_money(self.amount)} ({self.get_status_display()})"
 
 
 class ChequeDeposit(TimeStampedModel):
@@ -206,7 +214,7 @@ class ChequeDeposit(TimeStampedModel):
         permissions = [("clear_cheque", "Can clear or bounce cheques")]
 
     def __str__(self):
-        return f"Cheque {self.cheque_number} ({self.drawer_bank}) GH₵ {self.amount}"
+        return f"Cheque {self.cheque_number} ({self.drawer_bank}) {format_money(self.amount)}"
 
 
 class CollectionRun(TimeStampedModel):

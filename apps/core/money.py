@@ -115,6 +115,11 @@ def format_money(value, *, symbol: bool = True, signed: bool = False, blank: str
     return f"{settings.CURRENCY_SYMBOL} {text}" if symbol else text
 
 
+def in_currency(label: str) -> str:
+    """A label naming the currency: "Amount" -> "Amount (GH₵)"."""
+    return f"{label} ({settings.CURRENCY_SYMBOL})"
+
+
 def money_cell(value) -> str:
     """An amount in a console list or detail cell: "1,234.50", or "—" when there is none."""
     return format_money(value, symbol=False, blank="—")

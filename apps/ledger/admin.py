@@ -29,6 +29,7 @@ from apps.core.admin_mixins import (
     error_messages,
 )
 from apps.core.business_day import reporting_date
+from apps.core.money import money_cell
 from apps.core.roles import Role
 from apps.members.admin import MemberAdmin
 from apps.members.selectors import members_visible_to
@@ -45,10 +46,6 @@ ACCOUNT_STATUS_COLOURS = {"Active": "success", "Frozen": "info", "Dormant": "war
 TXN_STATUS_COLOURS = {"Pending approval": "warning", "Completed": "success", "Failed": "danger",
                       "Cancelled": "danger"}
 SERVICE_ERRORS = (ValidationError, PermissionDenied, LedgerError)
-
-
-def money(value) -> str:
-    return "—" if value is None else f"{value:,.2f}"
 
 
 def admin_link(obj, text=None) -> str:
@@ -312,15 +309,15 @@ class AccountAdmin(AccountStatusMixin, AuditedExportMixin, ExportMixin, LedgerAd
 
     @display(description="Balance", ordering="balance")
     def balance_display(self, obj):
-        return money(obj.balance)
+        return money_cell(obj.balance)
 
     @display(description="On hold")
     def held_display(self, obj):
-        return money(obj.held_balance)
+        return money_cell(obj.held_balance)
 
     @display(description="Available")
     def available_display(self, obj):
-        return money(obj.available_balance)
+        return money_cell(obj.available_balance)
 
     @display(description="Status", label=ACCOUNT_STATUS_COLOURS, ordering="status")
     def status_badge(self, obj):
@@ -354,11 +351,11 @@ class MemberAccountInline(TabularInline):
 
     @display(description="Balance")
     def balance_display(self, obj):
-        return money(obj.balance)
+        return money_cell(obj.balance)
 
     @display(description="Available")
     def available_display(self, obj):
-        return money(obj.available_balance)
+        return money_cell(obj.available_balance)
 
     @display(description="Status", label=ACCOUNT_STATUS_COLOURS)
     def status_badge(self, obj):
@@ -489,11 +486,11 @@ class TransactionAdmin(ReversalActionMixin, AuditedExportMixin, ExportMixin, Led
 
     @display(description="Amount", ordering="amount")
     def amount_display(self, obj):
-        return money(obj.amount)
+        return money_cell(obj.amount)
 
     @display(description="Fee")
     def fee_display(self, obj):
-        return money(obj.fee)
+        return money_cell(obj.fee)
 
     @display(description="From")
     def from_link(self, obj):

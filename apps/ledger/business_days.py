@@ -11,6 +11,7 @@ from django_q.tasks import async_task
 from apps.audit.services import record
 from apps.core.closing import ChecklistItem, checklist, open_items
 from apps.core.models import BusinessDay, CloseOverride, EndOfDayRun
+from apps.core.money import format_money
 
 from .errors import LedgerError
 from .selectors import pending_approvals
@@ -126,5 +127,5 @@ def approvals_waiting(business_date) -> list[ChecklistItem]:
         whose = f" on {account.account_number} ({account.member.full_name})" if account else ""
         items.append(ChecklistItem(key=f"ledger.approval:{txn.pk}", link=link,
                                    text=f"{txn.get_transaction_type_display()} {txn.reference} of "
-                                        f"GH₵ {txn.amount:,.2f}{whose} waits for a manager's approval."))
+                                        f"{format_money(txn.amount)}{whose} waits for a manager's approval."))
     return items

@@ -15,7 +15,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
 from apps.core.business_day import reporting_date
-from apps.core.money import InvalidAmount, parse_amount
+from apps.core.money import InvalidAmount, format_money, in_currency, parse_amount
 from apps.core.roles import Role
 from apps.ledger import services
 from apps.ledger.contributions import account_standing
@@ -26,7 +26,7 @@ from apps.ledger.selectors import account_transactions, accounts_visible_to, tra
 class TransferForm(forms.Form):
     from_account = forms.TypedChoiceField(label="From", coerce=int)
     to_account_number = forms.CharField(label="To account number", max_length=12)
-    amount = forms.CharField(label="Amount (GH₵)", max_length=20,
+    amount = forms.CharField(label=in_currency("Amount"), max_length=20,
                              widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.00"}))
     description = forms.CharField(label="Reference (optional)", max_length=120, required=False)
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
@@ -35,7 +35,7 @@ class TransferForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.accounts = {a.pk: a for a in accounts}
         self.fields["from_account"].choices = [
-            (a.pk, f"{a.product.name} {a.account_number} — available GH₵ {a.available_balance:,.2f}")
+            (a.pk, f"{a.product.name} {a.account_number} — available {format_money(a.available_balance)}")
             for a in accounts]
 
     def clean_amount(self):

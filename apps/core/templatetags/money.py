@@ -2,13 +2,15 @@
 
 `{{ x|cedis }}` -> "GH₵ 1,234.50" (the currency from settings); `{{ x|amount }}` -> "1,234.50" for a
 column or sentence that names the currency already; either with `:"signed"` puts "+" before an
-amount above zero. `{% currency_symbol %}` is the symbol alone, for labels ("Amount (GH₵)").
+amount above zero. `{% currency_symbol %}` is the symbol alone, and `{{ "Amount"|in_currency }}`
+a label naming it ("Amount (GH₵)"), usable inside a component's `with title=...`.
 """
 
 from django import template
 from django.conf import settings
 
 from apps.core.money import format_money
+from apps.core.money import in_currency as _in_currency
 
 register = template.Library()
 
@@ -28,3 +30,9 @@ def amount(value, option: str = "") -> str:
 @register.simple_tag
 def currency_symbol() -> str:
     return settings.CURRENCY_SYMBOL
+
+
+@register.filter
+def in_currency(label) -> str:
+    """"Balance" -> "Balance (GH₵)"."""
+    return _in_currency(label)
