@@ -77,19 +77,9 @@ class CountForm(forms.Form):
         """(denomination, bound field) pairs for the template."""
         return [(d, self[count_field_name(d.value)]) for d in self.denominations]
 
-    def count_errors(self) -> list[str]:
-        errors = []
-        for denomination, field in self.rows():
-            errors += [f"{denomination_label(denomination)}: {message}" for message in field.errors]
-        return errors
-
     def counts(self) -> dict[str, int]:
         """Every active denomination, counted or not (zeros included: the record shows each was counted)."""
         return {f"{d.value:.2f}": self.cleaned_data.get(count_field_name(d.value)) or 0 for d in self.denominations}
-
-    def counted_total(self) -> Decimal:
-        return sum((d.value * (self.cleaned_data.get(count_field_name(d.value)) or 0) for d in self.denominations),
-                   Decimal("0.00"))
 
 
 class DrawerCloseForm(CountForm):

@@ -5,7 +5,7 @@ from django.db.models import Q, Sum
 from apps.core.roles import Role
 from apps.members.selectors import members_visible_to
 
-from .models import ZERO, Account, GLAccount, Posting, Transaction
+from .models import ZERO, Account, Posting, Transaction
 
 
 def accounts_visible_to(user):
@@ -58,10 +58,3 @@ def account_movements(account: Account, *, limit: int | None = None):
 def posted_balance(account: Account):
     totals = Posting.objects.filter(account=account).aggregate(d=Sum("debit"), c=Sum("credit"))
     return account.product.control_account.balance_change(totals["d"] or ZERO, totals["c"] or ZERO)
-
-
-def trial_balance():
-    """Per GL account debits and credits; the grand totals must be equal."""
-    rows = (Posting.objects.values("gl_account").annotate(d=Sum("debit"), c=Sum("credit")).order_by("gl_account"))
-    names = {gl.pk: gl for gl in GLAccount.objects.all()}
-    return [(names[row["gl_account"]], row["d"] or ZERO, row["c"] or ZERO) for row in rows]

@@ -274,10 +274,6 @@ def backup_codes_regenerate(*, user: User, count: int = 10, request=None) -> lis
     return codes
 
 
-def otp_issuer() -> str:
-    return settings.OTP_TOTP_ISSUER
-
-
 def session_public_id(session_key: str) -> str:
     """The opaque name a session is listed and ended by.
 

@@ -21,7 +21,9 @@ def on_login(sender, request, user, **kwargs):
 @receiver(user_logged_out, dispatch_uid="coastal.activity.logout")
 def on_logout(sender, request, user, **kwargs):
     """Whichever door signs out (portal, console, Wagtail, API), the API tokens issued with this
-    session stop working with it (API.md): Django sends this before it flushes the session."""
+    session stop working with it. API.md asks this of `POST /api/users/auth/logout/` ("revokes the
+    refresh token and every access token issued with it"); the other doors do the same here, since
+    login starts one session for the portal and the API. Django sends this before it flushes the session."""
     session_key = getattr(getattr(request, "session", None), "session_key", None)
     if session_key:
         ApiToken.objects.filter(session_key=session_key, revoked_at__isnull=True).update(revoked_at=timezone.now())

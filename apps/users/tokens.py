@@ -77,10 +77,6 @@ def token_for_access(token: str) -> ApiToken:
     return _usable_token(_decode(token, "access"))
 
 
-def user_for_access(token: str) -> User:
-    return token_for_access(token).user
-
-
 def authenticate_request(request, token: str | None) -> User | None:
     """The user behind an access token, set on the request (with `request.api_token`, the sign-in it
     belongs to, kept on password change); None for no token or a bad, expired or revoked one."""
