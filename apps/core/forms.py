@@ -3,7 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .money import MAX_AMOUNT, InvalidAmount, parse_amount
+from .money import MAX_AMOUNT, InvalidAmount, format_money, parse_amount
 
 
 class AmountField(forms.CharField):
@@ -35,4 +35,4 @@ def money_formfield(db_field, **kwargs):
     if getattr(db_field, "decimal_places", None) != 2:
         return None
     return AmountField(allow_zero=True, required=not db_field.blank, label=db_field.verbose_name.capitalize(),
-                       help_text=db_field.help_text or f"At most {MAX_AMOUNT:,.2f}.", **kwargs)
+                       help_text=db_field.help_text or f"At most {format_money(MAX_AMOUNT)}.", **kwargs)

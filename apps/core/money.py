@@ -78,7 +78,7 @@ def parse_amount(raw, *, allow_zero: bool = False) -> Decimal:
     if text == "":
         raise InvalidAmount("Enter an amount.")
     if len(text) > _MAX_AMOUNT_LENGTH:
-        raise InvalidAmount(f"The amount is too large: at most {MAX_AMOUNT:,.2f}.")
+        raise InvalidAmount(f"The amount is too large: at most {format_money(MAX_AMOUNT, symbol=False)}.")
     if not PLAIN_AMOUNT.fullmatch(text):
         if text.startswith("-") and PLAIN_AMOUNT.fullmatch(text[1:]):
             raise InvalidAmount("The amount must be positive.")
@@ -89,7 +89,7 @@ def parse_amount(raw, *, allow_zero: bool = False) -> Decimal:
         raise InvalidAmount(AMOUNT_HELP)
     value = Decimal(text)
     if value > MAX_AMOUNT:
-        raise InvalidAmount(f"The amount is too large: at most {MAX_AMOUNT:,.2f}.")
+        raise InvalidAmount(f"The amount is too large: at most {format_money(MAX_AMOUNT, symbol=False)}.")
     if value == 0 and not allow_zero:
         raise InvalidAmount("The amount must be greater than zero.")
     return value.quantize(CENT)

@@ -161,3 +161,14 @@ def test_the_footer_is_on_every_page(statement):
         assert "Queries: call 0332 120 000 within 14 days." in text and "Generated " in text
     for page in pages[1:]:  # the running header of the pages after the first
         assert f"Account {statement.account.account_number} · " in page.extract_text()
+
+
+def test_the_teller_receipt_names_the_institution(cashier, statement):
+    from django.urls import reverse
+
+    from apps.ledger.models import Transaction
+
+    txn = Transaction.objects.get(to_account=statement.account)
+    rename(name="Anomabo Teachers Co-operative Credit Union")
+    page = staff_client_for(cashier).get(reverse("admin:ledger_teller_receipt", args=[txn.pk])).content.decode()
+    assert 'data-testid="receipt"' in page and "Anomabo Teachers Co-operative Credit Union" in page
