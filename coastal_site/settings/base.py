@@ -130,7 +130,6 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "wagtail.contrib.settings.context_processors.settings",
                 "apps.core.institution.institution_context",
                 "csp.context_processors.nonce",
             ],
