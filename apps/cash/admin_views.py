@@ -22,6 +22,7 @@ from unfold.views import UnfoldModelAdminViewMixin
 
 from apps.core.admin_mixins import add_service_error, error_messages
 from apps.core.business_day import BusinessDayClosed, current_business_date
+from apps.core.money import format_money
 from apps.core.roles import Role
 from apps.ledger import chart
 from apps.ledger.errors import LedgerError
@@ -86,7 +87,7 @@ def count_rows(count: DrawerCount | None) -> list[dict]:
         if not number:
             continue
         denomination = kinds.get(key)
-        rows.append({"label": denomination_label(denomination) if denomination else f"GH₵ {key}",
+        rows.append({"label": denomination_label(denomination) if denomination else format_money(key),
                      "kind": denomination.get_kind_display() if denomination else "",
                      "count": number, "subtotal": Decimal(key) * number})
     return rows
@@ -162,7 +163,7 @@ class MyDrawerView(CashPage, TemplateView):
             except SERVICE_ERRORS as exc:
                 add_service_error(form, exc)
             else:
-                messages.success(self.request, f"Drawer open with GH₵ {drawer.opening_balance:,.2f}.")
+                messages.success(self.request, f"Drawer open with {format_money(drawer.opening_balance)}.")
                 return HttpResponseRedirect(reverse("admin:cash_my_drawer"))
         return self._page(open_form=form)
 
@@ -193,7 +194,7 @@ class MyDrawerView(CashPage, TemplateView):
                 add_service_error(form, exc)
             else:
                 what = "cash advance" if kind == CashMovement.Kind.ADVANCE else "return to the vault"
-                messages.success(self.request, f"Your {what} of GH₵ {movement.amount:,.2f} is waiting for a "
+                messages.success(self.request, f"Your {what} of {format_money(movement.amount)} is waiting for a "
                                                "manager's approval.")
                 return HttpResponseRedirect(reverse("admin:cash_my_drawer"))
         return self._page(**{f"{kind}_form": form, "open_panel": kind})
@@ -307,12 +308,12 @@ class DrawerSignOffsView(CashPage, TemplateView):
                 movement = get_object_or_404(CashMovement, pk=request.POST.get("movement"))
                 if action == "approve":
                     services.cash_movement_approve(actor=request.user, movement=movement, request=request)
-                    messages.success(request, f"{movement.get_kind_display()} of GH₵ {movement.amount:,.2f} "
+                    messages.success(request, f"{movement.get_kind_display()} of {format_money(movement.amount)} "
                                               "approved and posted.")
                 else:
                     services.cash_movement_reject(actor=request.user, movement=movement,
                                                   reason=request.POST.get("reason", ""), request=request)
-                    messages.success(request, f"{movement.get_kind_display()} of GH₵ {movement.amount:,.2f} "
+                    messages.success(request, f"{movement.get_kind_display()} of {format_money(movement.amount)} "
                                               "rejected; nothing was posted.")
             else:
                 messages.error(request, "Choose a decision.")
@@ -408,7 +409,7 @@ class CashPositionView(CashPage, TemplateView):
                 except SERVICE_ERRORS as exc:
                     add_service_error(form, exc)
                 else:
-                    messages.success(request, f"GH₵ {form.cleaned_data['amount']:,.2f} received into the vault.")
+                    messages.success(request, f"{format_money(form.cleaned_data['amount'])} received into the vault.")
                     return HttpResponseRedirect(reverse("admin:cash_position"))
             return self.render_to_response(self.get_context_data(vault_form=form))
         if action == "float":
@@ -420,7 +421,7 @@ class CashPositionView(CashPage, TemplateView):
                 except SERVICE_ERRORS as exc:
                     add_service_error(form, exc, {"cashier_id": "cashier"})
                 else:
-                    messages.success(request, f"Float of GH₵ {issue.amount:,.2f} issued to {name(issue.cashier)}; "
+                    messages.success(request, f"Float of {format_money(issue.amount)} issued to {name(issue.cashier)}; "
                                               "it leaves the vault when they count it into their drawer.")
                     return HttpResponseRedirect(reverse("admin:cash_position"))
             return self.render_to_response(self.get_context_data(float_form=form))
@@ -588,11 +589,12 @@ class FieldRemitView(FieldPage):
                 add_service_error(form, exc, {"cashier_id": "cashier"})
             else:
                 if run.status == CollectionRun.Status.PENDING_APPROVAL:
-                    messages.warning(request, f"GH₵ {run.counted_amount:,.2f} remitted to {name(run.remitted_to)}. "
-                                              f"The difference of GH₵ {run.variance:,.2f} is over the tolerance and "
-                                              "waits for a manager's sign-off.")
+                    counted, difference = format_money(run.counted_amount), format_money(run.variance)
+                    messages.warning(request, f"{counted} remitted to {name(run.remitted_to)}. The difference of "
+                                              f"{difference} is over the tolerance and waits for a manager's sign-off.")
                 else:
-                    messages.success(request, f"GH₵ {run.counted_amount:,.2f} remitted to {name(run.remitted_to)}.")
+                    counted = format_money(run.counted_amount)
+                    messages.success(request, f"{counted} remitted to {name(run.remitted_to)}.")
                 return HttpResponseRedirect(reverse("admin:cash_field_remit"))
         return self.render_to_response(self.get_context_data(form=form))
 

@@ -19,7 +19,8 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
-from apps.core.money import InvalidAmount, in_currency, parse_amount
+from apps.core.forms import AmountField
+from apps.core.money import in_currency
 from apps.core.roles import Role
 from apps.members.models import normalise_ghana_card, validate_ghana_card, validate_phone
 from apps.members.services import check_unique_national_id
@@ -32,13 +33,6 @@ AMOUNT_ATTRS = {"autocomplete": "off", "inputmode": "decimal", "placeholder": "0
 def new_key(prefix: str = "cash") -> str:
     """A fresh idempotency key for a money form, made when the form is shown."""
     return f"{prefix}-{secrets.token_urlsafe(18)}"
-
-
-def clean_amount(raw: str, *, allow_zero: bool = False) -> Decimal:
-    try:
-        return parse_amount((raw or "").strip(), allow_zero=allow_zero)
-    except InvalidAmount as exc:
-        raise ValidationError(str(exc))
 
 
 def denomination_label(denomination: Denomination) -> str:
@@ -83,13 +77,10 @@ class CountForm(forms.Form):
 
 
 class DrawerCloseForm(CountForm):
-    total = forms.CharField(
-        label=in_currency("Your total"), max_length=24,
+    total = AmountField(
+        allow_zero=True, label=in_currency("Your total"),
         help_text="Add up the cash yourself and enter the total: it must agree with the counts above.",
         widget=UnfoldAdminTextInputWidget(attrs={**AMOUNT_ATTRS, "data-testid": "close-total"}))
-
-    def clean_total(self):
-        return clean_amount(self.cleaned_data["total"], allow_zero=True)
 
 
 class RemitForm(CountForm):
@@ -111,13 +102,11 @@ class RemitForm(CountForm):
 # --- cashier: requests to the vault ----------------------------------------------------------
 
 class MovementRequestForm(forms.Form):
-    amount = forms.CharField(label=in_currency("Amount"), max_length=24,
+    amount = AmountField(label=in_currency("Amount"),
                              widget=UnfoldAdminTextInputWidget(attrs=AMOUNT_ATTRS))
     reason = forms.CharField(label="Reason", max_length=255,
                              widget=UnfoldAdminTextInputWidget(attrs={"placeholder": "e.g. large payouts expected"}))
 
-    def clean_amount(self):
-        return clean_amount(self.cleaned_data["amount"])
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
@@ -129,19 +118,17 @@ class MovementRequestForm(forms.Form):
 # --- managers: vault, floats, sign-offs ----------------------------------------------------------
 
 class VaultReceiveForm(forms.Form):
-    amount = forms.CharField(label=in_currency("Amount"), max_length=24,
+    amount = AmountField(label=in_currency("Amount"),
                              widget=UnfoldAdminTextInputWidget(attrs=AMOUNT_ATTRS))
     note = forms.CharField(label="Source", max_length=255,
                            widget=UnfoldAdminTextInputWidget(attrs={"placeholder": "e.g. bank withdrawal slip 0042"}))
 
-    def clean_amount(self):
-        return clean_amount(self.cleaned_data["amount"])
 
 
 class FloatIssueForm(forms.Form):
     cashier = forms.ModelChoiceField(label="Cashier", queryset=get_user_model().objects.none(),
                                      empty_label="Choose a cashier", widget=UnfoldAdminSelectWidget)
-    amount = forms.CharField(label=in_currency("Float"), max_length=24,
+    amount = AmountField(label=in_currency("Float"),
                              widget=UnfoldAdminTextInputWidget(attrs=AMOUNT_ATTRS))
 
     def __init__(self, *args, business_date=None, **kwargs):
@@ -152,8 +139,6 @@ class FloatIssueForm(forms.Form):
         self.fields["cashier"].queryset = cashiers.order_by("first_name", "last_name", "email")
         self.fields["cashier"].label_from_instance = lambda user: user.get_full_name() or user.email
 
-    def clean_amount(self):
-        return clean_amount(self.cleaned_data["amount"])
 
 
 class ReasonForm(forms.Form):
@@ -183,13 +168,9 @@ class ReasonDialogForm(BaseDialogForm):
 
 
 class BounceDialogForm(ReasonDialogForm):
-    fee = forms.CharField(label=in_currency("Returned cheque fee"), max_length=24, required=False,
+    fee = AmountField(label=in_currency("Returned cheque fee"), required=False,
                           help_text="Optional. Charged only if the member's balance covers it.",
                           widget=UnfoldAdminTextInputWidget(attrs=AMOUNT_ATTRS))
-
-    def clean_fee(self):
-        fee = (self.cleaned_data.get("fee") or "").strip()
-        return clean_amount(fee) if fee else None
 
 
 class ChequeDepositAddForm(forms.ModelForm):
@@ -200,7 +181,7 @@ class ChequeDepositAddForm(forms.ModelForm):
         label="Account number", max_length=20,
         widget=UnfoldAdminTextInputWidget(attrs={"autocomplete": "off", "inputmode": "numeric",
                                                  "placeholder": "10-digit account number"}))
-    amount = forms.CharField(label=in_currency("Amount"), max_length=24,
+    amount = AmountField(label=in_currency("Amount"),
                              widget=UnfoldAdminTextInputWidget(attrs=AMOUNT_ATTRS))
 
     class Meta:
@@ -208,8 +189,6 @@ class ChequeDepositAddForm(forms.ModelForm):
         fields = ("drawer_bank", "cheque_number", "image")
         labels = {"drawer_bank": "Bank the cheque is drawn on", "image": "Cheque image (photo or scan)"}
 
-    def clean_amount(self):
-        return clean_amount(self.cleaned_data["amount"])
 
     def _post_clean(self):
         # No model validation here: `cheque_deposit` checks duplicates (and answers a retried form
@@ -225,14 +204,12 @@ class CollectForm(forms.Form):
 
     account_id = forms.IntegerField(widget=forms.HiddenInput)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=128)
-    amount = forms.CharField(label=in_currency("Amount"), max_length=24)
+    amount = AmountField(label=in_currency("Amount"))
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
     note = forms.CharField(label="Note: why this collection", max_length=200, required=False,
                            widget=UnfoldAdminTextareaWidget(attrs={"rows": 2,
                                                                    "placeholder": "e.g. paying for the whole week"}))
 
-    def clean_amount(self):
-        return clean_amount(self.cleaned_data["amount"])
 
     def clean_note(self):
         return self.cleaned_data["note"].strip()
@@ -273,7 +250,7 @@ class FieldMemberForm(forms.Form):
     id_image = forms.ImageField(label="Ghana Card (front)", widget=UnfoldAdminImageFieldWidget(attrs=IMAGE_ATTRS))
     id_back_image = forms.ImageField(label="Ghana Card (back)", required=False,
                                      widget=UnfoldAdminImageFieldWidget(attrs=IMAGE_ATTRS))
-    daily_amount = forms.CharField(label=in_currency("Daily Susu amount"), max_length=24,
+    daily_amount = AmountField(label=in_currency("Daily Susu amount"),
                                    help_text="What the member commits to pay each day.",
                                    widget=UnfoldAdminTextInputWidget(attrs=AMOUNT_ATTRS))
 
@@ -297,8 +274,6 @@ class FieldMemberForm(forms.Form):
             raise ValidationError(exc.messages)
         return value
 
-    def clean_daily_amount(self):
-        return clean_amount(self.cleaned_data["daily_amount"])
 
     def member_fields(self) -> dict:
         names = ("first_name", "other_names", "last_name", "phone", "date_of_birth", "address", "occupation",

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from apps.audit.services import record
 from apps.core.business_day import BusinessDayClosed, current_business_date
-from apps.core.money import InvalidAmount, parse_amount
+from apps.core.institution import institution
+from apps.core.money import InvalidAmount, format_money, parse_amount
 from apps.core.roles import Role
 from apps.ledger import chart
 from apps.ledger import services as ledger
@@ -535,13 +536,13 @@ def collection_confirmations(*, account: Account, amount: Decimal, business_date
     multiple = CashPolicy.current().field_collection_multiple
     if daily and amount > daily * multiple:
         note_required = True
-        reasons.append(f"GH₵ {amount:,.2f} is more than {multiple.normalize():f} times {name}'s daily amount "
-                       f"of GH₵ {daily:,.2f}.")
+        reasons.append(f"{format_money(amount)} is more than {multiple.normalize():f} times {name}'s daily amount "
+                       f"of {format_money(daily)}.")
     previous = collections_today(account, business_date)
     if previous:
         last = previous[-1]
         at = timezone.localtime(last.completed_at or last.created_at)
-        reasons.append(f"{name} already paid GH₵ {last.amount:,.2f} today at {at:%H:%M}.")
+        reasons.append(f"{name} already paid {format_money(last.amount)} today at {at:%H:%M}.")
     return reasons, note_required
 
 
@@ -616,8 +617,8 @@ def field_member_registered(*, actor, idempotency_key: str | None) -> Member | N
 def receipt_text(txn: Transaction) -> str:
     """The SMS or printed receipt a member gets for a collection."""
     account = txn.to_account
-    return (f"Coastal CU: GH₵{txn.amount:,.2f} received into {account.product.name} {account.account_number} "
-            f"on {txn.business_date:%d/%m/%Y}. Ref {txn.reference}. Thank you.")
+    return (f"{institution().short_name}: {format_money(txn.amount)} received into {account.product.name} "
+            f"{account.account_number} on {txn.business_date:%d/%m/%Y}. Ref {txn.reference}. Thank you.")
 
 
 def field_cash_expected(gl: GLAccount) -> Decimal:

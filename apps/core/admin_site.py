@@ -45,8 +45,6 @@ def otp_required_for(user) -> bool:
 
 
 class CoastalAdminSite(UnfoldAdminSite):
-    site_header = "Coastal back office"
-    site_title = "Coastal"
     index_title = "Dashboard"
     login_template = "admin/login.html"
 

@@ -18,6 +18,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from .models import BusinessDay, EndOfDayRun, EndOfDayStep
+from .money import format_money
 
 log = logging.getLogger(__name__)
 
@@ -49,16 +50,12 @@ def register_step(name: str, position: int, func: Callable, label: str = "",
 
 def describe_result(result: dict) -> list[tuple[str, str]]:
     """A step's result as (words, value) pairs for people: amounts as GH₵ with two places."""
-    from decimal import Decimal, InvalidOperation
 
     rows = []
     for key, value in (result or {}).items():
         words, is_money = RESULT_LABELS.get(key, (key.replace("_", " ").capitalize(), False))
         if is_money:
-            try:
-                value = f"GH₵ {Decimal(str(value)):,.2f}"
-            except InvalidOperation:
-                pass
+            value = format_money(value)  # text that is not a number comes back unchanged
         elif isinstance(value, str):
             value = PLAIN_VALUES.get(value, value[:1].upper() + value[1:])
         rows.append((words, str(value)))

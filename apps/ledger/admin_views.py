@@ -5,7 +5,6 @@ The pages are thin: they validate input, show what will happen, and call `servic
 service refuses is shown on the form and nothing is posted.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
@@ -17,6 +16,7 @@ from django.views.generic import TemplateView
 from unfold.views import UnfoldModelAdminViewMixin
 
 from apps.core.admin_mixins import add_service_error, error_messages
+from apps.core.money import format_money
 from apps.core.roles import Role
 
 from . import services
@@ -108,7 +108,7 @@ class TellerView(StaffPage, TemplateView):
             "account": account, "member": account.member, "to_account": data.get("to_account"),
             "amount": amount, "fee": check.fee, "balance_after": check.balance_after(account),
             "needs_approval": check.needs_approval,
-            "approval_note": f"This is above the approval threshold of GH₵ {threshold:,.2f}: it will wait for a "
+            "approval_note": f"This is above the approval threshold of {format_money(threshold)}: it will wait for a "
                              "manager's approval before any money moves.",
         }
 
@@ -320,7 +320,6 @@ class ReceiptView(StaffPage, TemplateView):
         context.update({"txn": txn, "account": account, "member": account.member if account else None,
                         "new_balance": new_balance, "entry": entry,
                         "total": txn.amount + (txn.fee or ZERO),
-                        "bank_name": getattr(settings, "WAGTAIL_SITE_NAME", "") or self.request.get_host(),
                         "again_url": _again_url(self.request, txn)})
         return context
 

@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from unfold.forms import BaseDialogForm
 from unfold.widgets import UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
 
-from apps.core.money import InvalidAmount, parse_amount
+from apps.core.forms import AmountField
+from apps.core.money import in_currency
 
 from .models import Account, Product
 from .selectors import accounts_visible_to
@@ -33,7 +34,7 @@ class ReasonDialogForm(BaseDialogForm):
 class ContributionDialogForm(BaseDialogForm):
     """The fixed amount a member promises: a day's for Daily Susu, a month's for Monthly Contribution."""
 
-    contribution_amount = forms.CharField(label="Amount (GH₵)", max_length=20,
+    contribution_amount = AmountField(label=in_currency("Amount"),
                                           widget=UnfoldAdminTextInputWidget(attrs={"inputmode": "decimal"}))
 
 
@@ -49,8 +50,8 @@ class TellerForm(forms.Form):
         label="Account number", max_length=20,
         widget=UnfoldAdminTextInputWidget(attrs={"autocomplete": "off", "inputmode": "numeric",
                                                  "placeholder": "10-digit account number"}))
-    amount = forms.CharField(
-        label="Amount (GH₵)", max_length=24,
+    amount = AmountField(
+        label=in_currency("Amount"),
         widget=UnfoldAdminTextInputWidget(attrs={"autocomplete": "off", "inputmode": "decimal",
                                                  "placeholder": "0.00"}))
     description = forms.CharField(label="Narration", max_length=255, required=False,
@@ -70,18 +71,9 @@ class TellerForm(forms.Form):
     def clean_account(self):
         return self._visible_account(self.cleaned_data["account"])
 
-    def clean_amount(self):
-        try:
-            return parse_amount(self.cleaned_data["amount"])
-        except InvalidAmount as exc:
-            raise ValidationError(str(exc))
 
     def clean_description(self):
         return self.cleaned_data["description"].strip()
-
-    def raw(self, name: str) -> str:
-        """The value as typed (for hidden fields on the confirmation page)."""
-        return self.data.get(self.add_prefix(name), "")
 
 
 class PaymentForm(TellerForm):

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from apps.audit.services import record
 from apps.core.business_day import BusinessDayClosed, current_business_date
-from apps.core.money import InvalidAmount, parse_amount, quantize
+from apps.core.money import InvalidAmount, format_money, parse_amount, quantize
 from apps.core.roles import Role
 from apps.members.models import Member
 from apps.members.selectors import can_collect_from
@@ -214,7 +214,7 @@ def _check_product_rules(*, actor, txn: Transaction, business_date) -> None:
             raise LedgerError("cannot_receive", f"Account {target.account_number} cannot receive this amount.")
         if txn.amount % target.product.share_price:
             raise ValidationError({"amount": f"Shares are bought in whole shares of "
-                                             f"GH₵ {target.product.share_price:,.2f}; {txn.amount:,.2f} is not a "
+                                             f"{format_money(target.product.share_price)}; {txn.amount:,.2f} is not a "
                                              "whole number of shares."})
     source = txn.from_account
     if source is None or source.product.kind != Product.Kind.DAILY_SUSU or txn.transaction_type not in OUTGOING:

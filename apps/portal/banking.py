@@ -15,7 +15,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
 from apps.core.business_day import reporting_date
-from apps.core.money import InvalidAmount, format_money, in_currency, parse_amount
+from apps.core.forms import AmountField
+from apps.core.money import format_money, in_currency
 from apps.core.roles import Role
 from apps.ledger import services
 from apps.ledger.contributions import account_standing
@@ -26,7 +27,7 @@ from apps.ledger.selectors import account_transactions, accounts_visible_to, tra
 class TransferForm(forms.Form):
     from_account = forms.TypedChoiceField(label="From", coerce=int)
     to_account_number = forms.CharField(label="To account number", max_length=12)
-    amount = forms.CharField(label=in_currency("Amount"), max_length=20,
+    amount = AmountField(label=in_currency("Amount"),
                              widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.00"}))
     description = forms.CharField(label="Reference (optional)", max_length=120, required=False)
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
@@ -38,11 +39,6 @@ class TransferForm(forms.Form):
             (a.pk, f"{a.product.name} {a.account_number} — available {format_money(a.available_balance)}")
             for a in accounts]
 
-    def clean_amount(self):
-        try:
-            return parse_amount(self.cleaned_data["amount"])
-        except InvalidAmount as exc:
-            raise ValidationError(str(exc))
 
     def clean_to_account_number(self):
         return self.cleaned_data["to_account_number"].strip().replace(" ", "")

@@ -14,6 +14,7 @@ from apps.core import eod
 from apps.core.business_day import reporting_date
 from apps.core.closing import checklist
 from apps.core.models import BusinessDay, EndOfDayRun
+from apps.core.money import in_currency
 from apps.core.roles import Role
 from apps.ledger import chart
 from apps.ledger.models import ZERO, Account, GLAccount, Transaction
@@ -118,7 +119,7 @@ def banker_panel(user) -> dict:
         "cash_on_hand": cash.field_cash_expected(gl) if gl else ZERO,
         "run": CollectionRun.objects.filter(banker=user, business_date=business_date).first(),
         "chart": json.dumps({"labels": [day.strftime("%a %d") for day in week], "datasets": [
-            {"label": "Collected (GH₵)", "data": [str(by_day.get(day, ZERO)) for day in week],
+            {"label": in_currency("Collected"), "data": [str(by_day.get(day, ZERO)) for day in week],
              "backgroundColor": IN_COLOUR}]}),
     }
 
@@ -146,7 +147,7 @@ def manager_panel(user) -> dict:
         "variance_chart": json.dumps({
             "labels": [f"{(d.cashier.get_full_name() or d.cashier.email)} {d.business_date:%d %b}"
                        for d in reversed(variances)],
-            "datasets": [{"label": "Counted minus expected (GH₵)", "data": [str(d.variance) for d in
+            "datasets": [{"label": in_currency("Counted minus expected"), "data": [str(d.variance) for d in
                                                                             reversed(variances)],
                           "backgroundColor": [IN_COLOUR if d.variance > 0 else OUT_COLOUR
                                               for d in reversed(variances)]}]}),

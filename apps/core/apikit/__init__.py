@@ -1,7 +1,7 @@
 """The kernel's API kit: what every app's `api.py` needs and nothing about any app.
 
 - `errors`: `ApiError` and the error answers (`install(api)` wires them into the NinjaAPI).
-- `fields`: `Amount`, `AmountOrZero` (amounts through `apps.core.money.parse_amount`).
+- `fields`: `Amount` (amounts through `apps.core.money.parse_amount`).
 - `idempotency`: the `Idempotency-Key` header of money-moving POSTs.
 - `pagination`: `PageNumber` (`?page=&page_size=` → `{"items", "count"}`).
 - `permissions`: `require_role`, `require_perm`.

@@ -15,13 +15,6 @@ def _amount(value) -> Decimal:
         raise ValueError(str(exc))
 
 
-def _amount_or_zero(value) -> Decimal:
-    try:
-        return parse_amount(value, allow_zero=True)
-    except InvalidAmount as exc:
-        raise ValueError(str(exc))
-
-
 _AMOUNT_SCHEMA = {
     "anyOf": [
         {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
@@ -34,5 +27,3 @@ _AMOUNT_SCHEMA = {
 Amount = Annotated[Decimal, BeforeValidator(_amount), WithJsonSchema(_AMOUNT_SCHEMA)]
 """A money amount in a request, through apps.core.money.parse_amount (the one strict parser)."""
 
-AmountOrZero = Annotated[Decimal, BeforeValidator(_amount_or_zero),
-                         WithJsonSchema({**_AMOUNT_SCHEMA, "description": "An amount; zero allowed."})]
