@@ -8,8 +8,8 @@ the postings up to the end of the period before anything is rendered.
 Debit and credit are from the member's point of view, as on any bank statement: a debit is
 money out of the account (the balance goes down), a credit is money in (the balance goes up).
 For the deposit and share products the control GL account is credit-normal, so a ledger credit
-on it is a statement credit; a debit-normal product would be the other way round, and
-`_signed` handles both.
+on it is a statement credit; a debit-normal product would be the other way round, and the
+ledger's sign rule (`GLAccount.balance_change`) handles both.
 """
 
 import csv
@@ -101,15 +101,6 @@ def statement_period_validate(*, start: date | None, end: date | None) -> None:
 
 # --- building ------------------------------------------------------------------------------------
 
-def _credit_normal(account: Account) -> bool:
-    return not account.product.control_account.debit_normal
-
-
-def _signed(debit: Decimal, credit: Decimal, *, credit_normal: bool) -> Decimal:
-    """What a posting did to the member's balance: positive = money in."""
-    return credit - debit if credit_normal else debit - credit
-
-
 def _description(posting: Posting, account: Account, *, signed: Decimal, is_charge: bool) -> str:
     entry = posting.entry
     txn = entry.transaction
@@ -131,7 +122,7 @@ def statement_build(*, account: Account, start: date, end: date) -> Statement:
     """The account's statement for business dates start..end inclusive (see the module docstring)."""
     statement_period_validate(start=start, end=end)
     account = (Account.objects.select_related("member", "product__control_account").get(pk=account.pk))
-    credit_normal = _credit_normal(account)
+    signed_by = account.product.control_account.balance_change  # what a posting does to the balance
 
     # Read every figure from the same cut of the ledger: postings up to the newest one now. Postings
     # on one account are written under its row lock, so their ids follow commit order, and a
@@ -145,8 +136,8 @@ def statement_build(*, account: Account, start: date, end: date) -> Statement:
         end_d=Sum("debit", filter=Q(entry__business_date__lte=end)),
         end_c=Sum("credit", filter=Q(entry__business_date__lte=end)),
     )
-    opening = _signed(totals["open_d"] or ZERO, totals["open_c"] or ZERO, credit_normal=credit_normal)
-    posted_at_end = _signed(totals["end_d"] or ZERO, totals["end_c"] or ZERO, credit_normal=credit_normal)
+    opening = signed_by(totals["open_d"] or ZERO, totals["open_c"] or ZERO)
+    posted_at_end = signed_by(totals["end_d"] or ZERO, totals["end_c"] or ZERO)
 
     postings = (posted.filter(entry__business_date__gte=start, entry__business_date__lte=end)
                 .select_related("entry__transaction__from_account", "entry__transaction__to_account")
@@ -155,7 +146,7 @@ def statement_build(*, account: Account, start: date, end: date) -> Statement:
     running, total_in, total_out = opening, ZERO, ZERO
     previous_entry = None
     for posting in postings.iterator(chunk_size=500):
-        signed = _signed(posting.debit, posting.credit, credit_normal=credit_normal)
+        signed = signed_by(posting.debit, posting.credit)
         txn = posting.entry.transaction
         # A fee is a second posting on the account in the same entry (see ledger.services.plan_lines).
         is_charge = posting.entry_id == previous_entry and txn is not None and bool(
