@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, When
 from simple_history.models import HistoricalRecords
 
 from apps.core.models import TimeStampedModel
@@ -73,12 +73,22 @@ class GLAccount(models.Model):
 
     @property
     def debit_normal(self) -> bool:
-        return self.type in (self.Type.ASSET, self.Type.EXPENSE)
+        return self.type in DEBIT_NORMAL_TYPES
 
     def balance_change(self, debit, credit):
         """The sign rule of a posting, its one home: what `debit` and `credit` on this account do to a
         balance kept on its normal side (assets and expenses grow by debits, the rest by credits)."""
         return debit - credit if self.debit_normal else credit - debit
+
+    @staticmethod
+    def balance_change_expression(gl_account: str = "gl_account"):
+        """balance_change as a database expression over Posting rows (`gl_account`: the path to the GL account)."""
+        return Case(When(**{f"{gl_account}__type__in": DEBIT_NORMAL_TYPES}, then=F("debit") - F("credit")),
+                    default=F("credit") - F("debit"), output_field=models.DecimalField(max_digits=20, decimal_places=2))
+
+
+# Assets and expenses grow by debits; liabilities, equity and income by credits.
+DEBIT_NORMAL_TYPES = (GLAccount.Type.ASSET, GLAccount.Type.EXPENSE)
 
 
 class Product(TimeStampedModel):

@@ -4,9 +4,9 @@ and the trial balance is zero. Exits 1 with a report on any difference."""
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Case, DecimalField, F, Q, Sum, When
+from django.db.models import F, Q, Sum
 
-from apps.ledger.models import ZERO, Account, JournalEntry, Posting
+from apps.ledger.models import ZERO, Account, GLAccount, JournalEntry, Posting
 
 HALF_PESEWA = Decimal("0.005")
 
@@ -15,9 +15,7 @@ def find_differences() -> list[str]:
     problems = []
     sums = dict(
         Posting.objects.filter(account__isnull=False).values("account")
-        .annotate(net=Sum(Case(
-            When(gl_account__type__in=["asset", "expense"], then=F("debit") - F("credit")),
-            default=F("credit") - F("debit"), output_field=DecimalField(max_digits=20, decimal_places=2))))
+        .annotate(net=Sum(GLAccount.balance_change_expression()))
         .values_list("account", "net")
     )
     for pk, number, balance in Account.objects.values_list("pk", "account_number", "balance").iterator():
