@@ -5,14 +5,12 @@ Members only (staff get the portal's 403 page: they use the staff console, where
 is limited by role); a member sees only their own accounts, anything else is a 404.
 """
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
 from apps.ledger.selectors import accounts_visible_to
 from apps.reports.forms import StatementForm
-from apps.reports.http import file_response
-from apps.reports.services import statement_generate
+from apps.reports.http import statement_download
 
 from .banking import member_required
 
@@ -25,14 +23,7 @@ def account_statement(request, pk: int):
         form = StatementForm(initial=StatementForm.initial_period())
         return render(request, "portal/banking/statement.html", {"account": account, "form": form})
     form = StatementForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            generated = statement_generate(actor=request.user, account=account, start=data["start"],
-                                           end=data["end"], fmt=data["format"], request=request)
-        except ValidationError as exc:
-            for name, errors in exc.message_dict.items():
-                form.add_error(name if name in form.fields else None, errors)
-        else:
-            return file_response(generated)
+    download = statement_download(request, account=account, form=form)
+    if download is not None:
+        return download
     return render(request, "portal/banking/statement.html", {"account": account, "form": form}, status=422)

@@ -6,7 +6,6 @@ ReportsConfig.ready registers `statement_urls` with core.admin_site.register_adm
 """
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
@@ -14,8 +13,7 @@ from django.views.decorators.http import require_http_methods
 from apps.ledger.selectors import accounts_visible_to
 
 from .forms import AdminStatementForm
-from .http import file_response
-from .services import statement_generate
+from .http import statement_download
 
 
 @require_http_methods(["GET", "POST"])
@@ -24,16 +22,9 @@ def statement_admin_view(request, account_id: int):
     status = 200
     if request.method == "POST":
         form = AdminStatementForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                generated = statement_generate(actor=request.user, account=account, start=data["start"],
-                                               end=data["end"], fmt=data["format"], request=request)
-            except ValidationError as exc:
-                for name, errors in exc.message_dict.items():
-                    form.add_error(name if name in form.fields else None, errors)
-            else:
-                return file_response(generated)
+        download = statement_download(request, account=account, form=form)
+        if download is not None:
+            return download
         status = 422
         messages.error(request, "The statement was not produced: correct the period below.")
     else:
