@@ -10,6 +10,7 @@ from django_q.tasks import async_task
 
 from apps.audit.services import record
 from apps.core.closing import ChecklistItem, checklist, open_items
+from apps.core.eod import run_chain
 from apps.core.models import BusinessDay, CloseOverride, EndOfDayRun
 from apps.core.money import format_money
 
@@ -25,7 +26,12 @@ def _require(actor, perm: str) -> None:
 
 
 @transaction.atomic
-def business_day_open(*, actor, day=None, request=None) -> BusinessDay:
+def business_day_open(*, actor, day=None, request=None, history: bool = False) -> BusinessDay:
+    """Open the next business date: today or up to a week ahead, never one already used.
+
+    `history`: a date in the past may be opened too, for posting history day by day (books moved
+    from another system, one business day after another). Dates still only move forward, so a day
+    that was closed is never opened again and history never lands between two used dates."""
     _require(actor, "core.add_businessday")
     today = timezone.localdate()
     unsettled = BusinessDay.objects.select_for_update().exclude(status=BusinessDay.Status.CLOSED).first()
@@ -35,7 +41,7 @@ def business_day_open(*, actor, day=None, request=None) -> BusinessDay:
                                             "next day.")
     last = BusinessDay.objects.order_by("-date").first()
     day = day or max(today, last.date + timedelta(days=1) if last else today)
-    if day < today:
+    if day < today and not history:
         raise ValidationError({"date": f"{day:%d %b %Y} is in the past; open today ({today:%d %b %Y}) or later."})
     if last is not None and day <= last.date:
         raise ValidationError({"date": f"{day:%d %b %Y} was already used; the next business date is after "
@@ -43,13 +49,17 @@ def business_day_open(*, actor, day=None, request=None) -> BusinessDay:
     if day > today + timedelta(days=7):
         raise ValidationError({"date": "A business date more than a week ahead is almost certainly a typo."})
     opened = BusinessDay.objects.create(date=day, opened_by=actor)
-    record(actor, "business_day.open", opened, request=request)
+    record(actor, "business_day.open", opened, request=request, **({"history": True} if day < today else {}))
     return opened
 
 
 @transaction.atomic
-def business_day_close(*, actor, request=None) -> EndOfDayRun:
-    """Stop postings for the open date and queue its end-of-day chain."""
+def business_day_close(*, actor, request=None, wait: bool = False) -> EndOfDayRun:
+    """Stop postings for the open date and queue its end-of-day chain.
+
+    `wait`: run the chain here and now, in this process, instead of queueing it for a worker; the
+    run comes back finished (or failed, with the day left closing, as in a worker). For posting
+    history day by day, where the next date is opened as soon as this one has closed."""
     _require(actor, "core.change_businessday")
     day = (BusinessDay.objects.select_for_update().exclude(status=BusinessDay.Status.CLOSED).order_by("-date")
            .first())
@@ -68,6 +78,8 @@ def business_day_close(*, actor, request=None) -> EndOfDayRun:
     day.save(update_fields=["status"])
     run = EndOfDayRun.objects.create(business_date=day.date, started_by=actor)
     record(actor, "business_day.close", day, request=request, run=run.pk)
+    if wait:
+        return run_chain(run.pk)
     transaction.on_commit(lambda: async_task("apps.ledger.tasks.run_end_of_day", run.pk,
                                              task_name=f"End of day {day.date}"))
     return run
