@@ -238,7 +238,7 @@ class AccountAdmin(AccountStatusMixin, AuditedExportMixin, ExportMixin, LedgerAd
     list_display = ("account_number", "member_link", "product", "balance_display", "available_display",
                     "status_badge")
     list_display_links = ("account_number",)
-    list_filter = ("status", "product", ("created_at", RangeDateFilter))
+    list_filter = ("status", "product", ("opened_on", RangeDateFilter))
     list_filter_submit = True
     search_fields = ("account_number", "member__member_number", "member__first_name", "member__last_name")
     search_help_text = "Account number, member number or member name."
@@ -248,10 +248,10 @@ class AccountAdmin(AccountStatusMixin, AuditedExportMixin, ExportMixin, LedgerAd
     add_fieldsets = ((None, {"fields": ("member", "product")}),)
     fieldsets = (
         ("Account", {"fields": ("account_number", "member_link", "product", "status_badge", "status_reason",
-                                "opened_by", "created_at", "closed_at")}),
+                                "opened_on", "opened_by", "closed_at")}),
         ("Balances", {"fields": ("balance_display", "held_display", "available_display")}),
     )
-    readonly_fields = ("account_number", "member_link", "status_badge", "status_reason", "opened_by", "created_at",
+    readonly_fields = ("account_number", "member_link", "status_badge", "status_reason", "opened_on", "opened_by",
                        "closed_at", "balance_display", "held_display", "available_display")
     actions_detail = ["set_contribution", "freeze", "unfreeze", "reactivate", "close"]
     change_form_after_template = "ledger/admin/account_movements.html"
