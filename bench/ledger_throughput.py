@@ -147,7 +147,6 @@ def setup_books(n_accounts: int, n_customers_min: int) -> dict:
     from django.test import RequestFactory
 
     from apps.cash import services as cash
-    from apps.cash.demo import count_for
     from apps.ledger import services as ledger
     from apps.ledger.models import Product
     from apps.members import services as members
@@ -164,7 +163,7 @@ def setup_books(n_accounts: int, n_customers_min: int) -> dict:
     opening = Decimal("5000.00")
     cash.vault_receive(actor=manager, amount="10000.00", note="Bench opening cash")
     cash.float_issue(actor=manager, cashier=cashier, amount="1000.00")
-    cash.drawer_open(actor=cashier, denominations=count_for(Decimal("1000.00")))
+    cash.drawer_open(actor=cashier, denominations={"200.00": 5})  # GH₵ 1,000.00
     request = RequestFactory().post("/api/users/auth/login/", HTTP_USER_AGENT="coastal-bench")
     customers = []
     for i in range(n_members):

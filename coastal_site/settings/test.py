@@ -3,9 +3,10 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import CACHES, DATABASES, Q_CLUSTER, REDIS_URL, SQLITE_ENGINE
+from .base import CACHES, DATABASES, INSTALLED_APPS, Q_CLUSTER, REDIS_URL, SQLITE_ENGINE
 
 DEBUG = False
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.demo"]  # the demo world is tested; production does not install it
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if REDIS_URL:
     # One Redis database is shared by every pytest-xdist worker: give each its own key space,

@@ -21,8 +21,8 @@ from django.db.models import F, Q, Sum
 
 from apps.audit.models import AuditEvent
 from apps.cash import services as cash
-from apps.cash.demo import count_for
 from apps.cash.models import CollectionRun, DrawerCount
+from apps.demo.cash_desk import count_for
 from apps.ledger import chart, services
 from apps.ledger.errors import LedgerError
 from apps.ledger.management.commands.verify_ledger import find_differences

@@ -2,11 +2,14 @@
 
 Users (one per role, and a second manager for four eyes), the products' rules and service
 charges, then about two hundred members with Daily Susu, Shares and Monthly Contribution accounts
-and twelve months of history posted through the ledger services (see apps/ledger/demo.py), and
-today's business day started (apps/cash/demo.py seed_today): the demo cashier's drawer open on a
-float from the vault and the demo mobile banker's morning round of collections, not yet remitted;
-then large movements and a reversal left waiting in the approvals queue (seed_approvals). A second
-run refreshes the passwords and adds nothing.
+and twelve months of history, each business day opened, posted and closed through the services
+(apps/demo/history.py), and today's business day started (apps/demo/cash_desk.py seed_today):
+the demo cashier's drawer open on a float from the vault and the demo mobile banker's morning
+round of collections, not yet remitted; then large movements and a reversal left waiting in the
+approvals queue (apps/demo/approvals.py). A second run refreshes the passwords and adds nothing.
+
+The demo app is installed by the development and test settings only: production has no such
+command (its logins have a published password).
 """
 
 import os
@@ -18,11 +21,13 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from apps.cash import services
-from apps.cash.demo import CashDesk, seed_today
 from apps.core.models import BusinessDay
-from apps.ledger.demo import demo_staff, seed_approvals, seed_banking
 from apps.members.models import Member
-from apps.users.demo import seed_users
+
+from ...approvals import seed_approvals
+from ...cash_desk import CashDesk, seed_today
+from ...history import seed_banking
+from ...staff import demo_staff, seed_users
 
 DEFAULT_PASSWORD = "Coastal-demo-2026"
 

@@ -1,11 +1,11 @@
 """The demo branch's cash desk: the vault, the cashier's drawer and the field banker's daily run.
 
-The demo history (apps/ledger/demo.py) takes cash in and pays it out over the counter; with the
-cash app installed that only works from an open drawer, and a field banker's collections go
-into their own field cash until remitted. This desk does the branch's day through the cash
-services: a float from the vault is issued and counted into the drawer in the morning, the
-banker remits the day's collections to the cashier after the round, and the drawer is counted
-and closed in the evening (the counts always match the ledger, so there is no variance).
+The demo history (history.py) takes cash in and pays it out over the counter; with the cash app
+that only works from an open drawer, and a field banker's collections go into their own field
+cash until remitted. This desk does the branch's day through the cash services: a float from
+the vault is issued and counted into the drawer in the morning, the banker remits the day's
+collections to the cashier after the round, and the drawer is counted and closed in the evening
+(the counts always match the ledger, so there is no variance and the closing checklist is clear).
 
 `seed_today` then starts the day the history leaves open (today's): the cashier's drawer is
 opened with a float from the vault and the mobile banker makes the morning's round of collections
@@ -20,16 +20,19 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from apps.cash import services
+from apps.cash.models import CashDrawer, CollectionRun, Denomination, FloatIssue
 from apps.core.business_day import BusinessDayClosed, current_business_date
 from apps.ledger.errors import LedgerError
 from apps.ledger.models import ZERO, Account
-from apps.members.demo import DEMO_SEED
 
-from . import services
-from .models import CashDrawer, CollectionRun, Denomination, FloatIssue
+from .data import load, money
+from .members import DEMO_SEED
 
-OPENING_VAULT_CASH = Decimal("250000.00")
-DAILY_FLOAT = Decimal("20000.00")
+CASH = load("bank")["cash"]
+OPENING_VAULT_CASH = money(CASH["opening_vault_cash"])
+DAILY_FLOAT = money(CASH["daily_float"])
+TODAY_ROUND = CASH["today_round"]  # the share of the banker's members who have paid by the time the demo is opened
 
 
 def count_for(amount: Decimal) -> dict[str, int]:
@@ -56,8 +59,7 @@ class CashDesk:
     def start(self) -> None:
         """Once, before the first day: cash for the branch from its bank account."""
         if services.vault_balance() < DAILY_FLOAT:
-            services.vault_receive(actor=self.manager, amount=OPENING_VAULT_CASH,
-                                   note="Opening cash for the branch, bank withdrawal slip 004417")
+            services.vault_receive(actor=self.manager, amount=OPENING_VAULT_CASH, note=CASH["first_vault_note"])
 
     def open_day(self) -> None:
         self.drawer = services.current_drawer(self.cashier)
@@ -91,9 +93,6 @@ class CashDesk:
 
 
 # --- today --------------------------------------------------------------------------------------
-
-TODAY_ROUND = 0.7  # the share of the banker's members who have paid by the time the demo is opened
-
 
 @dataclass
 class Today:
@@ -145,8 +144,7 @@ def _open_drawer(today: Today, *, cashier, manager) -> None:
         return
     if issue is None:
         if services.vault_balance() < DAILY_FLOAT:
-            services.vault_receive(actor=manager, amount=OPENING_VAULT_CASH,
-                                   note="Cash for the branch, bank withdrawal slip 004418")
+            services.vault_receive(actor=manager, amount=OPENING_VAULT_CASH, note=CASH["later_vault_note"])
         issue = services.float_issue(actor=manager, cashier=cashier, amount=DAILY_FLOAT)
         today.float_issued = True
     today.drawer = services.drawer_open(actor=cashier, denominations=count_for(issue.amount))

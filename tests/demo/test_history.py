@@ -1,8 +1,8 @@
 """The demo data: members, accounts and history posted through the services, on a short window.
 
 The real `seed_demo` walks twelve months for about two hundred members; these tests walk five
-weeks for a dozen, which exercises the same code (business days opened and closed, the cash
-desk, every kind of movement) in seconds.
+weeks for a dozen, which exercises the same code (business days opened and closed through the
+business-day services with their end of day, the cash desk, every kind of movement) in seconds.
 """
 
 from datetime import timedelta
@@ -14,15 +14,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
-from apps.cash.demo import CashDesk, seed_today
-from apps.core.models import BusinessDay
-from apps.ledger import demo, services
+from apps.core.models import BusinessDay, CloseOverride, EndOfDayRun
+from apps.demo import history as demo
+from apps.demo.approvals import seed_approvals
+from apps.demo.cash_desk import CashDesk, seed_today
+from apps.demo.staff import demo_staff, seed_users
+from apps.ledger import services
 from apps.ledger.management.commands.verify_ledger import find_differences
 from apps.ledger.models import Account, JournalEntry, LedgerPolicy, Posting, Product, ServiceCharge, Transaction
 from apps.ledger.selectors import pending_approvals
 from apps.members.models import Member
 from apps.members.selectors import can_collect_from
-from apps.users.demo import seed_users
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +39,7 @@ def window():
 
 
 def seed(**kwargs):
-    staff = demo.demo_staff()
+    staff = demo_staff()
     desk = CashDesk(cashier=staff.cashier, banker=staff.banker, manager=staff.manager)
     return demo.seed_banking(desk=desk, member_count=MEMBERS, window=window(), **kwargs)
 
@@ -50,7 +52,7 @@ def counts():
 @pytest.fixture
 def staff():
     seed_users(password="Demo-password-2026")
-    return demo.demo_staff()
+    return demo_staff()
 
 
 def test_seed_posts_a_history_that_verifies(staff):
@@ -68,9 +70,18 @@ def test_seed_posts_a_history_that_verifies(staff):
     assert today.status == BusinessDay.Status.OPEN
     booked = set(Transaction.objects.values_list("business_date", flat=True).distinct())
     assert booked <= set(days.values_list("date", flat=True)), "postings landed outside the walked days"
-    # created timestamps follow the business dates they were booked on
-    sample = Transaction.objects.order_by("?").first()
-    assert timezone.localtime(sample.created_at).date() == sample.business_date
+    # each day closed the product way: its checklist clear and its end-of-day chain run to the end
+    runs = EndOfDayRun.objects.filter(business_date__gte=start, business_date__lte=end)
+    assert runs.count() == days.count()
+    assert set(runs.values_list("status", flat=True)) == {EndOfDayRun.Status.COMPLETED}
+    assert not CloseOverride.objects.exists()
+    # no clock was moved: rows are stamped when the seed ran, the business date says when it happened
+    first = Transaction.objects.order_by("business_date", "pk").first()
+    assert first.business_date < first.created_at.date() and timezone.now() - first.created_at < timedelta(hours=1)
+    assert AuditEvent.objects.filter(action="business_day.open", details__history=True).count() == days.count()
+    # accounts opened on past business days say so, whatever day the row was written
+    customer = Member.objects.get(user__email="customer@example.com")
+    assert set(customer.accounts.values_list("opened_on", flat=True)) == {demo.business_days(start, end)[0]}
     assert staff.cashier.__class__.objects.get(pk=staff.cashier.pk).daily_transaction_limit == 500000
 
 
@@ -116,28 +127,31 @@ def test_second_run_adds_nothing(staff):
     assert find_differences() == []
 
 
-def test_an_interrupted_seed_carries_on_from_the_last_whole_month(staff, monkeypatch):
+def test_an_interrupted_seed_carries_on_from_the_last_closed_day(staff, monkeypatch):
     start, end = window()
     second_month = end.replace(day=1)
-    run_day = demo.History.run_day
+    crash_day = demo.business_days(second_month, end)[2]
+    event = demo.History.event
 
-    def crash_in_second_month(self, day):
-        if day >= second_month:
+    def power_cut(self, day, kind, plan, details):
+        if day == crash_day and kind == "remit":  # in the middle of the day
             raise RuntimeError("power cut")
-        return run_day(self, day)
+        return event(self, day, kind, plan, details)
 
-    monkeypatch.setattr(demo.History, "run_day", crash_in_second_month)
+    monkeypatch.setattr(demo.History, "event", power_cut)
     with pytest.raises(RuntimeError):
         seed()
-    assert not BusinessDay.objects.filter(date__gte=second_month).exists()  # that month rolled back whole
-    assert BusinessDay.objects.filter(date__lt=second_month).exists()
+    assert not BusinessDay.objects.filter(date__gte=crash_day).exists()  # that day rolled back whole
+    assert not Transaction.objects.filter(business_date__gte=crash_day).exists()
+    last = BusinessDay.objects.order_by("-date").first()
+    assert last.status == BusinessDay.Status.CLOSED and last.date < crash_day
 
-    monkeypatch.setattr(demo.History, "run_day", run_day)
+    monkeypatch.setattr(demo.History, "event", event)
     result = seed()
 
-    assert result["note"].startswith("carried on after")
-    assert BusinessDay.objects.filter(date__gte=second_month, date__lte=end).count() == len(
-        demo.business_days(second_month, end))
+    assert result["note"] == f"carried on after {last.date}"
+    assert BusinessDay.objects.filter(date__gte=start, date__lte=end).count() == len(demo.business_days(start, end))
+    assert BusinessDay.objects.get(date=timezone.localdate()).status == BusinessDay.Status.OPEN
     assert find_differences() == []
 
 
@@ -199,7 +213,7 @@ def test_today_leaves_the_manager_an_approvals_queue(staff, console):
     seed()
     seed_today(cashier=staff.cashier, banker=staff.banker, manager=staff.manager)
 
-    result = demo.seed_approvals(staff=staff)
+    result = seed_approvals(staff=staff)
 
     assert result == {"pending": 4, "note": ""}
     pending = pending_approvals()
@@ -213,7 +227,7 @@ def test_today_leaves_the_manager_an_approvals_queue(staff, console):
     services.transaction_approve(actor=staff.manager, txn=pending.get(transaction_type="payment"))
     before = counts()
 
-    again = demo.seed_approvals(staff=staff)
+    again = seed_approvals(staff=staff)
 
     assert counts() == before and again == {"pending": 3, "note": ""}
     assert find_differences() == []

@@ -1,111 +1,83 @@
-"""Demo banking data: members with the three account kinds and twelve months of history.
+"""The demo's year: members with the three account kinds and twelve months of history.
 
-Before the first day the operations manager sets the products' rules and service charges (as the
-console does: validated, in the model history, audited), so the year pays its charges. Everything
-is posted through the services (member registration and KYC, `account_open`, `deposit_create`,
+Before the first day the operations manager sets the products' rules and service charges
+(products.py), so the year pays its charges. Everything is posted through the product's
+services (member registration and KYC, `account_open`, `contribution_set`, `deposit_create`,
 `withdrawal_create`, `transfer_create`, `payment_create`, `fee_charge`, `reversal_request`,
-`transaction_approve`, `transaction_reject`), never by writing postings or balances, so the demo
-books obey every rule the real ones do and `verify_ledger` passes. Besides the members' daily
-business the cashier pays bills and school fees for them, a few large movements wait for a
-manager (most approved, two rejected), and a few of the cashier's mistakes are reversed with the
-second manager's approval. `seed_approvals` leaves today's approvals queue with work in it.
+`transaction_approve`, `transaction_reject`, the cash desk's drawer and field services), never
+by writing rows, postings or balances, so the demo books obey every rule the real ones do and
+`verify_ledger` passes. Besides the members' daily business the cashier pays bills and school
+fees for them, a few large movements wait for a manager (most approved, two rejected), and a
+few of the cashier's mistakes are reversed with the second manager's approval.
+
+Time: the history is posted the way a bank moving its books from another system would post
+it, one business day after another. Each past business day (Monday to Saturday, public
+holidays off) is opened with `business_day_open(history=True)`, gets the day's activity, and
+is closed with `business_day_close`, whose closing checklist must be clear and whose
+end-of-day chain (interest, Susu cycles, dormancy, scheduled fees, the cash position, the
+ledger check) runs for it; at the end today's day is opened and left open. Postings carry the
+business date of the day that was open; nothing shifts a clock, so every row's `created_at`
+(and audit and model-history time) is when the seed ran. Screens and reports date a movement
+by its business date.
 
 The history is deterministic: each business day has its own seeded random generator, and every
 decision that depends on money (how much to withdraw, whether a transfer can be afforded, within
 the products' minimum balances, daily limits and charges) reads the balances the services left
-behind.
+behind. The times of day in the plan only put each day's events in order.
 
-Time: postings are booked on the open business day, so the history walks the calendar. For
-each past business day (Monday to Saturday, public holidays off) it opens that day, posts the
-day's activity, and closes it; at the end today's day is left open. While a past day is being
-posted, `django.utils.timezone.now` reads that day's clock, so created/completed timestamps
-and model history match the business date. (Audit events keep the real time: they record
-when the seed actually ran.)
-
-Each calendar month is one database transaction. A later run finds the latest business day:
-today or later means the history is there (nothing is added); a closed month-end inside the
-history window means an earlier run stopped part way, and it carries on from the next month.
+Each calendar month is one database transaction (its days closed inside it). A later run finds the
+latest business day: today or later means the history is there (nothing is added); a closed day
+inside the history window means an earlier run stopped part way, and it carries on from the next day.
 """
 
 import calendar
 import random
 import time as clock
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
-from unittest import mock
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.audit.services import record
-from apps.core.business_day import BusinessDayClosed, current_business_date
-from apps.core.models import BusinessDay
+from apps.core.models import BusinessDay, EndOfDayRun
 from apps.core.roles import Role
-from apps.members import demo as member_demo
+from apps.ledger import services
+from apps.ledger.business_days import business_day_close, business_day_open
+from apps.ledger.contributions import contribution_set
+from apps.ledger.errors import LedgerError
+from apps.ledger.models import ZERO, Account, LedgerPolicy, ServiceCharge, Transaction
 from apps.members.models import Member
 
-from . import lifecycle, posting, services
-from .errors import LedgerError
-from .models import ZERO, Account, LedgerPolicy, Product, ServiceCharge, Transaction
-from .selectors import pending_approvals
+from . import members as member_demo
+from .cash_desk import CashDesk
+from .data import load, money
+from .products import KINDS, active_products, configure_products
+from .staff import Staff, demo_staff, set_staff_limits
 
 SEED = member_demo.DEMO_SEED
-# How often a member pays their Daily Susu: each member's chance per business day is drawn from this
-# range. It sets the size of the history, and so how long a first `./scripts/start` takes, which must
-# stay under three minutes on a two-CPU machine (issue 12). (0.3, 0.85) made about 38,000 transactions
-# and a 140 s seed on SQLite; (0.1, 0.3) makes about 19,000 in under 90 s; (0.06, 0.22) about 11,000.
-SUSU_DAYS = (0.1, 0.3)
-SHARE_PRICE = Decimal("10.00")
-BANKER_MEMBERS = 30
-KINDS = (Product.Kind.DAILY_SUSU, Product.Kind.SHARES, Product.Kind.MONTHLY_CONTRIBUTION)
+WORLD = load("bank")["world"]
+SUSU_DAYS = tuple(WORLD["susu_days"])  # see fixtures/demo/bank.json: it sets the size of the history
+BANKER_MEMBERS = WORLD["banker_members"]
+SHARE_PRICE = money(load("bank")["share_price"])
 SUSU, SHARES, MONTHLY = KINDS
 T = Transaction.Type
 PENDING, COMPLETED = Transaction.Status.PENDING, Transaction.Status.COMPLETED
 
-# The demo bank's product rules (Shares keep theirs: withdrawn only on exit).
-PRODUCT_RULES = {
-    SUSU: {"daily_withdrawal_limit": Decimal("3000.00")},  # about two cycles' savings a day
-    MONTHLY: {"minimum_balance": Decimal("50.00")},  # the account stays open on a small balance
-}
-# Its service charges; "product" is a product kind, or None for every product.
-SERVICE_CHARGES = [
-    {"name": "Monthly Contribution withdrawal charge", "transaction_type": T.WITHDRAWAL, "product": MONTHLY,
-     "kind": ServiceCharge.Kind.PERCENT, "amount": ZERO, "rate": Decimal("1.5"), "minimum": Decimal("2.00"),
-     "maximum": Decimal("50.00")},
-    {"name": "Daily Susu transfer charge", "transaction_type": T.TRANSFER, "product": SUSU,
-     "kind": ServiceCharge.Kind.FLAT, "amount": Decimal("1.00"), "rate": Decimal("0"), "minimum": None,
-     "maximum": None},
-    {"name": "Bill payment charge", "transaction_type": T.PAYMENT, "product": None,
-     "kind": ServiceCharge.Kind.FLAT, "amount": Decimal("2.00"), "rate": Decimal("0"), "minimum": None,
-     "maximum": None},
-]
+# Fixed-date public holidays (month, day): no business day.
+HOLIDAYS = {tuple(int(part) for part in day.split("-")) for day in load("bank")["holidays"]}
 
-# The most each staff role may move out of members' accounts in one business day.
-STAFF_DAILY_LIMITS = {
-    Role.CASHIER: Decimal("500000.00"),  # the teller: every withdrawal and transfer of the branch
-    Role.MANAGER: Decimal("1000000.00"),
-    Role.OPERATIONS_MANAGER: Decimal("250000.00"),
-    Role.MOBILE_BANKER: Decimal("20000.00"),  # collects cash; pays nothing out
-    Role.ADMIN: Decimal("0.00"),  # administers users and settings; moves no money
-}
-
-# Fixed-date public holidays in Ghana (month, day): no business day.
-HOLIDAYS = {(1, 1), (1, 7), (3, 6), (5, 1), (7, 1), (8, 4), (9, 21), (12, 25), (12, 26)}
-
-# Bills the cashier pays from members' Monthly Contribution: (payee, lowest, highest amount).
-BILLS = [("ECG: prepaid electricity", 50, 300), ("Ghana Water: water bill", 30, 150),
-         ("NHIS: health insurance renewal", 30, 60), ("DStv: subscription renewal", 100, 450),
-         ("MTN: broadband bundle", 50, 200)]
-BILLS_PER_DAY = [0, 1, 1, 2, 2, 3]
-# School fees are paid in the first days of each term (month: term).
-TERMS = {1: "second", 5: "third", 9: "first"}
-SCHOOLS = ["Abura Presby Basic School", "Moree Community JHS", "Elmina Catholic Basic School",
-           "Cape Coast Methodist JHS", "Anomabo Islamic Primary School", "Kakumdo Senior High School"]
-SCHOOL_FEES = [250, 300, 450, 600, 800, 1200]
+ACTIVITY = load("activity")
+PLAN_CHOICES = ACTIVITY["plans"]
+BILLS = [(bill["payee"], bill["lowest"], bill["highest"]) for bill in ACTIVITY["bills"]]
+BILLS_PER_DAY = ACTIVITY["bills_per_day"]
+TERMS = {int(month): term for month, term in ACTIVITY["school_terms"].items()}  # school fees: first days of a term
+SCHOOLS = ACTIVITY["schools"]
+SCHOOL_FEES = ACTIVITY["school_fees"]
+TRANSFER_AMOUNTS = ACTIVITY["transfer_amounts"]
+TRANSFER_REASONS = ACTIVITY["transfer_reasons"]
 
 
 @dataclass(frozen=True)
@@ -133,41 +105,9 @@ class Mistake:
     reason: str
 
 
-LARGE = [
-    Large(0.10, T.WITHDRAWAL, Decimal("15000.00"), "Proceeds from the sale of the season's catch to a cold store",
-          Decimal("12000.00"), "Cash for a new fishing net and floats"),
-    Large(0.24, T.TRANSFER, Decimal("18000.00"), "Proceeds from the sale of a canoe", Decimal("14500.00"),
-          "Payment for a Yamaha 40 HP outboard motor"),
-    Large(0.38, T.WITHDRAWAL, Decimal("13000.00"), "Rent collected on the family house", Decimal("11000.00"),
-          "Cash withdrawal", rejection="The member could not show their Ghana Card; asked to come back with it."),
-    Large(0.52, T.TRANSFER, Decimal("24000.00"), "Proceeds from the sale of a plot of land", Decimal("20000.00"),
-          "Payment for building blocks and cement", by_second_manager=True),
-    Large(0.66, T.WITHDRAWAL, Decimal("12000.00"), "Takings from the fish smoking business", Decimal("10500.00"),
-          "Cash for a new Chorkor smoking oven"),
-    Large(0.79, T.TRANSFER, Decimal("17500.00"), "Cash sent home by a relative abroad", Decimal("16000.00"),
-          "Wedding support", rejection="The signature on the instruction does not match the mandate card; "
-                                       "the member is to come in person."),
-    Large(0.91, T.TRANSFER, Decimal("14000.00"), "Proceeds from the coconut harvest", Decimal("12000.00"),
-          "Payment for a second-hand aboboyaa tricycle"),
-]
-MISTAKES = [
-    Mistake(0.07, T.PAYMENT, Decimal("80.00"), "ECG: prepaid electricity",
-            "ECG could not credit the meter: the meter number was keyed wrongly."),
-    Mistake(0.21, T.TRANSFER, Decimal("100.00"), "Payment for fish",
-            "Sent to the wrong account: the member read out the wrong account number."),
-    Mistake(0.36, T.PAYMENT, Decimal("45.00"), "Ghana Water: water bill",
-            "Ghana Water returned it: the customer account number is closed."),
-    Mistake(0.55, T.TRANSFER, Decimal("150.00"), "Rent contribution",
-            "The member cancelled the instruction before the money was collected."),
-    Mistake(0.72, T.PAYMENT, Decimal("120.00"), "DStv: subscription renewal",
-            "Paid twice: the member had already renewed with mobile money."),
-    Mistake(0.88, T.TRANSFER, Decimal("60.00"), "Chop money",
-            "Taken from the wrong member's account: two members share the name."),
-]
-
-TRANSFER_REASONS = ["Payment for fish", "Family support", "Rent contribution", "School fees support",
-                    "Funeral contribution", "Payment for cloth", "Repayment of a friend's loan",
-                    "Chop money", "Payment for outboard motor repair", "Church harvest pledge"]
+LARGE = [Large(**{**case, "lump": money(case["lump"]), "amount": money(case["amount"])})
+         for case in ACTIVITY["large_movements"]]
+MISTAKES = [Mistake(**{**case, "amount": money(case["amount"])}) for case in ACTIVITY["mistakes"]]
 
 
 def _money(value) -> Decimal:
@@ -176,69 +116,6 @@ def _money(value) -> Decimal:
 
 def _round_down(value: Decimal, step: Decimal) -> Decimal:
     return (value / step).to_integral_value(rounding=ROUND_DOWN) * step
-
-
-# --- who does what ---------------------------------------------------------------------------
-
-@dataclass
-class Staff:
-    cashier: object
-    banker: object
-    operations: object
-    manager: object
-    second_manager: object  # four eyes when a manager starts something, and the reversals' approver
-    customer: object
-
-
-def demo_staff() -> Staff:
-    from apps.users.demo import DEMO_USERS
-    from apps.users.models import User
-
-    users = {u.email: u for u in User.objects.filter(email__in=[row[0] for row in DEMO_USERS])}
-    by_role: dict[str, list] = {}
-    for email, role, *_ in DEMO_USERS:
-        by_role.setdefault(role, []).append(users[email])
-    return Staff(cashier=by_role[Role.CASHIER][0], banker=by_role[Role.MOBILE_BANKER][0],
-                 operations=by_role[Role.OPERATIONS_MANAGER][0], manager=by_role[Role.MANAGER][0],
-                 second_manager=by_role[Role.MANAGER][1], customer=by_role[Role.CUSTOMER][0])
-
-
-def set_staff_limits() -> None:
-    """Give each demo staff login a sensible daily limit (saved only when it changes, so history stays quiet)."""
-    from apps.users.demo import DEMO_USERS
-    from apps.users.models import User
-
-    for user in User.objects.filter(email__in=[row[0] for row in DEMO_USERS]):
-        limit = STAFF_DAILY_LIMITS.get(user.role)
-        if limit is not None and user.daily_transaction_limit != limit:
-            user.daily_transaction_limit = limit
-            user.save(update_fields=["daily_transaction_limit"])
-
-
-def configure_products(actor) -> None:
-    """The products' rules and service charges (PRODUCT_RULES, SERVICE_CHARGES), saved as the console
-    saves them for the operations manager: validated, in the model history under their name, audited
-    with the fields changed. Only what differs is saved, so a second run changes nothing."""
-    products = {p.kind: p for p in Product.objects.filter(kind__in=KINDS, is_active=True).order_by("-pk")}
-    with transaction.atomic():
-        for kind, rules in PRODUCT_RULES.items():
-            _save_config(actor, products[kind], rules)
-        for row in SERVICE_CHARGES:
-            values = {**row, "product": products.get(row["product"])}
-            _save_config(actor, ServiceCharge.objects.filter(name=row["name"]).first() or ServiceCharge(), values)
-
-
-def _save_config(actor, obj, values: dict) -> None:
-    fields = sorted(name for name, value in values.items() if getattr(obj, name) != value)
-    if not fields:
-        return
-    adding = obj.pk is None
-    for name in fields:
-        setattr(obj, name, values[name])
-    obj.full_clean()
-    obj._history_user = actor
-    obj.save()
-    record(actor, f"{obj._meta.model_name}.{'add' if adding else 'change'}", obj, fields=fields)
 
 
 # --- the plan: what each member does ------------------------------------------------------------
@@ -288,9 +165,12 @@ def history_window(today: date) -> tuple[date, date]:
 def make_plans(days: list[date], member_count: int = member_demo.DEMO_MEMBER_COUNT) -> list[Plan]:
     profiles = member_demo.member_profiles(member_count)
     first_month = [d for d in days if d < days[0] + timedelta(days=21)]
+    customer = PLAN_CHOICES["customer"]
     plans = [Plan(key=member_demo.customer_profile().national_id, profile=member_demo.customer_profile(),
-                  join=days[0], customer=True, susu_rate=Decimal("20.00"), susu_days=0.75,
-                  monthly_amount=Decimal("300.00"), monthly_day=3, monthly_miss=0.0, shares_initial=50)]
+                  join=days[0], customer=True, susu_rate=money(customer["susu_rate"]),
+                  susu_days=customer["susu_days"], monthly_amount=money(customer["monthly_amount"]),
+                  monthly_day=customer["monthly_day"], monthly_miss=customer["monthly_miss"],
+                  shares_initial=customer["shares_initial"])]
     for i, profile in enumerate(profiles):
         rng = random.Random(f"coastal-plan:{SEED}:{i}")
         # Two thirds were members when the system went live and are onboarded in the first weeks;
@@ -298,12 +178,12 @@ def make_plans(days: list[date], member_count: int = member_demo.DEMO_MEMBER_COU
         join = rng.choice(first_month) if rng.random() < 0.67 else rng.choice(days[: int(len(days) * 0.85)])
         plans.append(Plan(
             key=profile.national_id, profile=profile, join=join,
-            susu_rate=_money(rng.choice([5, 5, 10, 10, 10, 15, 20, 20, 25, 30, 40, 50])),
+            susu_rate=_money(rng.choice(PLAN_CHOICES["susu_rates"])),
             susu_days=rng.uniform(*SUSU_DAYS),
-            monthly_amount=_money(rng.choice([100, 100, 150, 200, 200, 250, 300, 400, 500, 600, 750, 1000])),
+            monthly_amount=_money(rng.choice(PLAN_CHOICES["monthly_amounts"])),
             monthly_day=rng.randint(1, 28),
-            monthly_miss=rng.choice([0.0, 0.05, 0.1, 0.1, 0.15, 0.25, 0.35]),
-            shares_initial=rng.choice([10, 10, 20, 20, 25, 30, 50, 100]),
+            monthly_miss=rng.choice(PLAN_CHOICES["monthly_miss"]),
+            shares_initial=rng.choice(PLAN_CHOICES["shares_initial"]),
         ))
     rng = random.Random(f"coastal-bankers:{SEED}")
     eligible = [p for p in plans if not p.customer and p.has_accounts and p.join in first_month]
@@ -312,45 +192,22 @@ def make_plans(days: list[date], member_count: int = member_demo.DEMO_MEMBER_COU
     return plans
 
 
-# --- the historic clock -------------------------------------------------------------------------
-
-class HistoricClock:
-    """`timezone.now()` while a past business day is posted: the event's time, ticking by a microsecond."""
-
-    def __init__(self):
-        self.at = timezone.now()
-        self.ticks = 0
-
-    def set(self, day: date, minute: int) -> None:
-        naive = datetime.combine(day, time(0, 0)) + timedelta(minutes=minute)
-        self.at, self.ticks = timezone.make_aware(naive), 0
-
-    def now(self):
-        self.ticks += 1
-        return self.at + timedelta(microseconds=self.ticks)
-
-
-@contextmanager
-def historic_time(clock_: HistoricClock):
-    with mock.patch.object(timezone, "now", clock_.now):
-        yield
-
-
 # --- the walk -----------------------------------------------------------------------------------
 
 class History:
     """Posts the demo history day by day. Holds only what the database can rebuild at a month's start."""
 
-    def __init__(self, *, staff: Staff, plans: list[Plan], days: list[date], clock_: HistoricClock, desk=None):
-        self.staff, self.plans, self.days, self.clock, self.desk = staff, plans, days, clock_, desk
-        self.products = {p.kind: p for p in Product.objects.filter(kind__in=KINDS, is_active=True).order_by("-pk")}
+    def __init__(self, *, staff: Staff, plans: list[Plan], days: list[date], desk: CashDesk | None = None):
+        self.staff, self.plans, self.days = staff, plans, days
+        self.desk = desk or CashDesk(cashier=staff.cashier, banker=staff.banker, manager=staff.manager)
+        self.products = active_products()
         self.threshold = LedgerPolicy.current().approval_threshold
-        self.reference = posting.reference()  # the service charges, read once: the seed does not change them
         self.share_price = self.products[SHARES].share_price or SHARE_PRICE
         self.members: dict[str, Member] = {}
         self.accounts: dict[tuple[str, str], Account] = {}
         self.balance: dict[int, Decimal] = {}
         self.out_today: dict[int, Decimal] = {}  # what left each account today, for the daily withdrawal limits
+        self.fees: dict[tuple, Decimal] = {}  # the service charge per (type, product, amount): the seed changes none
         self.posted = self.refused = 0
         self.desk_started = False
         self.errors: list[str] = []
@@ -430,6 +287,12 @@ class History:
             return self.threshold
         return min(self.threshold, limit - self.out_today.get(account.pk, ZERO))
 
+    def fee_for(self, kind: str, account: Account, amount: Decimal) -> Decimal:
+        key = (kind, account.product_id, amount)
+        if key not in self.fees:
+            self.fees[key] = services.compute_fee(transaction_type=kind, product=account.product, amount=amount)
+        return self.fees[key]
+
     def affords(self, account: Account, amount: Decimal, kind: str) -> bool:
         """Whether `account` can pay `amount` and its service charge and keep the product's minimum balance
         (and, on a Daily Susu, one day's amount for a commission the movement may take first)."""
@@ -437,11 +300,11 @@ class History:
         keep = product.minimum_balance
         if product.kind == SUSU:
             keep += account.contribution_amount or ZERO
-        fee = services.compute_fee(transaction_type=kind, product=product, amount=amount, rules=self.reference)
-        return amount > 0 and amount + fee + keep <= self.balance[account.pk]
+        return amount > 0 and amount + self.fee_for(kind, account, amount) + keep <= self.balance[account.pk]
 
     def decide(self, txn: Transaction, approver, rejection: str = "") -> Transaction | None:
-        """A manager decides a pending transaction: approves it, or rejects it with `rejection` as the reason."""
+        """A manager decides a pending transaction: approves it, or rejects it with `rejection` as the reason.
+        One that cannot be approved after all is rejected with the reason, so no day closes with it waiting."""
         try:
             if rejection:
                 txn = services.transaction_reject(actor=approver, txn=txn, reason=rejection)
@@ -449,7 +312,9 @@ class History:
                 txn = services.transaction_approve(actor=approver, txn=txn)
         except (LedgerError, ValidationError, PermissionDenied) as exc:
             self._refused("transaction_decide", exc)
-            return None
+            if rejection:
+                return None
+            return self.decide(txn, approver, f"Could not be approved: {exc}")
         if txn.status == COMPLETED:
             self._book(txn)
         elif txn.transaction_type in services.OUTGOING:
@@ -461,7 +326,7 @@ class History:
         txn = self._post(services.deposit_create, actor=actor, account=account, amount=amount,
                          description="Field collection" if field else description,
                          channel="field" if field else "admin")
-        if txn is not None and not field and self.desk is not None:
+        if txn is not None and not field:
             self.desk.moved(txn.amount)
         return txn
 
@@ -469,11 +334,11 @@ class History:
         amount = min(amount, self.room(account))
         if not self.affords(account, amount, T.WITHDRAWAL):
             return None
-        if self.desk is not None and not self.desk.can_pay(amount):
+        if not self.desk.can_pay(amount):
             return None  # not enough cash in the drawer: the member comes back another day
         txn = self._post(services.withdrawal_create, actor=self.staff.cashier, account=account, amount=amount,
                          description=description)
-        if txn is not None and self.desk is not None:
+        if txn is not None:
             self.desk.moved(-txn.amount)
         return txn
 
@@ -517,8 +382,7 @@ class History:
             if (plan.key, kind) not in self.accounts:
                 account = services.account_open(actor=staff.cashier, member=member, product=self.products[kind])
                 if kind in amounts:  # the member's fixed daily / monthly amount, as the console records it
-                    account.contribution_amount = amounts[kind]
-                    account.save(update_fields=["contribution_amount", "updated_at"])
+                    account = contribution_set(actor=staff.cashier, account=account, amount=amounts[kind])
                 self.accounts[(plan.key, kind)] = account
                 self.balance[account.pk] = account.balance
         if buy_shares:
@@ -583,8 +447,7 @@ class History:
         for _ in range(rng.choice([0, 1, 1, 2, 2, 3, 4]) if len(verified) > 2 else 0):
             source, target = rng.sample(verified, 2)
             add(rng.randint(9 * 60, 16 * 60), "transfer", source, target=target,
-                amount=_money(rng.choice([20, 30, 50, 50, 80, 100, 120, 150, 200, 250, 300])),
-                reason=rng.choice(TRANSFER_REASONS))
+                amount=_money(rng.choice(TRANSFER_AMOUNTS)), reason=rng.choice(TRANSFER_REASONS))
         add(14 * 60, "remit", None)  # the field banker hands the round's cash to the cashier
         self._counter_events(day, add)
         events.sort(key=lambda e: (e[0], e[1]))
@@ -620,17 +483,16 @@ class History:
         target = next((a for a in accounts if a is not source), None)
         return (source, target) if source is not None and target is not None else None
 
-    def large(self, day: date, minute: int, order: list[Plan], case: Large) -> None:
-        """The lump sum paid in, the movement above the threshold held, a manager's decision half an hour later."""
+    def large(self, order: list[Plan], case: Large) -> None:
+        """The lump sum paid in, the movement above the threshold held, then a manager's decision."""
         pair = self._first_accounts(order, MONTHLY)
         if pair is None:
             return
         account, to = pair
         if self.deposit(self.staff.cashier, account, case.lump, case.lump_description) is None:
             return
-        self.clock.set(day, minute + 15)
         if case.kind == T.WITHDRAWAL:
-            if self.desk is not None and not self.desk.can_pay(case.amount):
+            if not self.desk.can_pay(case.amount):
                 return
             txn = self._post(services.withdrawal_create, actor=self.staff.cashier, account=account,
                              amount=case.amount, description=case.description)
@@ -640,12 +502,11 @@ class History:
                              to_account_number=to.account_number, amount=case.amount, description=case.description)
         if txn is None or txn.status != PENDING:
             return
-        self.clock.set(day, minute + 45)
         decided = self.decide(txn, self.staff.manager, case.rejection)
-        if decided is not None and decided.status == COMPLETED and case.kind == T.WITHDRAWAL and self.desk:
+        if decided is not None and decided.status == COMPLETED and case.kind == T.WITHDRAWAL:
             self.desk.moved(-decided.amount)
 
-    def mistake(self, day: date, minute: int, order: list[Plan], case: Mistake) -> None:
+    def mistake(self, order: list[Plan], case: Mistake) -> None:
         """The cashier's wrong movement, the cashier's reversal request and the second manager's approval."""
         pair = self._first_accounts(order, MONTHLY if case.kind == T.PAYMENT else SUSU,
                                     payer=lambda a: case.amount <= self.room(a) and self.affords(a, case.amount,
@@ -659,11 +520,9 @@ class History:
             original = self.transfer(self.staff.cashier, account, to, case.amount, case.description)
         if original is None or original.status != COMPLETED:
             return
-        self.clock.set(day, minute + 20)
         reversal = self._post(services.reversal_request, actor=self.staff.cashier, original=original,
                               reason=case.reason)
         if reversal is not None:
-            self.clock.set(day, minute + 40)
             self.decide(reversal, self.staff.second_manager)
 
     def _last_business_day_of_cycle(self, plan: Plan, day: date) -> bool:
@@ -674,117 +533,110 @@ class History:
         return following > cycle_end
 
     def run_day(self, day: date) -> None:
+        """One business day: opened, the day's business, the cash desk's day, and closed (the closing
+        checklist clear, the end-of-day chain run to the end)."""
         rng = random.Random(f"coastal-day:{SEED}:{day.isoformat()}")
         staff = self.staff
-        self.clock.set(day, 7 * 60)
-        business_day = BusinessDay.objects.create(date=day, status=BusinessDay.Status.OPEN,
-                                                  opened_by=staff.operations)
         self.out_today = {}
-        if self.desk is not None:
-            self.clock.set(day, 7 * 60 + 45)
-            if not self.desk_started:
-                self.desk.start()
-                self.desk_started = True
-            self.desk.open_day()
-        for minute, _, kind, plan, details in self.day_events(day, rng):
-            self.clock.set(day, minute)
-            if kind == "remit":
-                if self.desk is not None:
-                    self.desk.remit_field_cash()
-                continue
-            if kind == "onboard":
-                self.onboard(plan)
-                continue
-            if kind == "case":
-                handle = self.large if isinstance(details["case"], Large) else self.mistake
-                handle(day, minute, details["order"], details["case"])
-                continue
-            account = self.accounts.get((plan.key, SUSU))
-            if account is None:
-                continue
-            if kind == "susu":
-                actor = staff.banker if plan.banker else staff.cashier
-                days = "two days" if details["amount"] != plan.susu_rate else "daily"
-                self.deposit(actor, account, details["amount"], f"Daily Susu contribution ({days})")
-            elif kind in ("susu_payout", "susu_emergency"):
-                # leave room for the collector's commission (one day's amount) taken before a mid-cycle payout
-                spendable = self.balance[account.pk] - plan.susu_rate
-                amount = _round_down(spendable * Decimal(str(details["share"])), Decimal("5"))
-                if amount >= 20:
-                    reason = "Susu cycle payout" if kind == "susu_payout" else "Emergency withdrawal"
-                    self.withdraw(account, amount, reason)
-            elif kind == "monthly":
-                self.deposit(staff.cashier, self.accounts[(plan.key, MONTHLY)], plan.monthly_amount,
-                             f"Monthly contribution for {day:%B %Y}")
-            elif kind == "late_fee":
-                self.fee(self.accounts[(plan.key, MONTHLY)], Decimal("5.00"),
-                         f"Late monthly contribution fee ({day:%B %Y})")
-            elif kind == "monthly_withdrawal":
-                monthly = self.accounts[(plan.key, MONTHLY)]
-                amount = _round_down(self.balance[monthly.pk] * Decimal(str(details["share"])), Decimal("10"))
-                if amount >= 50:
-                    self.withdraw(monthly, amount, "Part withdrawal of contributions")
-            elif kind == "shares":
-                cost = details["count"] * self.share_price
-                shares = self.accounts[(plan.key, SHARES)]
-                text = f"Purchase of {details['count']} shares at {self.share_price}"
-                if details["from_susu"] and self.balance[account.pk] - plan.susu_rate >= cost:
-                    self.transfer(staff.cashier, account, shares, cost, text)
-                else:
-                    self.deposit(staff.cashier, shares, cost, text)
-            elif kind == "payment":
-                self.pay(self.accounts[(plan.key, MONTHLY)], details["amount"], details["payee"])
-            elif kind == "passbook_fee":
-                self.fee(account, Decimal("10.00"), "Passbook replacement")
-            elif kind == "customer_saving":
-                # The demo customer moves part of their Daily Susu to their Monthly Contribution in the portal.
-                amount = _round_down(self.balance[account.pk] / 3, Decimal("10"))
-                if amount >= 50:
-                    self.transfer(staff.customer, account, self.accounts[(plan.key, MONTHLY)], amount,
-                                  "Top up my monthly savings", channel="portal")
-            elif kind == "transfer":
-                target = self.accounts.get((details["target"].key, SUSU))
-                if target is not None:
-                    available = _round_down((self.balance[account.pk] - plan.susu_rate) / 2, Decimal("5"))
-                    self.transfer(staff.cashier, account, target, min(details["amount"], available),
-                                  details["reason"])
-        if self.desk is not None:
-            self.clock.set(day, 17 * 60 + 15)
-            self.desk.close_day()
-        # End of day (the chain's own steps): interest accrues (and is posted when a month has ended), the
-        # Susu cycles ending today close and the collectors' commission is taken. Balances they moved are
-        # read back for tomorrow's decisions.
-        self.clock.set(day, 17 * 60 + 45)
-        interest = lifecycle.accrue_interest(business_date=day, actor=staff.operations)
-        closed = lifecycle.close_susu_cycles(business_date=day, actor=staff.operations)["susu_cycles_closed"]
-        if closed or interest["interest_posted_accounts"]:
-            self.reload_balances()
-        self.clock.set(day, 18 * 60)
-        business_day.status, business_day.closed_by, business_day.closed_at = (
-            BusinessDay.Status.CLOSED, staff.operations, timezone.now())
-        business_day.save(update_fields=["status", "closed_by", "closed_at"])
+        business_day_open(actor=staff.operations, day=day, history=True)
+        if not self.desk_started:
+            self.desk.start()
+            self.desk_started = True
+        self.desk.open_day()
+        for _, _, kind, plan, details in self.day_events(day, rng):
+            self.event(day, kind, plan, details)
+        self.desk.close_day()
+        run = business_day_close(actor=staff.operations, wait=True)
+        if run.status != EndOfDayRun.Status.COMPLETED:
+            failed = run.steps.exclude(error="").first()
+            raise RuntimeError(f"End of day for {day} stopped at {failed.name if failed else '?'}: "
+                               f"{failed.error.splitlines()[0] if failed else run.status}")
+        # End of day may have moved balances (interest, the collectors' commission, fees): read them back.
+        self.reload_balances()
+
+    def event(self, day: date, kind: str, plan: Plan | None, details: dict) -> None:
+        staff = self.staff
+        if kind == "remit":
+            self.desk.remit_field_cash()
+            return
+        if kind == "onboard":
+            self.onboard(plan)
+            return
+        if kind == "case":
+            if isinstance(details["case"], Large):
+                self.large(details["order"], details["case"])
+            else:
+                self.mistake(details["order"], details["case"])
+            return
+        account = self.accounts.get((plan.key, SUSU))
+        if account is None:
+            return
+        if kind == "susu":
+            actor = staff.banker if plan.banker else staff.cashier
+            days = "two days" if details["amount"] != plan.susu_rate else "daily"
+            self.deposit(actor, account, details["amount"], f"Daily Susu contribution ({days})")
+        elif kind in ("susu_payout", "susu_emergency"):
+            # leave room for the collector's commission (one day's amount) taken before a mid-cycle payout
+            spendable = self.balance[account.pk] - plan.susu_rate
+            amount = _round_down(spendable * Decimal(str(details["share"])), Decimal("5"))
+            if amount >= 20:
+                reason = "Susu cycle payout" if kind == "susu_payout" else "Emergency withdrawal"
+                self.withdraw(account, amount, reason)
+        elif kind == "monthly":
+            self.deposit(staff.cashier, self.accounts[(plan.key, MONTHLY)], plan.monthly_amount,
+                         f"Monthly contribution for {day:%B %Y}")
+        elif kind == "late_fee":
+            self.fee(self.accounts[(plan.key, MONTHLY)], Decimal("5.00"),
+                     f"Late monthly contribution fee ({day:%B %Y})")
+        elif kind == "monthly_withdrawal":
+            monthly = self.accounts[(plan.key, MONTHLY)]
+            amount = _round_down(self.balance[monthly.pk] * Decimal(str(details["share"])), Decimal("10"))
+            if amount >= 50:
+                self.withdraw(monthly, amount, "Part withdrawal of contributions")
+        elif kind == "shares":
+            cost = details["count"] * self.share_price
+            shares = self.accounts[(plan.key, SHARES)]
+            text = f"Purchase of {details['count']} shares at {self.share_price}"
+            if details["from_susu"] and self.balance[account.pk] - plan.susu_rate >= cost:
+                self.transfer(staff.cashier, account, shares, cost, text)
+            else:
+                self.deposit(staff.cashier, shares, cost, text)
+        elif kind == "payment":
+            self.pay(self.accounts[(plan.key, MONTHLY)], details["amount"], details["payee"])
+        elif kind == "passbook_fee":
+            self.fee(account, Decimal("10.00"), "Passbook replacement")
+        elif kind == "customer_saving":
+            # The demo customer moves part of their Daily Susu to their Monthly Contribution in the portal.
+            amount = _round_down(self.balance[account.pk] / 3, Decimal("10"))
+            if amount >= 50:
+                self.transfer(staff.customer, account, self.accounts[(plan.key, MONTHLY)], amount,
+                              "Top up my monthly savings", channel="portal")
+        elif kind == "transfer":
+            target = self.accounts.get((details["target"].key, SUSU))
+            if target is not None:
+                available = _round_down((self.balance[account.pk] - plan.susu_rate) / 2, Decimal("5"))
+                self.transfer(staff.cashier, account, target, min(details["amount"], available), details["reason"])
 
     def run(self, days: list[date], progress=None) -> None:
         months: dict[tuple[int, int], list[date]] = {}
         for day in days:
             months.setdefault((day.year, day.month), []).append(day)
-        with historic_time(self.clock):
-            for (year, month), month_days in months.items():
-                started = clock.monotonic()
-                with transaction.atomic():
-                    self.load()
-                    for day in month_days:
-                        self.run_day(day)
-                if progress:
-                    progress(f"  {calendar.month_name[month]} {year}: {len(month_days)} business days, "
-                             f"{self.posted} transactions so far ({clock.monotonic() - started:.1f}s)")
+        for (year, month), month_days in months.items():
+            started = clock.monotonic()
+            with transaction.atomic():
+                self.load()
+                for day in month_days:
+                    self.run_day(day)
+            if progress:
+                progress(f"  {calendar.month_name[month]} {year}: {len(month_days)} business days, "
+                         f"{self.posted} transactions so far ({clock.monotonic() - started:.1f}s)")
 
 
 # --- entry point ----------------------------------------------------------------------------------
 
 def _ensure_members(staff: Staff, plans: list[Plan]) -> None:
     """Members and accounts without history, when the history could not be walked (days already in use)."""
-    history = History(staff=staff, plans=plans, days=[timezone.localdate()], clock_=HistoricClock())
+    history = History(staff=staff, plans=plans, days=[timezone.localdate()])
     with transaction.atomic():
         history.load()
         for plan in plans:
@@ -792,12 +644,12 @@ def _ensure_members(staff: Staff, plans: list[Plan]) -> None:
                 history.onboard(plan, buy_shares=False)
 
 
-def seed_banking(*, progress=None, desk=None, member_count: int = member_demo.DEMO_MEMBER_COUNT,
+def seed_banking(*, progress=None, desk: CashDesk | None = None, member_count: int = member_demo.DEMO_MEMBER_COUNT,
                  window: tuple[date, date] | None = None) -> dict:
     """Create (or find) the demo members, accounts and history. Returns figures to print.
 
-    `desk` runs the branch's cash day (apps.cash.demo.CashDesk); `member_count` and `window`
-    (first and last history date) exist for tests."""
+    `desk` runs the branch's cash day (a CashDesk for the demo staff unless given); `member_count`
+    and `window` (first and last history date) exist for tests."""
     set_staff_limits()
     staff = demo_staff()
     today = timezone.localdate()
@@ -818,33 +670,26 @@ def seed_banking(*, progress=None, desk=None, member_count: int = member_demo.DE
             note = f"business day {latest.date} is still open; close it to let the demo history be added"
         else:
             todo, walk = days, True
-    elif latest.status == BusinessDay.Status.CLOSED and latest.date in days and (
-            latest.date == days[-1] or (days[days.index(latest.date) + 1].month != latest.date.month)):
+    elif latest.status == BusinessDay.Status.CLOSED and latest.date in days:
         todo, walk = [d for d in days if d > latest.date], True
         note = f"carried on after {latest.date}"
     else:
         note = f"business day {latest.date} is in use; no history added"
 
-    rules_clock = HistoricClock()
-    if todo:
-        rules_clock.set(todo[0], 6 * 60 + 30)  # in force before the first business day opens
-    with historic_time(rules_clock):
-        configure_products(staff.operations)
+    configure_products(staff.operations)
     started = clock.monotonic()
     if todo and connection.vendor == "sqlite":
         # A year of postings outgrows SQLite's default 2 MB page cache; give this connection 64 MB.
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -65536")
     if todo:
-        history = History(staff=staff, plans=plans, days=days, clock_=HistoricClock(), desk=desk)
+        history = History(staff=staff, plans=plans, days=days, desk=desk)
         history.run(todo, progress=progress)
         if history.refused:
             note = f"{history.refused} planned movements were refused, e.g. {'; '.join(history.errors)}"
-    if walk:
+    if walk and not BusinessDay.objects.exclude(status=BusinessDay.Status.CLOSED).exists():
         # The history ends yesterday: today's business day is left open for whoever tries the demo.
-        if not BusinessDay.objects.filter(status=BusinessDay.Status.OPEN).exists():
-            BusinessDay.objects.get_or_create(date=today, defaults={"status": BusinessDay.Status.OPEN,
-                                                                   "opened_by": staff.operations})
+        business_day_open(actor=staff.operations, day=today)
     _ensure_members(staff, plans)
     members = Member.objects.filter(
         pk__in=[m.pk for m in member_demo.existing_members([p.profile for p in plans]).values()])
@@ -867,59 +712,3 @@ def seed_banking(*, progress=None, desk=None, member_count: int = member_demo.DE
         "seconds": clock.monotonic() - started if todo else None,
         "note": note,
     }
-
-
-# --- today's approvals queue ---------------------------------------------------------------------
-
-def seed_approvals(*, staff: Staff) -> dict:
-    """Leave work in the approvals queue on the open business day, for the demo manager: a member pays in
-    the proceeds of a canoe and the cashier enters a transfer and a payment above the threshold; the second
-    manager enters another member's large transfer; the cashier asks to reverse a transfer sent to the wrong
-    account. Call it after the cashier's drawer is open (apps.cash.demo.seed_today): the lump sums are cash.
-
-    Each movement carries an idempotency key made of the date and its place here, and a transfer already
-    reversed is not asked again, so a second run posts nothing new."""
-    try:
-        today = current_business_date()
-    except BusinessDayClosed as exc:
-        return {"pending": pending_approvals().count(), "note": f"no business day is open ({exc})"}
-    # savers (a reversal must find the money still there above the minimum balance), not the demo customer
-    accounts = list(Account.objects.filter(product__kind=MONTHLY, status=Account.Status.ACTIVE,
-                                           balance__gte=Decimal("100.00"), member__kyc_status=Member.Kyc.VERIFIED,
-                                           member__user__isnull=True).select_related("product").order_by("pk"))
-    note = ""
-    if len(accounts) < 5:
-        note = "too few verified members for today's approvals"
-    else:
-        try:
-            with transaction.atomic():
-                _queue(staff, today, random.Random(f"coastal-queue:{SEED}:{today.isoformat()}").sample(accounts, 5))
-        except (LedgerError, ValidationError, PermissionDenied) as exc:
-            note = f"today's approvals were refused: {exc}"
-    return {"pending": pending_approvals().count(), "note": note}
-
-
-def _queue(staff: Staff, today: date, accounts: list[Account]) -> None:
-    seller, builder, trader, family, neighbour = accounts
-    cashier = staff.cashier
-
-    def key(step: int) -> str:
-        return f"demo-queue-{today:%Y%m%d}-{step}"
-
-    services.deposit_create(actor=cashier, account=seller, amount=Decimal("30000.00"), idempotency_key=key(1),
-                            description="Proceeds from the sale of a canoe")
-    services.transfer_create(actor=cashier, from_account=seller, to_account_number=builder.account_number,
-                             amount=Decimal("14500.00"), description="Payment for a new canoe from the boat builder",
-                             idempotency_key=key(2))
-    services.payment_create(actor=cashier, account=seller, amount=Decimal("12800.00"), idempotency_key=key(3),
-                            description="Takoradi Marine Supplies: Yamaha 40 HP outboard motor")
-    services.deposit_create(actor=cashier, account=trader, amount=Decimal("20000.00"), idempotency_key=key(4),
-                            description="Takings from the fish smoking business")
-    services.transfer_create(actor=staff.second_manager, from_account=trader,
-                             to_account_number=family.account_number, amount=Decimal("11000.00"),
-                             description="Family support: roofing the family house", idempotency_key=key(5))
-    wrong = services.transfer_create(actor=cashier, from_account=trader, to_account_number=neighbour.account_number,
-                                     amount=Decimal("500.00"), description="Rent contribution", idempotency_key=key(6))
-    if not Transaction.objects.filter(reverses=wrong).exists():
-        services.reversal_request(actor=cashier, original=wrong,
-                                  reason="Sent to the wrong account: the member read out the wrong account number.")

@@ -1,25 +1,24 @@
-"""Demo users: one per role. Staff whose role needs two-factor get a known authenticator key."""
+"""The demo logins (fixtures/demo/staff.json): one per role, and a second manager for four eyes.
+
+Staff whose role needs two-factor get a known authenticator key and backup codes, derived from
+their e-mail, so the printed second factors are the same on every machine.
+"""
 
 import base64
 import hashlib
+from dataclasses import dataclass
 
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.core.roles import ROLES, Role
+from apps.users.models import User
 
-from .models import User
+from .data import load, money
 
-DEMO_USERS = [
-    ("admin@example.com", Role.ADMIN, "Ama", "Mensah", "ST-001"),
-    ("manager@example.com", Role.MANAGER, "Kofi", "Boateng", "ST-002"),
-    ("operations@example.com", Role.OPERATIONS_MANAGER, "Efua", "Owusu", "ST-003"),
-    ("cashier@example.com", Role.CASHIER, "Yaw", "Asante", "ST-004"),
-    ("banker@example.com", Role.MOBILE_BANKER, "Akosua", "Darko", "ST-005"),
-    # A second manager, so a manager's own request (and the demo's reversals) has a second person to approve it.
-    ("manager2@example.com", Role.MANAGER, "Abena", "Quaye", "ST-006"),
-    ("customer@example.com", Role.CUSTOMER, "Kwame", "Appiah", None),
-]
+# (email, role, first name, last name, staff id), in the order the logins are printed.
+DEMO_USERS = [(u["email"], Role(u["role"]), u["first_name"], u["last_name"], u["staff_id"])
+              for u in load("staff")["users"]]
 
 
 def demo_totp_key(email: str) -> bytes:
@@ -58,3 +57,35 @@ def seed_users(*, password: str) -> list[dict]:
             entry["backup_codes"] = codes
         printed.append(entry)
     return printed
+
+
+@dataclass
+class Staff:
+    """Who does what in the demo world."""
+
+    cashier: User
+    banker: User
+    operations: User
+    manager: User
+    second_manager: User  # four eyes when a manager starts something, and the reversals' approver
+    customer: User
+
+
+def demo_staff() -> Staff:
+    users = {u.email: u for u in User.objects.filter(email__in=[row[0] for row in DEMO_USERS])}
+    by_role: dict[str, list] = {}
+    for email, role, *_ in DEMO_USERS:
+        by_role.setdefault(role, []).append(users[email])
+    return Staff(cashier=by_role[Role.CASHIER][0], banker=by_role[Role.MOBILE_BANKER][0],
+                 operations=by_role[Role.OPERATIONS_MANAGER][0], manager=by_role[Role.MANAGER][0],
+                 second_manager=by_role[Role.MANAGER][1], customer=by_role[Role.CUSTOMER][0])
+
+
+def set_staff_limits() -> None:
+    """Give each demo staff login its daily limit (saved only when it changes, so history stays quiet)."""
+    limits = {role: money(value) for role, value in load("staff")["daily_limits"].items()}
+    for user in User.objects.filter(email__in=[row[0] for row in DEMO_USERS]):
+        limit = limits.get(user.role)
+        if limit is not None and user.daily_transaction_limit != limit:
+            user.daily_transaction_limit = limit
+            user.save(update_fields=["daily_transaction_limit"])

@@ -1,6 +1,6 @@
 """The demo's today: after the history, the cashier's drawer is open for the open business day on a
 float from the vault and the mobile banker has collected from their Daily Susu members without
-remitting; seeding again adds nothing. On a short history window, as tests/ledger/test_demo.py."""
+remitting; seeding again adds nothing. On a short history window, as tests/demo/test_history.py."""
 
 import io
 from datetime import timedelta
@@ -11,14 +11,14 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.cash import demo as cash_demo
 from apps.cash import services as cash
 from apps.cash.models import CashDrawer, CollectionRun, FloatIssue
 from apps.core.models import BusinessDay
-from apps.ledger import demo
+from apps.demo import cash_desk as cash_demo
+from apps.demo import history as demo
+from apps.demo.staff import demo_staff, seed_users
 from apps.ledger.management.commands.verify_ledger import find_differences
 from apps.ledger.models import JournalEntry, Transaction
-from apps.users.demo import seed_users
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def window():
 
 
 def seed_history():
-    staff = demo.demo_staff()
+    staff = demo_staff()
     desk = cash_demo.CashDesk(cashier=staff.cashier, banker=staff.banker, manager=staff.manager)
     demo.seed_banking(desk=desk, member_count=MEMBERS, window=window())
     return staff
@@ -102,7 +102,7 @@ def test_a_remitted_round_is_left_alone(staff):
 
 def test_seed_demo_starts_today_once(monkeypatch, console):
     """The command runs the today step after the history; run twice, it posts nothing the second time."""
-    from apps.portal.management.commands import seed_demo
+    from apps.demo.management.commands import seed_demo
 
     monkeypatch.setattr(seed_demo, "seed_banking", lambda **kwargs: demo.seed_banking(
         member_count=MEMBERS, window=window(), **kwargs))
@@ -112,7 +112,7 @@ def test_seed_demo_starts_today_once(monkeypatch, console):
     assert "collected in the field, not yet remitted" in out.getvalue()
     assert "Approvals queue: 4 waiting for a manager" in out.getvalue()
     assert "manager2@example.com" in out.getvalue()
-    staff = demo.demo_staff()
+    staff = demo_staff()
     before = counts()
     drawer = cash.current_drawer(staff.cashier)
     assert drawer.status == CashDrawer.Status.OPEN and drawer.business_date == timezone.localdate()
@@ -131,8 +131,8 @@ def test_seed_demo_starts_today_once(monkeypatch, console):
 def test_seed_demo_if_missing_adds_nothing_to_a_seeded_database_and_writes_the_summary(monkeypatch, tmp_path):
     """What scripts/start runs: quiet (-v 0), the second factors in a file only its owner reads, and
     nothing but the logins refreshed once the demo is there."""
-    from apps.portal.management.commands import seed_demo
-    from apps.users.demo import demo_backup_codes
+    from apps.demo.management.commands import seed_demo
+    from apps.demo.staff import demo_backup_codes
 
     calls = []
 
