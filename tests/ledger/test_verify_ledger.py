@@ -43,3 +43,15 @@ def test_a_balance_that_does_not_match_its_postings_is_reported(cashier, account
     with pytest.raises(CommandError, match="1 difference"):
         call_command("verify_ledger")
     assert Account.objects.get(pk=account.pk).balance == Decimal("10.01")
+
+
+def test_an_entry_whose_postings_do_not_balance_is_reported(cashier, account):
+    txn = services.deposit_create(actor=cashier, account=account, amount="10.00")
+    entry = txn.entry
+    gl = entry.postings.exclude(account=account).get().gl_account
+    with connection.cursor() as cursor:  # a posting written beside the engine: the entry no longer balances
+        cursor.execute("INSERT INTO ledger_posting (entry_id, gl_account_id, account_id, debit, credit) "
+                       "VALUES (%s, %s, NULL, 0.50, 0)", [entry.pk, gl.pk])
+    problems = find_differences()
+    assert problems[0] == f"entry {entry.reference}: debits 10.50 != credits 10.00"
+    assert len(problems) == 2 and problems[1].startswith("trial balance: ")

@@ -23,11 +23,13 @@ def find_differences() -> list[str]:
         if posted != balance:
             problems.append(f"account {number}: balance {balance:.2f} but postings sum to {posted:.2f}")
     # A difference of less than half a pesewa is SQLite's floating point, not money (PostgreSQL is exact).
-    unbalanced = (JournalEntry.objects.annotate(d=Sum("postings__debit"), c=Sum("postings__credit"))
-                  .annotate(gap=F("d") - F("c")).filter(Q(gap__gte=HALF_PESEWA) | Q(gap__lte=-HALF_PESEWA))
-                  .values_list("reference", "d", "c"))
-    for reference, debit, credit in unbalanced:
-        problems.append(f"entry {reference}: debits {debit or 0:.2f} != credits {credit or 0:.2f}")
+    # Grouped by the postings' entry alone (not by every column of the entry): it runs at every end of day.
+    unbalanced = dict((entry, (debit, credit)) for entry, debit, credit in (
+        Posting.objects.values("entry").annotate(d=Sum("debit"), c=Sum("credit")).annotate(gap=F("d") - F("c"))
+        .filter(Q(gap__gte=HALF_PESEWA) | Q(gap__lte=-HALF_PESEWA)).values_list("entry", "d", "c")))
+    references = dict(JournalEntry.objects.filter(pk__in=list(unbalanced)).values_list("pk", "reference"))
+    for entry, (debit, credit) in sorted(unbalanced.items()):
+        problems.append(f"entry {references[entry]}: debits {debit or 0:.2f} != credits {credit or 0:.2f}")
     totals = Posting.objects.aggregate(d=Sum("debit"), c=Sum("credit"))
     debit, credit = totals["d"] or ZERO, totals["c"] or ZERO
     if debit != credit:
