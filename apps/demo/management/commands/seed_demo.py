@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from apps.cash import services
 from apps.core.models import BusinessDay
+from apps.core.money import format_money
 from apps.members.models import Member
 
 from ...approvals import seed_approvals
@@ -111,12 +112,16 @@ class Command(BaseCommand):
         if today.business_date is None:
             self.write(f"  Today: {today.note}")
             return
-        drawer = (f"drawer open with GH₵ {today.drawer.opening_balance:,.2f}"
+        drawer = (f"drawer open with {format_money(today.drawer.opening_balance)}"
                   if today.drawer is not None and today.drawer.status == "open" else "no drawer open")
         run = today.run
-        field = ("no field collections" if run is None else
-                 f"GH₵ {services.field_cash_expected(run.gl_account):,.2f} collected in the field, not yet remitted"
-                 if run.status == "open" else "remitted today's collections")
+        if run is None:
+            field = "no field collections"
+        elif run.status == "open":
+            held = format_money(services.field_cash_expected(run.gl_account))
+            field = f"{held} collected in the field, not yet remitted"
+        else:
+            field = "remitted today's collections"
         self.write(f"  Business day {today.business_date:%d %b %Y}: the cashier's {drawer}; the mobile "
                           f"banker has {field}" + (f" — {today.note}" if today.note else ""))
 
