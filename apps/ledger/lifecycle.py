@@ -14,7 +14,7 @@ import calendar
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from django.db.models import Max, OuterRef, Q, Subquery, Sum
+from django.db.models import OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from apps.core.money import quantize, quantize_interest
@@ -284,11 +284,12 @@ def mark_dormant(*, business_date, actor) -> dict:
     marked = 0
     for product in Product.objects.filter(dormancy_days__isnull=False):
         cutoff = business_date - timedelta(days=product.dormancy_days)
+        # one sub-query per direction: joining both in one query multiplies each account's rows
+        done = (Transaction.objects.filter(transaction_type__in=MEMBER_INITIATED, status="completed")
+                .order_by("-business_date").values("business_date"))
         candidates = (Account.objects.filter(product=product, status=Account.Status.ACTIVE)
-                      .annotate(last_out=Max("outgoing__business_date", filter=Q(
-                          outgoing__transaction_type__in=MEMBER_INITIATED, outgoing__status="completed")),
-                                last_in=Max("incoming__business_date", filter=Q(
-                                    incoming__transaction_type__in=MEMBER_INITIATED, incoming__status="completed"))))
+                      .annotate(last_out=Subquery(done.filter(from_account=OuterRef("pk"))[:1]),
+                                last_in=Subquery(done.filter(to_account=OuterRef("pk"))[:1])))
         for account in candidates.iterator(chunk_size=1000):
             last = max(filter(None, [account.last_out, account.last_in, opened_on(account)]))
             if last < cutoff:
