@@ -17,9 +17,10 @@ knows no app.
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
+
+from .institution import institution
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def notify_roles(roles, *, subject: str, body: str) -> int:
         log.warning("No one to notify (%s): %s", ", ".join(roles), subject)
         return 0
     try:
-        return send_mail(settings.EMAIL_SUBJECT_PREFIX + subject, body, None, recipients)
+        return send_mail(f"[{institution().short_name}] {subject}", body, None, recipients)
     except Exception:  # an unreachable mail server must not hide the failure being reported
         log.exception("Could not send the notification %r to %s", subject, recipients)
         return 0
