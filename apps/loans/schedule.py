@@ -29,6 +29,23 @@ configuration, the choice made here is stated on the function that makes it:
 * Holidays and non-working days move a due date to the next working day; the following due
   dates are still computed from the unmoved dates (repayment rescheduling type "move to next
   working day"). Interest periods run between the moved dates, as in Fineract.
+
+Consequences of following Fineract that a caller may meet:
+
+* The schedule ends as soon as the principal is repaid (the generator's loop runs while the
+  balance is not zero), so when every instalment's principal is rounded up -- 100 over 18
+  periods with no decimals is 6 a period -- there are fewer instalments than the term.
+* With daily interest the EMI is priced on a 30-day month, so at an extreme rate and term a
+  31-day month's interest can exceed the instalment, giving that instalment a negative principal.
+
+Deliberate departures, each for a case Fineract does not configure or gets visibly wrong:
+
+* ``currency_multiple`` applies whatever the decimals (Fineract only rounds to a currency
+  multiple when the currency has no decimals, which is the only case it lets one be set).
+* The last instalment's principal is the exact remainder even when that is not a currency
+  multiple, so that the principal column always sums to the principal.
+* In a flat loan with an instalment multiple, a period of grace on principal keeps a principal
+  of zero (Fineract gives it "rounded interest - interest", a few cents either way).
 """
 
 from __future__ import annotations
@@ -304,9 +321,9 @@ def generate_schedule(terms: ScheduleTerms, *, principal: Decimal, disbursement_
     ``fees_per_instalment`` is a flat fee due with every instalment (Fineract's flat instalment
     fee charge); disbursement fees and capitalised fees are the caller's.
 
-    As in Fineract the schedule ends as soon as the principal is repaid, which with a large
-    instalment multiple can be before ``term`` instalments; the last instalment takes whatever
-    principal (and, for flat interest, interest) rounding left over.
+    As in Fineract the schedule ends as soon as the principal is repaid, which when rounding
+    makes every principal instalment larger can be before ``term`` instalments; the last
+    instalment takes whatever principal (and, for flat interest, interest) rounding left over.
     """
     _validate(terms, principal, disbursement_date, first_repayment_date, non_working_weekdays)
     money = _Money(terms.currency_decimals, terms.currency_multiple)

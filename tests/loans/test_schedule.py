@@ -310,6 +310,22 @@ def test_weekly_flat_with_instalment_multiple():
     assert schedule.total_interest == D("240.00")
 
 
+def test_fortnightly_declining_balance():
+    # No Fineract test oracle found (its weekly schedule tests use tranches or interest
+    # recalculation); worked by hand. 1,000 at 26 % a year, every 2 weeks, 2 repayments:
+    # rate per week = 26 / 52 / 100 = 0.005, per period x 2 = 0.01
+    # EMI = pmt(0.01, 2, 1000) = 507.5124 -> 507.51; interest 1 = 10.00, principal 497.51
+    # interest 2 = 502.49 * 0.01 = 5.0249 -> 5.02, principal 502.49 (the remainder)
+    terms = ScheduleTerms(
+        interest_method="declining_balance", amortization="equal_instalments", interest_rate=D("26"),
+        interest_rate_period="year", interest_calculation="period", days_in_year="actual",
+        repayment_every=2, repayment_frequency="week", term=2,
+    )
+    schedule = generate_schedule(terms, principal=D("1000"), disbursement_date=date(2023, 1, 2))
+    assert [i.due_date for i in schedule.instalments] == [date(2023, 1, 16), date(2023, 1, 30)]
+    assert rows(schedule) == expected([("497.51", "10.00"), ("502.49", "5.02")])
+
+
 def test_rounding_is_half_even():
     # Fineract's default rounding mode is HALF_EVEN (ConfigurationDomainServiceJpa.getRoundingMode,
     # default 6): 2.50 at 1 % for one month is 0.025 of interest, which rounds to 0.02 (HALF_UP: 0.03).
