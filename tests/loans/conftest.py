@@ -36,3 +36,16 @@ def console(staff_client, totp_device):
         return staff_client(user)
 
     return make
+
+
+@pytest.fixture
+def headers(api, totp_device, code_for):
+    """headers(user) -> Bearer headers, with a second factor for the roles that need one."""
+    from apps.core.roles import Role
+
+    def make(user):
+        if Role(user.role).otp_required:
+            return api(user, otp=code_for(totp_device(user)))
+        return api(user)
+
+    return make
