@@ -17,13 +17,12 @@ from apps.core.money import JsonNumber
 from apps.core.roles import Role
 
 from . import chart, services
-from .models import RATE_PLACES, LoanProduct
+from .models import MAX_RATE, RATE_PLACES, LoanProduct
 
-products_router = Router(tags=["loans"])
+products_router = Router(tags=["loan products"])
 loans_router = Router(tags=["loans"])
 ROUTERS = [("/loan-products/", products_router), ("/loans/", loans_router)]
 
-MAX_RATE = Decimal("1000")
 PLAIN_RATE = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6})?")
 
 
@@ -178,7 +177,7 @@ class LoanProductOut(Schema):
 
 
 class SchedulePreviewIn(Schema):
-    product_id: int
+    product_id: int = Field(..., ge=1, le=2**31 - 1)
     principal: Amount
     term: int = Field(..., ge=1, le=1000)
     disbursement_date: date

@@ -9,7 +9,7 @@ instalment multiple ("installmentAmountInMultiplesOf")).
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -17,6 +17,7 @@ from apps.core.models import TimeStampedModel
 
 ZERO = Decimal("0.00")
 RATE_PLACES = 6
+MAX_RATE = Decimal("1000")
 
 
 def decimal_places(value) -> int:
@@ -26,7 +27,9 @@ def decimal_places(value) -> int:
 
 def rate_field(verbose_name, help_text, **kwargs):
     return models.DecimalField(verbose_name, max_digits=12, decimal_places=RATE_PLACES, help_text=help_text,
-                               validators=[MinValueValidator(Decimal("0"), "A rate cannot be negative.")], **kwargs)
+                               validators=[MinValueValidator(Decimal("0"), "A rate cannot be negative."),
+                                           MaxValueValidator(MAX_RATE, f"A rate cannot be more than {MAX_RATE} %%.")],
+                               **kwargs)
 
 
 def money_field(verbose_name, help_text="", **kwargs):

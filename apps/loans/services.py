@@ -1,6 +1,6 @@
 """Loan products and the schedule preview.
 
-`loan_product_create` is how an operations manager adds a product (the API and the demo call it; the
+`loan_product_create` is how an operations manager adds a product (the API and the seed data call it; the
 console saves through its ModelAdmin with the same validation, audited likewise). `schedule_preview`
 shows the schedule a loan would have, before anyone applies: nothing is saved.
 """
@@ -29,6 +29,8 @@ PRODUCT_FIELDS = {
     "guarantors_required", "is_active",
 }
 FEE_FIELDS = {"name", "kind", "amount", "when"}
+# Dates a schedule may start from: wide enough for any real loan, and far from the calendar's ends.
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2199, 12, 31)
 
 
 def can_manage_products(user) -> bool:
@@ -163,6 +165,9 @@ def schedule_preview(*, product: LoanProduct, principal: Decimal, term: int, dis
                      first_repayment_date: date | None = None) -> Schedule:
     """The schedule a loan of `principal` over `term` repayments would have. Nothing is saved."""
     loan_terms_validate(product=product, principal=principal, term=term)
+    for field, day in (("disbursement_date", disbursement_date), ("first_repayment_date", first_repayment_date)):
+        if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
+            raise ValidationError({field: f"Give a date between {EARLIEST_DATE:%Y} and {LATEST_DATE:%Y}."})
     if first_repayment_date is not None and first_repayment_date <= disbursement_date:
         raise ValidationError({"first_repayment_date": "The first repayment must come after the disbursal date."})
     days = working_calendar()
@@ -170,5 +175,5 @@ def schedule_preview(*, product: LoanProduct, principal: Decimal, term: int, dis
         return generate_schedule(schedule_terms(product, term), principal=principal,
                                  disbursement_date=disbursement_date, first_repayment_date=first_repayment_date,
                                  holidays=days.holidays, non_working_weekdays=days.non_working_weekdays)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise ValidationError(str(exc)) from exc

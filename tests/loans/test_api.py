@@ -177,3 +177,15 @@ def test_a_preview_on_an_inactive_product_is_422(client, headers, customer, prod
     response = preview(client, headers(customer), product)
     assert response.status_code == 422
     assert "not active" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"disbursement_date": "9999-12-31"}, "disbursement_date"),
+    ({"disbursement_date": "0001-01-01"}, "disbursement_date"),
+    ({"first_repayment_date": "9999-12-31"}, "first_repayment_date"),
+    ({"product_id": 10**30}, "product_id"),
+])
+def test_dates_and_ids_at_the_ends_of_the_calendar_are_422(client, headers, customer, product, change, field):
+    response = preview(client, headers(customer), product, **change)
+    assert response.status_code == 422, response.content
+    assert field in {error["field"] for error in response.json()["errors"]}

@@ -50,6 +50,7 @@ def test_other_roles_may_not_add_products(make_user, role):
     ({"min_term": 12, "max_term": 6}, "max_term", "longest term must not be shorter"),
     ({"min_amount": Decimal("900.00"), "max_amount": Decimal("100.00")}, "max_amount", "largest amount"),
     ({"interest_rate": Decimal("-1")}, "interest_rate", "cannot be negative"),
+    ({"interest_rate": Decimal("1000.5")}, "interest_rate", "more than 1000 %"),
     ({"interest_rate": Decimal("1.1234567")}, "interest_rate", "6 decimal places"),
     ({"currency_multiple": Decimal("0")}, "currency_multiple", "more than zero"),
     ({"instalment_multiple": Decimal("-1")}, "instalment_multiple", "more than zero"),
