@@ -175,5 +175,5 @@ def schedule_preview(*, product: LoanProduct, principal: Decimal, term: int, dis
         return generate_schedule(schedule_terms(product, term), principal=principal,
                                  disbursement_date=disbursement_date, first_repayment_date=first_repayment_date,
                                  holidays=days.holidays, non_working_weekdays=days.non_working_weekdays)
-    except (ValueError, OverflowError) as exc:
+    except (ValueError, ArithmeticError) as exc:  # the generator refuses terms it cannot schedule
         raise ValidationError(str(exc)) from exc
