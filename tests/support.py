@@ -136,6 +136,7 @@ REFERENCE_DATA = (  # the data migrations a flush between transactional tests re
     ("apps.ledger.migrations.0004_due_from_banks", "add_account"),
     ("apps.ledger.migrations.0009_product_defaults", "configure"),
     ("apps.cash.migrations.0002_denominations", "create"),
+    ("apps.loans.migrations.0002_loan_gl_accounts", "add_accounts"),
 )
 
 

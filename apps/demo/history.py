@@ -54,6 +54,7 @@ from apps.members.models import Member
 from . import members as member_demo
 from .cash_desk import CashDesk
 from .data import load, money
+from .loans import configure_loan_products
 from .products import KINDS, active_products, configure_products
 from .staff import Staff, demo_staff, set_staff_limits
 
@@ -677,6 +678,7 @@ def seed_banking(*, progress=None, desk: CashDesk | None = None, member_count: i
         note = f"business day {latest.date} is in use; no history added"
 
     configure_products(staff.operations)
+    loan_products = configure_loan_products(staff.operations)
     started = clock.monotonic()
     if todo and connection.vendor == "sqlite":
         # A year of postings outgrows SQLite's default 2 MB page cache; give this connection 64 MB.
@@ -697,6 +699,7 @@ def seed_banking(*, progress=None, desk: CashDesk | None = None, member_count: i
     types = Transaction.objects.filter(status=COMPLETED).values("transaction_type")
     return {
         "charges": ServiceCharge.objects.filter(is_active=True).count(),
+        "loan_products": [product.name for product in loan_products],
         "payments": types.filter(transaction_type=T.PAYMENT).count(),
         "reversals": types.filter(transaction_type=T.REVERSAL).count(),
         "charged": Transaction.objects.filter(status=COMPLETED, fee__gt=0).count(),

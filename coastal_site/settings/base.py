@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "apps.members",
     "apps.ledger",
     "apps.cash",
+    "apps.loans",
     "apps.reports",
     "apps.portal",
     "apps.api",

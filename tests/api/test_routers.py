@@ -22,6 +22,8 @@ def test_each_app_api_module_brings_its_routers_under_their_prefixes(db):
         ("/cash-advances/", ["cash advances"]),
         ("/cheque-deposits/", ["cheque deposits"]),
         ("/field-collections/", ["field collections"]),
+        ("/loan-products/", ["loan products"]),
+        ("/loans/", ["loans"]),
         ("/accounts/", ["accounts"]),  # reports' statements, next to the ledger's accounts
     ]
     paths = new_client().get("/api/openapi.json").json()["paths"]

@@ -47,6 +47,12 @@ SNAPSHOT = {
         "members.view_member", "members.view_memberdocument", "users.view_user", "wagtailadmin.access_admin",
     },
 }
+# The loans app's, registered since (issue 14): staff read the loan products, operations managers keep them.
+for _role in ("cashier", "mobile_banker", "manager"):
+    SNAPSHOT[_role] |= {"loans.view_loanproduct", "loans.view_loanproductfee"}
+SNAPSHOT["operations_manager"] |= {"loans.view_loanproduct", "loans.view_loanproductfee", "loans.add_loanproduct",
+                                   "loans.change_loanproduct", "loans.add_loanproductfee",
+                                   "loans.change_loanproductfee", "loans.delete_loanproductfee"}
 # Held only by a role that declares them (User.has_perm), never through "every permission".
 DECISIONS = {"cash.approve_drawer", "ledger.approve_transaction", "members.verify_kyc"}
 GROUPS = {"customer": "Customers", "cashier": "Cashiers", "mobile_banker": "Mobile bankers", "manager": "Managers",

@@ -1,5 +1,5 @@
 """The sidebar is drawn from what the apps registered (apps/core/sidebar.py); each role sees what it
-saw when the whole sidebar was one list in coastal_site/settings/unfold.py."""
+saw when the whole sidebar was one list in coastal_site/settings/unfold.py (and the Loans group since)."""
 
 import pytest
 from django.contrib import admin
@@ -18,6 +18,7 @@ VISIBLE = {
         "Banking": ["Deposit", "Withdrawal", "Transfer", "Payment", "Fee", "Shares pay-out (member exit)", "Accounts",
                     "Transactions"],
         "Cash": ["My drawer", "Deposit a cheque", "Cash advances", "Cheques", "Cash drawers"],
+        "Loans": ["Loan products", "Schedule preview"],
         "My account": ["My sessions", "Backup codes", "Change password"],
     },
     "mobile_banker": {
@@ -26,6 +27,7 @@ VISIBLE = {
         "Banking": ["Field deposit", "Accounts", "Transactions"],
         "Cash": ["Collection runs"],
         "Field": ["Collection sheet", "Remit to cashier", "Register a member"],
+        "Loans": ["Loan products", "Schedule preview"],
         "My account": ["My sessions", "Backup codes", "Change password"],
     },
     "manager": {
@@ -35,6 +37,7 @@ VISIBLE = {
                     "Approvals"],
         "Cash": ["Branch cash position", "Drawer sign-offs", "Cash advances", "Cheques", "Cash drawers", "Floats",
                  "Collection runs", "Large cash"],
+        "Loans": ["Loan products", "Schedule preview"],
         "People": ["Users", "Sign-in activity"],
         "Security": ["Audit log", "Failed sign-ins"],
         "My account": ["My sessions", "Backup codes", "Change password"],
@@ -44,6 +47,7 @@ VISIBLE = {
         "Members": ["Members", "Register a member"],
         "Banking": ["Fee", "Shares pay-out (member exit)", "Accounts", "Transactions", "Journal"],
         "Cash": ["Cheques", "Cash drawers", "Collection runs", "Large cash", "Denominations", "Cash policy"],
+        "Loans": ["Loan products", "Schedule preview"],
         "Ledger setup": ["Products", "Service charges", "Chart of accounts", "Ledger policy", "Business day",
                          "Dividends"],
         "People": ["Users"],
@@ -57,6 +61,7 @@ VISIBLE = {
         "Banking": ["Accounts", "Transactions", "Journal"],
         "Cash": ["Cash advances", "Cheques", "Cash drawers", "Floats", "Collection runs", "Large cash", "Denominations",
                  "Cash policy"],
+        "Loans": ["Loan products", "Schedule preview"],
         "Ledger setup": ["Products", "Service charges", "Chart of accounts", "Ledger policy", "Business day",
                          "Dividends"],
         "People": ["Users", "Sign-in activity", "Roles"],
@@ -65,8 +70,8 @@ VISIBLE = {
         "My account": ["My sessions", "Backup codes", "Change password"],
     },
 }
-GROUP_ORDER = ["Overview", "Members", "Banking", "Cash", "Field", "Ledger setup", "People", "Security", "Operations",
-               "My account"]
+GROUP_ORDER = ["Overview", "Members", "Banking", "Cash", "Field", "Loans", "Ledger setup", "People", "Security",
+               "Operations", "My account"]
 
 
 def _visible(request) -> dict:

@@ -23,6 +23,7 @@ from apps.ledger import services
 from apps.ledger.management.commands.verify_ledger import find_differences
 from apps.ledger.models import Account, JournalEntry, LedgerPolicy, Posting, Product, ServiceCharge, Transaction
 from apps.ledger.selectors import pending_approvals
+from apps.loans.models import LoanProduct
 from apps.members.models import Member
 from apps.members.selectors import can_collect_from
 
@@ -183,6 +184,8 @@ def test_products_have_their_own_rules_and_the_history_pays_their_charges(staff)
                 .values("from_account", "business_date").annotate(total=Sum("amount")))
     assert max(row["total"] for row in outgoing) <= susu.daily_withdrawal_limit
     assert find_differences() == []
+    loan_products = LoanProduct.objects.filter(is_active=True).values_list("name", flat=True)
+    assert sorted(loan_products) == ["Emergency loan", "Member's salary loan", "Susu working-capital loan"]
 
 
 def test_the_history_has_payments_reversals_and_large_movements_a_manager_decided(staff):

@@ -103,6 +103,7 @@ class Command(BaseCommand):
             f"  {banking['charges']} service charges ({banking['charged']} transactions paid one), "
             f"{banking['payments']} bill and school-fee payments, {banking['approved']} large movements approved "
             f"and {banking['rejected']} rejected, {banking['reversals']} reversals")
+        self.write(f"  Loan products: {', '.join(banking['loan_products'])}")
         self._print_today(today)
         self.write(f"  Approvals queue: {queue['pending']} waiting for a manager"
                           + (f" — {queue['note']}" if queue["note"] else ""))

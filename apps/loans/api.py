@@ -1,0 +1,267 @@
+"""Loan products and the schedule preview ("Loans" in API.md)."""
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
+from pydantic import BeforeValidator, WithJsonSchema
+
+from apps.core.apikit.errors import ApiError
+from apps.core.apikit.fields import Amount
+from apps.core.apikit.pagination import PageNumber
+from apps.core.apikit.permissions import require_role
+from apps.core.money import JsonNumber
+from apps.core.roles import Role
+
+from . import chart, services
+from .models import MAX_RATE, RATE_PLACES, LoanProduct
+
+products_router = Router(tags=["loan products"])
+loans_router = Router(tags=["loans"])
+ROUTERS = [("/loan-products/", products_router), ("/loans/", loans_router)]
+
+PLAIN_RATE = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6})?")
+
+
+def _rate(value) -> Decimal:
+    """A percentage: digits with at most 6 decimal places (a string, or a JSON number as written)."""
+    if isinstance(value, bool):
+        raise ValueError("Give the rate as a decimal string, for example \"2.5\".")
+    if isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, JsonNumber):
+        text = value.literal
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise ValueError("Give the rate as a decimal string, for example \"2.5\".")
+    if not PLAIN_RATE.fullmatch(text):
+        raise ValueError(f"Give the rate as a number of at least 0 with at most {RATE_PLACES} decimal places, "
+                         "for example \"2.5\".")
+    rate = Decimal(text)
+    if rate > MAX_RATE:
+        raise ValueError(f"A rate cannot be more than {MAX_RATE} %.")
+    return rate
+
+
+Rate = Annotated[Decimal, BeforeValidator(_rate), WithJsonSchema({
+    "anyOf": [{"type": "string", "pattern": r"^[0-9]{1,6}(\.[0-9]{1,6})?$"},
+              {"type": "number", "minimum": 0, "maximum": 1000}],
+    "description": 'A percentage with at most 6 decimal places: "2.00" is 2 %.', "examples": ["2.00"]})]
+DaysInYear = Annotated[Literal["actual", "360", "365"],
+                       BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v)]
+
+
+def money(value) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def rate_text(value) -> str:
+    """A rate as a decimal string: at least two places, more only where the rate has them ("2.00", "9.4822")."""
+    text = f"{Decimal(value).normalize():f}"
+    places = len(text.split(".")[1]) if "." in text else 0
+    return f"{Decimal(value):.2f}" if places <= 2 else text
+
+
+AccountRole = Literal["loans_receivable", "interest_income", "interest_receivable", "fee_income", "penalty_income",
+                      "provision", "write_off", "recoveries"]
+assert {f"{role}_account" for role in AccountRole.__args__} == set(chart.PRODUCT_DEFAULTS)
+
+
+# --- schemas ---------------------------------------------------------------------------------
+
+class FeeIn(Schema):
+    name: str = Field(..., min_length=1, max_length=80)
+    kind: Literal["flat", "percent"]
+    amount: Rate = Field(..., description="Cedis (at most 2 places) for a flat fee; percent of the principal "
+                                          "for a percent fee.")
+    when: Literal["disbursement", "capitalised"] = "disbursement"
+
+
+class LoanProductIn(Schema):
+    code: str = Field(..., min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(..., min_length=1, max_length=120)
+    description: str = Field("", max_length=2000)
+    interest_method: Literal["flat", "declining_balance"]
+    amortization: Literal["equal_instalments", "equal_principal"] = "equal_instalments"
+    interest_rate: Rate
+    interest_rate_period: Literal["month", "year"] = "month"
+    interest_calculation: Literal["period", "daily"] = "period"
+    days_in_year: DaysInYear = "actual"
+    repayment_every: int = Field(1, ge=1, le=52)
+    repayment_frequency: Literal["week", "month"] = "month"
+    min_term: int = Field(..., ge=1, le=1000)
+    max_term: int = Field(..., ge=1, le=1000)
+    min_amount: Amount
+    max_amount: Amount
+    currency_decimals: int = Field(2, ge=0, le=2)
+    currency_multiple: Amount | None = None
+    instalment_multiple: Amount | None = None
+    grace_on_principal: int = Field(0, ge=0, le=1000)
+    grace_on_interest: int = Field(0, ge=0, le=1000)
+    fees: list[FeeIn] = Field(default_factory=list, max_length=20)
+    penalty_rate: Rate = Decimal("0")
+    penalty_grace_days: int = Field(0, ge=0, le=1000)
+    max_savings_multiple: Amount | None = None
+    guarantors_required: int = Field(0, ge=0, le=20)
+    is_active: bool = True
+    accounts: dict[AccountRole, Annotated[str, Field(min_length=1, max_length=10)]] = Field(
+        default_factory=dict, description="GL account codes by role (loans_receivable, interest_income, ...); "
+                                          "any left out take the standard chart's account.")
+
+
+class FeeOut(Schema):
+    name: str
+    kind: str
+    amount: str
+    when: str
+
+    @staticmethod
+    def resolve_amount(obj):
+        return money(obj.amount) if obj.kind == "flat" else rate_text(obj.amount)
+
+
+class LoanProductOut(Schema):
+    id: int
+    code: str
+    name: str
+    description: str
+    interest_method: str
+    amortization: str
+    interest_rate: str
+    interest_rate_period: str
+    interest_calculation: str
+    days_in_year: str
+    repayment_every: int
+    repayment_frequency: str
+    min_term: int
+    max_term: int
+    min_amount: str
+    max_amount: str
+    currency_decimals: int
+    currency_multiple: str | None
+    instalment_multiple: str | None
+    grace_on_principal: int
+    grace_on_interest: int
+    fees: list[FeeOut]
+    penalty_rate: str
+    penalty_grace_days: int
+    max_savings_multiple: str | None
+    guarantors_required: int
+    is_active: bool
+    accounts: dict[str, str]
+
+    @staticmethod
+    def resolve_interest_rate(obj): return rate_text(obj.interest_rate)
+    @staticmethod
+    def resolve_penalty_rate(obj): return rate_text(obj.penalty_rate)
+    @staticmethod
+    def resolve_min_amount(obj): return money(obj.min_amount)
+    @staticmethod
+    def resolve_max_amount(obj): return money(obj.max_amount)
+    @staticmethod
+    def resolve_currency_multiple(obj): return money(obj.currency_multiple)
+    @staticmethod
+    def resolve_instalment_multiple(obj): return money(obj.instalment_multiple)
+    @staticmethod
+    def resolve_max_savings_multiple(obj): return money(obj.max_savings_multiple)
+    @staticmethod
+    def resolve_fees(obj): return list(obj.fees.all())
+
+    @staticmethod
+    def resolve_accounts(obj):
+        return {field.removesuffix("_account"): getattr(obj, field).code for field in chart.PRODUCT_DEFAULTS}
+
+
+class SchedulePreviewIn(Schema):
+    product_id: int = Field(..., ge=1, le=2**31 - 1)
+    principal: Amount
+    term: int = Field(..., ge=1, le=1000)
+    disbursement_date: date
+    first_repayment_date: date | None = None
+
+
+class InstalmentOut(Schema):
+    number: int
+    due_date: date
+    principal: str
+    interest: str
+    fees: str
+    penalties: str
+    total: str
+    principal_due_after: str
+    paid: str
+    status: Literal["pending", "partly_paid", "paid", "overdue"]
+
+
+class ProductFeeAmountOut(Schema):
+    name: str
+    when: str
+    amount: str
+
+
+class ScheduleOut(Schema):
+    product_id: int
+    term: int
+    disbursement_date: date
+    principal: str
+    total_interest: str
+    total_fees: str
+    total_repayment: str
+    instalments: list[InstalmentOut]
+    product_fees: list[ProductFeeAmountOut] = Field(
+        ..., description="The product's fees on this amount, taken at disbursal (deducted or capitalised), "
+                         "outside the instalments.")
+
+
+# --- endpoints -------------------------------------------------------------------------------
+
+def _product_queryset():
+    return LoanProduct.objects.select_related(*chart.PRODUCT_DEFAULTS).prefetch_related("fees")
+
+
+@products_router.get("/", response=list[LoanProductOut], summary="Active loan products")
+@paginate(PageNumber)
+def loan_product_list(request):
+    return _product_queryset().filter(is_active=True).order_by("name")
+
+
+@products_router.post("/", response={201: LoanProductOut}, summary="Add a loan product")
+def loan_product_create(request, payload: LoanProductIn):
+    require_role(request, Role.OPERATIONS_MANAGER)
+    fields = payload.dict(exclude={"fees", "accounts"})
+    fees = [fee.dict() for fee in payload.fees]
+    accounts = {f"{role}_account": code for role, code in payload.accounts.items()}
+    product = services.loan_product_create(actor=request.user, fees=fees, accounts=accounts, request=request,
+                                           **fields)
+    return Status(201, _product_queryset().get(pk=product.pk))
+
+
+@loans_router.post("/schedule-preview/", response=ScheduleOut, summary="Preview a loan's schedule (nothing saved)")
+def schedule_preview(request, payload: SchedulePreviewIn):
+    product = LoanProduct.objects.prefetch_related("fees").filter(pk=payload.product_id).first()
+    if product is None:
+        raise ApiError(404, "loan_product_not_found", f"There is no loan product {payload.product_id}.")
+    schedule = services.schedule_preview(product=product, principal=payload.principal, term=payload.term,
+                                         disbursement_date=payload.disbursement_date,
+                                         first_repayment_date=payload.first_repayment_date)
+    return {
+        "product_id": product.pk,
+        "term": payload.term,
+        "disbursement_date": payload.disbursement_date,
+        "principal": money(schedule.principal),
+        "total_interest": money(schedule.total_interest),
+        "total_fees": money(schedule.total_fees),
+        "total_repayment": money(schedule.total_repayment),
+        "instalments": [{
+            "number": row.number, "due_date": row.due_date, "principal": money(row.principal),
+            "interest": money(row.interest), "fees": money(row.fees), "penalties": "0.00",
+            "total": money(row.total), "principal_due_after": money(row.principal_due_after),
+            "paid": "0.00", "status": "pending",
+        } for row in schedule.instalments],
+        "product_fees": [{"name": fee.name, "when": fee.when, "amount": money(fee.amount)}
+                         for fee in services.fee_amounts(product, payload.principal)],
+    }

@@ -1,0 +1,44 @@
+from django.apps import AppConfig
+
+
+class LoansConfig(AppConfig):
+    name = "apps.loans"
+    label = "loans"
+    verbose_name = "Loans"
+
+    def ready(self):
+        from apps.core.admin_site import register_admin_urls
+
+        self._grant_permissions()
+        self._sidebar()
+        register_admin_urls(_admin_urls)
+
+    @staticmethod
+    def _grant_permissions():
+        from apps.core.roles import Role, grant
+
+        view = ("loans.view_loanproduct", "loans.view_loanproductfee")
+        for role in (Role.CASHIER, Role.MOBILE_BANKER, Role.MANAGER):
+            grant(role, *view)
+        grant(Role.OPERATIONS_MANAGER, *view, "loans.add_loanproduct", "loans.change_loanproduct",
+              "loans.add_loanproductfee", "loans.change_loanproductfee", "loans.delete_loanproductfee")
+
+    @staticmethod
+    def _sidebar():
+        from apps.core import sidebar
+
+        sidebar.register_group("loans", "Loans", position=45, collapsible=True)
+        sidebar.register_item("loans", "Loan products", "request_page", url="admin:loans_loanproduct_changelist",
+                              position=10, permission=sidebar.has_perm("loans.view_loanproduct"))
+        sidebar.register_item("loans", "Schedule preview", "calendar_month", url="admin:loans_schedule_preview",
+                              position=20, permission=sidebar.has_perm("loans.view_loanproduct"))
+
+
+def _admin_urls(site):
+    """Console pages outside a ModelAdmin: the schedule preview."""
+    from django.urls import path
+
+    from . import admin_views
+
+    return [path("loans/schedule-preview/", site.admin_view(admin_views.schedule_preview_view),
+                 name="loans_schedule_preview")]

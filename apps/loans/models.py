@@ -1,0 +1,226 @@
+"""Loan products: the terms a loan is made on, and the ledger accounts its movements post to.
+
+The fields follow `POST /api/loan-products/` in API.md, and the meaning of each follows Apache
+Fineract's loan product (interest method, amortization, rate period, interest calculation period,
+days in year, repayment every/frequency, grace, rounding by decimal places, currency multiple and
+instalment multiple ("installmentAmountInMultiplesOf")).
+"""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from apps.core.models import TimeStampedModel
+
+ZERO = Decimal("0.00")
+RATE_PLACES = 6
+MAX_RATE = Decimal("1000")
+
+
+def decimal_places(value) -> int:
+    """How many decimal places a value really has (2.500000 has 1)."""
+    return max(0, -Decimal(value).normalize().as_tuple().exponent)
+
+
+def rate_field(verbose_name, help_text, **kwargs):
+    return models.DecimalField(verbose_name, max_digits=12, decimal_places=RATE_PLACES, help_text=help_text,
+                               validators=[MinValueValidator(Decimal("0"), "A rate cannot be negative."),
+                                           MaxValueValidator(MAX_RATE, f"A rate cannot be more than {MAX_RATE} %%.")],
+                               **kwargs)
+
+
+def money_field(verbose_name, help_text="", **kwargs):
+    return models.DecimalField(verbose_name, max_digits=18, decimal_places=2, help_text=help_text, **kwargs)
+
+
+class LoanProduct(TimeStampedModel):
+    """A loan product (Fineract: loan product). Loans copy its terms when they are made."""
+
+    class InterestMethod(models.TextChoices):
+        FLAT = "flat", "Flat"
+        DECLINING_BALANCE = "declining_balance", "Declining balance"
+
+    class Amortization(models.TextChoices):
+        EQUAL_INSTALMENTS = "equal_instalments", "Equal instalments"
+        EQUAL_PRINCIPAL = "equal_principal", "Equal principal"
+
+    class RatePeriod(models.TextChoices):
+        MONTH = "month", "Per month"
+        YEAR = "year", "Per year"
+
+    class InterestCalculation(models.TextChoices):
+        PERIOD = "period", "Per repayment period"
+        DAILY = "daily", "Daily"
+
+    class DaysInYear(models.TextChoices):
+        ACTUAL = "actual", "Actual"
+        DAYS_360 = "360", "360 days"
+        DAYS_365 = "365", "365 days"
+
+    class Frequency(models.TextChoices):
+        WEEK = "week", "Weeks"
+        MONTH = "month", "Months"
+
+    code = models.CharField(max_length=20, unique=True,
+                            help_text="A short code for the product, e.g. SALARY. Cannot be changed once loans use it.")
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+
+    interest_method = models.CharField(max_length=20, choices=InterestMethod.choices)
+    amortization = models.CharField(max_length=20, choices=Amortization.choices,
+                                    default=Amortization.EQUAL_INSTALMENTS)
+    interest_rate = rate_field("interest rate (%)", "The nominal rate in percent, e.g. 2.5 for 2.5 %. "
+                               "0 is an interest-free product.")
+    interest_rate_period = models.CharField(max_length=8, choices=RatePeriod.choices, default=RatePeriod.MONTH)
+    interest_calculation = models.CharField(max_length=8, choices=InterestCalculation.choices,
+                                            default=InterestCalculation.PERIOD,
+                                            help_text="Interest per repayment period, or for the days in each "
+                                                      "period (daily).")
+    days_in_year = models.CharField(max_length=8, choices=DaysInYear.choices, default=DaysInYear.ACTUAL)
+    repayment_every = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1, "Repayments must come every 1 or more periods.")],
+        help_text="A repayment every this many weeks or months.")
+    repayment_frequency = models.CharField(max_length=8, choices=Frequency.choices, default=Frequency.MONTH)
+
+    min_term = models.PositiveSmallIntegerField(
+        "shortest term", validators=[MinValueValidator(1, "The shortest term is at least 1 repayment.")],
+        help_text="The fewest repayments a loan may have.")
+    max_term = models.PositiveSmallIntegerField(
+        "longest term", validators=[MinValueValidator(1, "The longest term is at least 1 repayment.")],
+        help_text="The most repayments a loan may have.")
+    min_amount = money_field("smallest amount")
+    max_amount = money_field("largest amount")
+
+    currency_decimals = models.PositiveSmallIntegerField(
+        default=2, help_text="Decimal places every amount of the schedule is rounded to (0, 1 or 2).")
+    currency_multiple = money_field("round amounts to a multiple of", "Optional, e.g. 0.05.", null=True, blank=True)
+    instalment_multiple = money_field("round instalments to a multiple of", "Optional, e.g. 1.00.", null=True,
+                                      blank=True)
+    grace_on_principal = models.PositiveSmallIntegerField(
+        default=0, help_text="The first this many repayments pay no principal.")
+    grace_on_interest = models.PositiveSmallIntegerField(
+        default=0, help_text="The first this many repayments pay no interest (it is paid later).")
+
+    penalty_rate = rate_field("penalty rate (%)", "Percent of the overdue amount charged as a penalty.",
+                              default=ZERO)
+    penalty_grace_days = models.PositiveSmallIntegerField(
+        default=0, help_text="Days an instalment may be overdue before the penalty is charged.")
+    max_savings_multiple = models.DecimalField(
+        "largest loan as a multiple of savings", max_digits=6, decimal_places=2, null=True, blank=True,
+        help_text="E.g. 2 lends up to twice the member's savings. Empty: no savings limit.")
+    guarantors_required = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True, help_text="Only active products take new loans.")
+
+    loans_receivable_account = models.ForeignKey("ledger.GLAccount", on_delete=models.PROTECT, related_name="+")
+    interest_income_account = models.ForeignKey("ledger.GLAccount", on_delete=models.PROTECT, related_name="+")
+    interest_receivable_account = models.ForeignKey("ledger.GLAccount", on_delete=models.PROTECT, related_name="+")
+    fee_income_account = models.ForeignKey("ledger.GLAccount", on_delete=models.PROTECT, related_name="+")
+    penalty_income_account = models.ForeignKey("ledger.GLAccount", on_delete=models.PROTECT, related_name="+")
+    provision_account = models.ForeignKey("ledger.GLAccount", on_delete=models.PROTECT, related_name="+")
+    write_off_account = models.ForeignKey("ledger.GLAccount", on_delete=models.PROTECT, related_name="+",
+                                          verbose_name="write-off expense account")
+    recoveries_account = models.ForeignKey("ledger.GLAccount", on_delete=models.PROTECT, related_name="+",
+                                           verbose_name="recoveries income account")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    GL_FIELDS = {
+        "loans_receivable_account": ("asset",),
+        "interest_income_account": ("income",),
+        "interest_receivable_account": ("asset",),
+        "fee_income_account": ("income",),
+        "penalty_income_account": ("income",),
+        "provision_account": ("liability", "asset"),
+        "write_off_account": ("expense",),
+        "recoveries_account": ("income",),
+    }
+
+    def clean(self):
+        errors: dict[str, list[str]] = {}
+
+        def add(field, message):
+            errors.setdefault(field, []).append(message)
+
+        for field in ("interest_rate", "penalty_rate"):
+            value = getattr(self, field)
+            if value is not None and decimal_places(value) > RATE_PLACES:
+                add(field, f"Give the rate with at most {RATE_PLACES} decimal places.")
+        if self.min_term and self.max_term and self.min_term > self.max_term:
+            add("max_term", "The longest term must not be shorter than the shortest term.")
+        for field in ("min_amount", "max_amount"):
+            value = getattr(self, field)
+            if value is not None and value <= 0:
+                add(field, "The amount must be more than zero.")
+        if self.min_amount and self.max_amount and self.min_amount > self.max_amount:
+            add("max_amount", "The largest amount must not be smaller than the smallest amount.")
+        if self.currency_decimals is not None and self.currency_decimals > 2:
+            add("currency_decimals", "Amounts are kept to at most 2 decimal places.")
+        for field in ("currency_multiple", "instalment_multiple"):
+            value = getattr(self, field)
+            if value is not None and value <= 0:
+                add(field, "A rounding multiple must be more than zero (or left empty).")
+        if self.max_savings_multiple is not None and self.max_savings_multiple <= 0:
+            add("max_savings_multiple", "The savings multiple must be more than zero (or left empty).")
+        if self.max_term and self.grace_on_principal is not None and self.grace_on_principal >= self.max_term:
+            add("grace_on_principal", "Grace on principal must be shorter than the longest term.")
+        if self.max_term and self.grace_on_interest is not None and self.grace_on_interest >= self.max_term:
+            add("grace_on_interest", "Grace on interest must be shorter than the longest term.")
+        for field, types in self.GL_FIELDS.items():
+            gl = getattr(self, field, None) if getattr(self, f"{field}_id", None) else None
+            if gl is not None and gl.type not in types:
+                add(field, f"Choose a GL account of type {' or '.join(types)}.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class LoanProductFee(models.Model):
+    """A charge of a loan product (Fineract: a charge with time "disbursement"). Deducted from the amount
+    paid out at disbursal, or capitalised (added to the principal owed)."""
+
+    class Kind(models.TextChoices):
+        FLAT = "flat", "Flat amount"
+        PERCENT = "percent", "Percent of the principal"
+
+    class When(models.TextChoices):
+        DISBURSEMENT = "disbursement", "Deducted at disbursal"
+        CAPITALISED = "capitalised", "Capitalised (added to the loan)"
+
+    product = models.ForeignKey(LoanProduct, on_delete=models.CASCADE, related_name="fees")
+    name = models.CharField(max_length=80)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=18, decimal_places=RATE_PLACES,
+                                 help_text="Cedis for a flat fee, percent of the principal for a percent fee.")
+
+    when = models.CharField(max_length=16, choices=When.choices, default=When.DISBURSEMENT)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = "loan product fee"
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.amount is None:
+            return
+        if self.amount <= 0:
+            raise ValidationError({"amount": "A fee must be more than zero."})
+        places = decimal_places(self.amount)
+        if self.kind == self.Kind.FLAT and places > 2:
+            raise ValidationError({"amount": "A flat fee has at most 2 decimal places."})
+        if self.kind == self.Kind.PERCENT:
+            if places > RATE_PLACES:
+                raise ValidationError({"amount": f"A percent has at most {RATE_PLACES} decimal places."})
+            if self.amount > 100:
+                raise ValidationError({"amount": "A percent fee cannot be more than 100 %."})
