@@ -81,6 +81,13 @@ class InstalmentDue:
     fees_paid: Decimal = ZERO
     penalties_paid: Decimal = ZERO
 
+    @classmethod
+    def from_instalment(cls, instalment, *, penalties: Decimal = ZERO) -> InstalmentDue:
+        """An unpaid instalment of a generated schedule (``apps.loans.schedule.Instalment``:
+        number, due_date, principal, interest, fees) with the penalties charged on it."""
+        return cls(number=instalment.number, due_date=instalment.due_date, principal=instalment.principal,
+                   interest=instalment.interest, fees=instalment.fees, penalties=penalties)
+
     def due(self, component: str) -> Decimal:
         return getattr(self, component)
 

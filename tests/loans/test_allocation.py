@@ -251,3 +251,23 @@ def test_replay_properties(instalments, raw_payments):
     assert all(allocation.total == amount for _, amount, allocation in results)
     assert sum(i.total_paid for i in state) == sum(a for _, a in payments)
     assert all(i.outstanding(c) >= 0 for i in state for c in COMPONENTS)
+
+
+def test_a_generated_schedule_is_paid_off_by_its_total_repayment():
+    from apps.loans.schedule import ScheduleTerms, generate_schedule
+
+    terms = ScheduleTerms(
+        interest_method="declining_balance", amortization="equal_instalments", interest_rate=D("2"),
+        interest_rate_period="month", interest_calculation="period", days_in_year="actual", repayment_every=1,
+        repayment_frequency="month", term=6)
+    generated = generate_schedule(terms, principal=D("5000.00"), disbursement_date=date(2026, 1, 15),
+                                  fees_per_instalment=D("5.00"))
+    instalments = [InstalmentDue.from_instalment(i) for i in generated.instalments]
+    assert [(i.number, i.due_date, i.principal, i.interest, i.fees, i.total_paid) for i in instalments] == [
+        (i.number, i.due_date, i.principal, i.interest, i.fees, D("0.00")) for i in generated.instalments]
+    quote = payoff_quote(instalments, date(2026, 1, 20))
+    assert quote["total"] == generated.total_repayment
+    assert (quote["principal"], quote["interest"], quote["fees"]) == (
+        D("5000.00"), generated.total_interest, generated.total_fees)
+    _, after = allocate(instalments, generated.total_repayment, on=date(2026, 1, 20))
+    assert all(instalment_status(i, date(2026, 1, 20)) == "paid" for i in after)
