@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import banking, statements, views
+from . import banking, loans, statements, views
 
 app_name = "portal"
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("my/accounts/<int:pk>/statement/", statements.account_statement, name="account_statement"),
     path("my/transfer/", banking.transfer, name="transfer"),
     path("my/transactions/<int:pk>/", banking.transaction_detail, name="transaction"),
+    path("my/loans/calculator/", loans.loan_calculator, name="loan_calculator"),
 ]
