@@ -18,10 +18,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_q import admin as q_admin
 from django_q.models import Failure, OrmQ, Schedule, Success
 from qsessions.models import Session
+from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
-from .admin_mixins import ReadOnlyAdminMixin
+from .admin_mixins import ReadOnlyAdminMixin, ReadOnlyHistoryMixin
+from .models import Holiday, NonWorkingWeekday
 
 # What each background job does, in words: the app that owns a job registers its words from
 # AppConfig.ready() with register_task_words (core knows no app's jobs).
@@ -154,3 +156,21 @@ for _model, _plain in ((Schedule, PlainScheduleAdmin), (Success, PlainTaskAdmin)
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
     admin.site.register(_model, _plain)
+
+
+# --- the working calendar (operations) ---------------------------------------------------------------
+
+class _CalendarAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin, ModelAdmin):
+    """Days the institution does not work; repayment due dates move off them. Changes keep their history."""
+
+
+@admin.register(Holiday)
+class HolidayAdmin(_CalendarAdmin):
+    list_display = ("date", "name")
+    search_fields = ("name",)
+    date_hierarchy = "date"
+
+
+@admin.register(NonWorkingWeekday)
+class NonWorkingWeekdayAdmin(_CalendarAdmin):
+    list_display = ("weekday",)

@@ -39,6 +39,13 @@ class CoreConfig(AppConfig):
 
         sidebar.register_group("overview", "Overview", position=0)
         sidebar.register_item("overview", "Dashboard", "dashboard", url="admin:index", position=10)
+        # The working calendar, beside the jobs that run the business day.
+        sidebar.register_group("operations", "Operations", position=80, collapsible=True)
+        sidebar.register_item("operations", "Holidays", "event_busy", url="admin:core_holiday_changelist",
+                              position=34, permission=sidebar.has_perm("core.view_holiday"))
+        sidebar.register_item("operations", "Non-working days", "weekend",
+                              url="admin:core_nonworkingweekday_changelist", position=36,
+                              permission=sidebar.has_perm("core.view_nonworkingweekday"))
 
     @staticmethod
     def _grant_permissions():
@@ -50,3 +57,8 @@ class CoreConfig(AppConfig):
         grant(Role.MANAGER, "core.view_businessday", "core.view_endofdayrun", "core.view_endofdaystep")
         grant(Role.OPERATIONS_MANAGER, "core.view_businessday", "core.add_businessday", "core.change_businessday",
               "core.view_endofdayrun", "core.view_endofdaystep")
+        # The working calendar: operations keeps it; managers see it.
+        calendar = ("core.view_holiday", "core.view_nonworkingweekday")
+        grant(Role.MANAGER, *calendar)
+        grant(Role.OPERATIONS_MANAGER, *calendar, "core.add_holiday", "core.change_holiday", "core.delete_holiday",
+              "core.add_nonworkingweekday", "core.delete_nonworkingweekday")

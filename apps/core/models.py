@@ -44,6 +44,47 @@ class BusinessDay(models.Model):
         return f"{self.date:%d %b %Y} ({self.get_status_display()})"
 
 
+class Holiday(models.Model):
+    """A day the institution does not work (a public holiday, a branch closure). Repayment due dates
+    that fall on one move to the next working day. None is configured until operations adds one."""
+
+    date = models.DateField(unique=True)
+    name = models.CharField(max_length=120)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date:%d %b %Y} {self.name}"
+
+
+class NonWorkingWeekday(models.Model):
+    """A day of the week the institution does not work (say Sunday). Due dates move off it, as off a
+    holiday. None is configured until operations adds one (as in Fineract's working days)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, unique=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["weekday"]
+        verbose_name = "non-working day of the week"
+
+    def __str__(self):
+        return self.get_weekday_display()
+
+
 class CloseOverride(models.Model):
     """An operations manager's decision to close the business day with one checklist item still open,
     and why. Kept for good: the audit log and this table say who accepted what."""

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from apps.audit.services import record
+from apps.core.calendar import working_calendar
 from apps.core.money import format_money, quantize
 from apps.core.roles import Role
 from apps.ledger.models import GLAccount
@@ -148,19 +149,6 @@ def fee_amounts(product: LoanProduct, principal: Decimal) -> list[FeeAmount]:
             for fee in product.fees.all()]
 
 
-@dataclass(frozen=True)
-class Calendar:
-    """Holidays and non-working weekdays due dates move off. None is configured until operations adds one
-    (as in Fineract): the project has no holiday calendar yet, so both are empty."""
-
-    holidays: frozenset = frozenset()
-    non_working_weekdays: frozenset = frozenset()
-
-
-def working_calendar() -> Calendar:
-    return Calendar()
-
-
 def schedule_preview(*, product: LoanProduct, principal: Decimal, term: int, disbursement_date: date,
                      first_repayment_date: date | None = None) -> Schedule:
     """The schedule a loan of `principal` over `term` repayments would have. Nothing is saved."""
@@ -170,7 +158,7 @@ def schedule_preview(*, product: LoanProduct, principal: Decimal, term: int, dis
             raise ValidationError({field: f"Give a date between {EARLIEST_DATE:%Y} and {LATEST_DATE:%Y}."})
     if first_repayment_date is not None and first_repayment_date <= disbursement_date:
         raise ValidationError({"first_repayment_date": "The first repayment must come after the disbursal date."})
-    days = working_calendar()
+    days = working_calendar()  # holidays and non-working weekdays operations configured
     try:
         return generate_schedule(schedule_terms(product, term), principal=principal,
                                  disbursement_date=disbursement_date, first_repayment_date=first_repayment_date,

@@ -53,6 +53,11 @@ for _role in ("cashier", "mobile_banker", "manager"):
 SNAPSHOT["operations_manager"] |= {"loans.view_loanproduct", "loans.view_loanproductfee", "loans.add_loanproduct",
                                    "loans.change_loanproduct", "loans.add_loanproductfee",
                                    "loans.change_loanproductfee", "loans.delete_loanproductfee"}
+# The working calendar (issue 14: due dates move off holidays): operations keeps it, managers see it.
+SNAPSHOT["manager"] |= {"core.view_holiday", "core.view_nonworkingweekday"}
+SNAPSHOT["operations_manager"] |= {"core.view_holiday", "core.view_nonworkingweekday", "core.add_holiday",
+                                   "core.change_holiday", "core.delete_holiday", "core.add_nonworkingweekday",
+                                   "core.delete_nonworkingweekday"}
 # Held only by a role that declares them (User.has_perm), never through "every permission".
 DECISIONS = {"cash.approve_drawer", "ledger.approve_transaction", "members.verify_kyc"}
 GROUPS = {"customer": "Customers", "cashier": "Cashiers", "mobile_banker": "Mobile bankers", "manager": "Managers",

@@ -40,6 +40,7 @@ VISIBLE = {
         "Loans": ["Loan products", "Schedule preview"],
         "People": ["Users", "Sign-in activity"],
         "Security": ["Audit log", "Failed sign-ins"],
+        "Operations": ["Holidays", "Non-working days"],
         "My account": ["My sessions", "Backup codes", "Change password"],
     },
     "operations_manager": {
@@ -52,7 +53,7 @@ VISIBLE = {
                          "Dividends"],
         "People": ["Users"],
         "Security": ["Audit log"],
-        "Operations": ["Scheduled jobs", "Failed jobs", "Website content"],
+        "Operations": ["Scheduled jobs", "Failed jobs", "Holidays", "Non-working days", "Website content"],
         "My account": ["My sessions", "Backup codes", "Change password"],
     },
     "admin": {
@@ -66,7 +67,8 @@ VISIBLE = {
                          "Dividends"],
         "People": ["Users", "Sign-in activity", "Roles"],
         "Security": ["Audit log", "Failed sign-ins", "All sessions", "Authenticator devices"],
-        "Operations": ["Scheduled jobs", "Finished jobs", "Failed jobs", "Website content"],
+        "Operations": ["Scheduled jobs", "Finished jobs", "Failed jobs", "Holidays", "Non-working days",
+                       "Website content"],
         "My account": ["My sessions", "Backup codes", "Change password"],
     },
 }
