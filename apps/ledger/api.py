@@ -42,6 +42,7 @@ class AccountOut(Schema):
     member_id: int
     member_name: str
     opened_at: datetime
+    opened_on: date | None = Field(None, description="The business date the account was opened on.")
 
     @staticmethod
     def resolve_account_type(obj): return obj.product.kind

@@ -34,6 +34,10 @@ def test_customer_lists_only_own_accounts_with_contract_fields(client, api, cust
             "member_id", "member_name", "opened_at"} <= set(susu)
     assert susu["balance"] == "500.00" and susu["available_balance"] == "500.00"
     assert susu["member_name"] == "Kwesi Quaye"
+    # the business date it opened on, beside the moment the row was written
+    from apps.core.business_day import current_business_date
+
+    assert susu["opened_on"] == current_business_date().isoformat()
 
 
 def test_someone_elses_account_and_transactions_are_404(client, api, customer, owner, stranger_account):
