@@ -261,6 +261,18 @@ class LoansPolicy(models.Model):
         return policy if policy is not None else cls.objects.create()
 
 
+# Arrears buckets by days in arrears (issue 14): name, first day, last day (None: no end).
+BUCKETS = (("current", 0, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("91-180", 91, 180),
+           ("over_180", 181, None))
+
+
+def delinquency_bucket(days: int) -> str:
+    for name, first, last in BUCKETS:
+        if days >= first and (last is None or days <= last):
+            return name
+    return "current"
+
+
 class Loan(TimeStampedModel):
     """A loan, from its application on. The product's terms are copied when the member applies
     (`terms`, `interest_rate`, `interest_rate_period`), so a later change to the product changes no loan."""
@@ -307,6 +319,10 @@ class Loan(TimeStampedModel):
 
     def __str__(self):
         return f"{self.number} {self.member}"
+
+    @property
+    def delinquency_bucket(self) -> str:
+        return delinquency_bucket(self.days_in_arrears) if self.status == self.Status.ACTIVE else "current"
 
     @property
     def principal(self) -> Decimal:
