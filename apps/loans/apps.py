@@ -50,4 +50,6 @@ def _admin_urls(site):
     from . import admin_views
 
     return [path("loans/schedule-preview/", site.admin_view(admin_views.schedule_preview_view),
-                 name="loans_schedule_preview")]
+                 name="loans_schedule_preview"),
+            path("loans/documents/<int:pk>/download/", site.admin_view(admin_views.document_download),
+                 name="loans_document_download")]

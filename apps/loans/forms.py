@@ -1,8 +1,9 @@
-"""The console's schedule preview form."""
+"""The console's schedule preview form and the application decision dialogs."""
 
 from django import forms
 from django.utils import timezone
-from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
+from unfold.forms import BaseDialogForm
+from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
 
 from apps.core.forms import AmountField
 
@@ -26,3 +27,24 @@ class SchedulePreviewForm(forms.Form):
     @classmethod
     def initial_values(cls) -> dict:
         return {"disbursement_date": timezone.localdate()}
+
+
+class ConfirmDialogForm(BaseDialogForm):
+    """A dialog with nothing to fill in: the decision is the POST."""
+
+
+class ApproveDialogForm(BaseDialogForm):
+    approved_amount = AmountField(label="Approved amount", required=False,
+                                  help_text="Leave empty to approve the amount requested; never more than it.")
+    note = forms.CharField(label="Note", required=False, max_length=2000,
+                           widget=UnfoldAdminTextareaWidget(attrs={"rows": 2}))
+
+
+class RejectDialogForm(BaseDialogForm):
+    reason = forms.CharField(label="Reason", max_length=2000, widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}))
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give the reason.")
+        return reason

@@ -6,11 +6,13 @@ days in year, repayment every/frequency, grace, rounding by decimal places, curr
 instalment multiple ("installmentAmountInMultiplesOf")).
 """
 
+import os
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -230,14 +232,34 @@ class LoanProductFee(models.Model):
 
 # --- applications ------------------------------------------------------------------------------
 
-def private_storage():
-    """Loan documents live outside MEDIA_ROOT (never served by a public media URL): in
-    settings.PRIVATE_MEDIA_ROOT when set, else var/private beside var/media. They are read only through
-    the permission-checked download view (apps/loans/admin_views.py) and API endpoint."""
-    from django.core.files.storage import FileSystemStorage
+def private_root() -> Path:
+    """Where loan documents are stored: settings.PRIVATE_MEDIA_ROOT when set, else var/private beside
+    MEDIA_ROOT. Outside MEDIA_ROOT, so no public media URL ever serves them."""
+    root = getattr(settings, "PRIVATE_MEDIA_ROOT", None)
+    return Path(root) if root else Path(settings.MEDIA_ROOT).parent / "private"
 
-    root = getattr(settings, "PRIVATE_MEDIA_ROOT", None) or (Path(settings.MEDIA_ROOT).parent / "private")
-    return FileSystemStorage(location=root, base_url=None)
+
+class PrivateStorage(FileSystemStorage):
+    """File storage under `private_root()`, read when used (so a settings override applies), with no URL:
+    documents are read only through the permission-checked download view (apps/loans/admin_views.py)."""
+
+    def __init__(self):
+        super().__init__(base_url=None)
+
+    @property
+    def base_location(self):
+        return str(private_root())
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    def url(self, name):
+        raise ValueError("Loan documents have no public URL; use the download view.")
+
+
+def private_storage():
+    return PrivateStorage()
 
 
 class LoansPolicy(models.Model):
