@@ -53,8 +53,15 @@ for _role in ("cashier", "mobile_banker", "manager"):
 SNAPSHOT["operations_manager"] |= {"loans.view_loanproduct", "loans.view_loanproductfee", "loans.add_loanproduct",
                                    "loans.change_loanproduct", "loans.add_loanproductfee",
                                    "loans.change_loanproductfee", "loans.delete_loanproductfee"}
+LOAN_VIEW = {"loans.view_loan", "loans.view_loanguarantee", "loans.view_loandocument"}
+for _role in ("cashier", "mobile_banker", "manager", "operations_manager"):
+    SNAPSHOT[_role] |= LOAN_VIEW
+for _role in ("cashier", "mobile_banker"):
+    SNAPSHOT[_role] |= {"loans.add_loan", "loans.add_loandocument"}
+SNAPSHOT["manager"] |= {"loans.approve_loan"}
+SNAPSHOT["operations_manager"] |= {"loans.view_loanspolicy", "loans.change_loanspolicy"}
 # Held only by a role that declares them (User.has_perm), never through "every permission".
-DECISIONS = {"cash.approve_drawer", "ledger.approve_transaction", "members.verify_kyc"}
+DECISIONS = {"cash.approve_drawer", "ledger.approve_transaction", "members.verify_kyc", "loans.approve_loan"}
 GROUPS = {"customer": "Customers", "cashier": "Cashiers", "mobile_banker": "Mobile bankers", "manager": "Managers",
           "operations_manager": "Operations managers", "admin": "Administrators"}
 
