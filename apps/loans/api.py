@@ -6,7 +6,9 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from django.db.models import Q
-from ninja import Field, Query, Router, Schema, Status
+from django.http import FileResponse
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from pydantic import BeforeValidator, WithJsonSchema
 
@@ -20,7 +22,7 @@ from apps.ledger.errors import LedgerError
 from apps.members.selectors import members_visible_to
 
 from . import applications, chart, services
-from .models import BUCKETS, MAX_RATE, RATE_PLACES, Loan, LoanGuarantee, LoanProduct
+from .models import BUCKETS, MAX_RATE, RATE_PLACES, Loan, LoanDocument, LoanGuarantee, LoanProduct
 
 products_router = Router(tags=["loan products"])
 loans_router = Router(tags=["loans"])
@@ -464,3 +466,38 @@ def guarantee_accept(request, loan_id: int, payload: GuaranteeAcceptIn | None = 
 def guarantee_decline(request, loan_id: int):
     guarantee = _my_guarantee(request, loan_id)
     return _loan_call(applications.guarantee_decline, actor=request.user, guarantee=guarantee, request=request)
+
+
+# --- documents (outside API.md's table: upload and permission-checked download) ----------------
+
+class LoanDocumentOut(Schema):
+    id: int
+    loan_id: int
+    kind: str
+    uploaded_at: datetime
+
+
+@loans_router.get("/{int:loan_id}/documents/", response=list[LoanDocumentOut], summary="A loan's documents")
+def loan_documents(request, loan_id: int):
+    return list(_visible_loan(request, loan_id).documents.all())
+
+
+@loans_router.post("/{int:loan_id}/documents/", response={201: LoanDocumentOut},
+                   summary="Upload a document (multipart: kind, file; PDF, JPEG or PNG up to 5 MB)")
+def loan_document_upload(request, loan_id: int, kind: Form[Literal[tuple(LoanDocument.Kind.values)]],
+                         file: File[UploadedFile]):
+    loan = _visible_loan(request, loan_id)
+    document = _loan_call(applications.loan_document_add, actor=request.user, loan=loan, kind=kind, file=file,
+                          request=request)
+    return Status(201, document)
+
+
+@loans_router.get("/{int:loan_id}/documents/{int:document_id}/", summary="Download a document",
+                  response={200: None})
+def loan_document_download(request, loan_id: int, document_id: int):
+    """The file itself, to whoever may see the loan (the owner, or staff as permitted); 404 otherwise."""
+    document = _visible_loan(request, loan_id).documents.filter(pk=document_id).first()
+    if document is None:
+        raise ApiError(404, "document_not_found", f"There is no document {document_id} on loan {loan_id}.")
+    return FileResponse(document.file.open("rb"), as_attachment=True,
+                        filename=document.file.name.rsplit("/", 1)[-1])

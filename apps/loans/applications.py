@@ -183,12 +183,26 @@ def loan_apply(*, actor, product: LoanProduct, amount, term: int, purpose: str, 
     return loan
 
 
+DOCUMENT_TYPES = (".pdf", ".jpg", ".jpeg", ".png")
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+
+
 def loan_document_add(*, actor, loan: Loan, kind: str, file, request=None) -> LoanDocument:
-    """Attach a document to a loan (the applicant, or staff who may see the loan). Audited."""
-    if not loans_visible_to(actor).filter(pk=loan.pk).exists():
+    """Attach a document (PDF, JPEG or PNG, at most 5 MB) to a loan not yet decided: the applicant, or staff
+    who may see the loan and hold `loans.add_loandocument`. Audited."""
+    if not loans_visible_to(actor).filter(pk=loan.pk).exists() or (
+            actor.role != Role.CUSTOMER and not actor.has_perm("loans.add_loandocument")):
         raise PermissionDenied("You may not add documents to this loan.")
+    if loan.status != Loan.Status.SUBMITTED:
+        raise LedgerError("loan_decided", f"Loan {loan.number} is {loan.get_status_display().lower()}: "
+                                          "its documents are closed.")
     if kind not in LoanDocument.Kind.values:
         raise ValidationError({"kind": "Choose a document kind."})
+    name = (getattr(file, "name", "") or "").lower()
+    if not name.endswith(DOCUMENT_TYPES):
+        raise ValidationError({"file": "Upload a PDF, JPEG or PNG file."})
+    if not file.size or file.size > MAX_DOCUMENT_BYTES:
+        raise ValidationError({"file": "The file must be between 1 byte and 5 MB."})
     with transaction.atomic():
         document = LoanDocument(loan=loan, kind=kind, file=file, uploaded_by=actor)
         document._history_user = actor

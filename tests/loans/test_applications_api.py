@@ -128,3 +128,25 @@ def test_bucket_filter(client, headers, world, manager):
     assert client.get(f"{LOANS}?bucket=current", headers=h).json()["count"] == 0
     assert client.get(f"{LOANS}{loan_id}/", headers=h).json()["delinquency_bucket"] == "31-60"
     assert client.get(f"{LOANS}?bucket=nonsense", headers=h).status_code == 422
+
+
+def test_documents_upload_list_and_download_to_the_owner_only(client, headers, world, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path)
+    h = headers(world["user"])
+    loan_id = post_json(client, LOANS, body(world), headers=h).json()["id"]
+    url = f"{LOANS}{loan_id}/documents/"
+    bad = client.post(url, {"kind": "payslip", "file": SimpleUploadedFile("x.exe", b"MZ")}, headers=h)
+    assert bad.status_code == 422
+    response = client.post(url, {"kind": "payslip", "file": SimpleUploadedFile("slip.pdf", b"%PDF-1.4")}, headers=h)
+    assert response.status_code == 201, response.content
+    doc_id = response.json()["id"]
+    assert [row["id"] for row in client.get(url, headers=h).json()] == [doc_id]
+    download = client.get(f"{url}{doc_id}/", headers=h)
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4"
+    other = headers(world["g_user"])
+    assert client.get(f"{url}{doc_id}/", headers=other).status_code == 404
+    assert client.post(url, {"kind": "payslip", "file": SimpleUploadedFile("s.pdf", b"x")},
+                       headers=other).status_code == 404
+    assert list(tmp_path.rglob("*.pdf"))  # stored under the private root, not MEDIA_ROOT
