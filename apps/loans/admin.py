@@ -12,13 +12,21 @@ from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 
 from apps.audit.services import record
-from apps.core.admin_mixins import ReadOnlyHistoryMixin, StrictMoneyFieldsMixin, action_done, error_messages
+from apps.core.admin_mixins import (
+    ReadOnlyHistoryMixin,
+    ServiceFormMixin,
+    StrictMoneyFieldsMixin,
+    action_done,
+    copy_saved,
+    error_messages,
+)
 from apps.core.money import money_cell
+from apps.core.roles import Role
 from apps.ledger.errors import LedgerError
 from apps.ledger.models import GLAccount
 
 from . import applications, chart
-from .forms import ApproveDialogForm, RejectDialogForm
+from .forms import ApproveDialogForm, LoanApplicationForm, RejectDialogForm
 from .models import Loan, LoanDocument, LoanGuarantee, LoanProduct, LoanProductFee, LoansPolicy
 
 
@@ -148,7 +156,7 @@ class LoanDocumentInline(ReadOnlyInline):
 
 
 @admin.register(Loan)
-class LoanAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin, ModelAdmin):
+class LoanAdmin(ReadOnlyHistoryMixin, ServiceFormMixin, SimpleHistoryAdmin, ModelAdmin):
     """The application queue: submitted first, oldest first. A manager who neither keyed nor applied for
     a loan approves (possibly less) or rejects it with a reason; the services check everything again."""
 
@@ -169,6 +177,50 @@ class LoanAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin, ModelAdmin):
                        "status_badge", "created_by", "officer", "created_at", "eligibility_panel",
                        "approved_display", "decided_by", "decided_at", "decision_note")
     actions_detail = ["approve", "reject"]
+    add_fieldsets = (
+        ("Application", {"fields": ("member", "product", "account", "amount", "term", "purpose")}),
+        ("Guarantors", {"fields": ("guarantor_1", "guarantor_1_amount", "guarantor_2", "guarantor_2_amount")}),
+    )
+    service_field_map = {"member_id": "member", "product_id": "product", "account_id": "account",
+                         "guarantors.0.member_id": "guarantor_1", "guarantors.0.amount": "guarantor_1_amount",
+                         "guarantors.1.member_id": "guarantor_2", "guarantors.1.amount": "guarantor_2_amount"}
+
+    def get_fieldsets(self, request, obj=None):
+        return self.add_fieldsets if obj is None else self.fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = LoanApplicationForm
+            kwargs["fields"] = None
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None:
+            return form_class
+
+        class UserForm(form_class):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, user=request.user, **kw)
+
+        UserForm.__name__ = form_class.__name__
+        return UserForm
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            raise PermissionDenied
+        data = form.cleaned_data
+        loan = self.call_service(applications.loan_apply, actor=request.user, member=data["member"],
+                                 product=data["product"], amount=data["amount"], term=data["term"],
+                                 purpose=data["purpose"], account=data["account"], guarantors=form.guarantors(),
+                                 request=request)
+        copy_saved(obj, loan)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the service saved the guarantees
 
     def get_queryset(self, request):
         queue = Case(When(status=Loan.Status.SUBMITTED, then=Value(0)), default=Value(1), output_field=IntegerField())
@@ -179,7 +231,8 @@ class LoanAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin, ModelAdmin):
         return ("queue", "created_at", "pk")
 
     def has_add_permission(self, request):
-        return False
+        return getattr(request.user, "role", None) in (Role.CASHIER, Role.MOBILE_BANKER) and \
+            request.user.has_perm("loans.add_loan")
 
     def has_change_permission(self, request, obj=None):
         return False

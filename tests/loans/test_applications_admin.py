@@ -88,3 +88,30 @@ def test_documents_download_only_through_the_checked_view(console, world, manage
     assert response.status_code == 200 and b"".join(response.streaming_content) == b"PAYSLIP"
     assert console(mobile_banker).get(url).status_code == 404
     assert "Download" in console(manager).get(reverse("admin:loans_loan_change", args=[loan.pk])).content.decode()
+
+
+def _form(world, **overrides):
+    data = {"member": world["member"].pk, "product": world["product"].pk, "account": world["account"].pk,
+            "amount": "8000.00", "term": "12", "purpose": "Shop stock", "guarantor_1": world["guarantor"].pk,
+            "guarantor_1_amount": "3000.00", "guarantor_2": "", "guarantor_2_amount": ""}
+    return {**data, **overrides}
+
+
+def test_a_cashier_keys_an_application_in_the_console(console, world, cashier, manager):
+    client = console(cashier)
+    add = reverse("admin:loans_loan_add")
+    assert client.get(add).status_code == 200
+    refused = client.post(add, _form(world, amount="50000.00"))
+    assert refused.status_code == 200 and "must be between" in refused.content.decode()
+    assert not Loan.objects.exists()
+    response = client.post(add, _form(world))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    loan = Loan.objects.get()
+    assert loan.created_by == cashier and loan.status == Loan.Status.SUBMITTED and loan.guarantees.count() == 1
+    assert console(manager).get(add).status_code == 403
+
+
+def test_a_mobile_banker_picks_only_assigned_members(console, world, mobile_banker):
+    client = console(mobile_banker)
+    response = client.post(reverse("admin:loans_loan_add"), _form(world))
+    assert response.status_code == 200 and not Loan.objects.exists()  # not a choice for this banker
