@@ -115,3 +115,17 @@ def test_a_mobile_banker_picks_only_assigned_members(console, world, mobile_bank
     client = console(mobile_banker)
     response = client.post(reverse("admin:loans_loan_add"), _form(world))
     assert response.status_code == 200 and not Loan.objects.exists()  # not a choice for this banker
+
+
+def test_operations_change_the_active_loans_limit(console, operations_manager, manager):
+    from apps.audit.models import AuditEvent
+    from apps.loans.models import LoansPolicy
+
+    policy = LoansPolicy.current()
+    assert LoansPolicy.objects.count() == 1 and policy.max_active_loans == 2
+    url = reverse("admin:loans_loanspolicy_change", args=[policy.pk])
+    assert console(manager).post(url, {"max_active_loans": "5"}).status_code == 403
+    response = console(operations_manager).post(url, {"max_active_loans": "3"})
+    assert response.status_code == 302
+    assert LoansPolicy.current().max_active_loans == 3
+    assert AuditEvent.objects.filter(action="loanspolicy.change").exists()

@@ -9,6 +9,13 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def create_policy(apps, schema_editor):
+    """The one row of LoansPolicy, with the default limit of two active loans per member."""
+    policy = apps.get_model("loans", "LoansPolicy")
+    if not policy.objects.exists():
+        policy.objects.create(max_active_loans=2)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -200,4 +207,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('loan', 'guarantor'), name='one_guarantee_per_member')],
             },
         ),
+        migrations.RunPython(create_policy, migrations.RunPython.noop),
     ]
