@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, WithJsonSchema
 
 from apps.core.apikit.errors import ApiError
 from apps.core.apikit.fields import Amount
+from apps.core.apikit.idempotency import idempotency_key
 from apps.core.apikit.pagination import PageNumber
 from apps.core.apikit.permissions import require_role
 from apps.core.money import JsonNumber
@@ -389,7 +390,8 @@ def loan_list(request, status: Literal[tuple(Loan.Status.values)] | None = None,
 
 @loans_router.post("/", response={201: LoanOut}, summary="Apply for a loan")
 def loan_apply(request, payload: LoanApplyIn):
-    """An application moves no money (like opening an account), so it takes no Idempotency-Key."""
+    """An application moves no money (like opening an account), so an Idempotency-Key is optional; sent, a
+    retry with the same key and body answers the first application (another body with it: 409)."""
     require_role(request, *applications.APPLY_ROLES)
     product = LoanProduct.objects.prefetch_related("fees").filter(pk=payload.product_id).first()
     if product is None:
@@ -405,7 +407,8 @@ def loan_apply(request, payload: LoanApplyIn):
     guarantors = [{"member": row.member_id, "amount": row.amount} for row in payload.guarantors]
     loan = _loan_call(applications.loan_apply, actor=request.user, product=product, amount=payload.amount,
                       term=payload.term, purpose=payload.purpose, account=payload.account_id, member=member,
-                      guarantors=guarantors, request=request)
+                      guarantors=guarantors, request=request,
+                      idempotency_key=idempotency_key(request) if request.headers.get("Idempotency-Key") else None)
     return Status(201, _visible_loan(request, loan.pk))
 
 

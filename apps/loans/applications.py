@@ -33,6 +33,7 @@ from apps.core.roles import Role
 from apps.ledger import services as ledger
 from apps.ledger.errors import LedgerError
 from apps.ledger.models import ZERO, Account, Product
+from apps.ledger.posting import Idempotency, idempotent
 from apps.members.models import Member
 from apps.members.selectors import members_visible_to
 
@@ -104,12 +105,15 @@ def _new_number() -> str:
 
 
 def loan_apply(*, actor, product: LoanProduct, amount, term: int, purpose: str, account, member: Member | None = None,
-               guarantors=(), request=None) -> Loan:
+               guarantors=(), idempotency_key: str | None = None, request=None) -> Loan:
     """Apply for a loan: a customer for themself, a mobile banker for an assigned member, a cashier for
     any member. The amount and term must be in the product's ranges and the product active; the account
     must be the member's own active savings account. Creates the loan `submitted` and a guarantee
     request for each `{member, amount}` in `guarantors`. Eligibility is not checked here: the approver
-    sees it rule by rule and approval re-runs it."""
+    sees it rule by rule and approval re-runs it.
+
+    With `idempotency_key`, a retry of the same request answers the first application (the ledger's
+    `posting.idempotent`); the same key with another request is refused (`idempotency_conflict`)."""
     if getattr(actor, "role", None) not in APPLY_ROLES or (
             actor.role != Role.CUSTOMER and not actor.has_perm("loans.add_loan")):
         raise PermissionDenied("Only a customer, a mobile banker or a cashier may apply for a loan.")
@@ -166,6 +170,14 @@ def loan_apply(*, actor, product: LoanProduct, amount, term: int, purpose: str, 
     except ValidationError as exc:
         raise ValidationError({("amount" if field == "principal" else field): messages
                                for field, messages in exc.message_dict.items()})
+    idempotency = Idempotency.of(
+        idempotency_key, "loan_apply", member=member.pk, product=product.pk, amount=str(amount), term=term,
+        purpose=purpose, account=account.pk, guarantors=[(g.pk, str(a)) for g, a in pledges])
+    return idempotent(actor=actor, idempotency=idempotency, model=Loan,
+                      run=lambda: _apply(actor, member, product, account, amount, term, purpose, pledges, request))
+
+
+def _apply(actor, member, product, account, amount, term, purpose, pledges, request) -> Loan:
     with transaction.atomic():
         loan = Loan(number=_new_number(), member=member, product=product, account=account, amount=amount, term=term,
                     purpose=purpose[:255], interest_rate=product.interest_rate,

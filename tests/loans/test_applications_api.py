@@ -150,3 +150,14 @@ def test_documents_upload_list_and_download_to_the_owner_only(client, headers, w
     assert client.post(url, {"kind": "payslip", "file": SimpleUploadedFile("s.pdf", b"x")},
                        headers=other).status_code == 404
     assert list(tmp_path.rglob("*.pdf"))  # stored under the private root, not MEDIA_ROOT
+
+
+def test_an_optional_idempotency_key_answers_the_first_application(client, headers, world):
+    h = {**headers(world["user"]), "Idempotency-Key": "apply-1"}
+    first = post_json(client, LOANS, body(world), headers=h)
+    again = post_json(client, LOANS, body(world), headers=h)
+    assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+    assert Loan.objects.count() == 1
+    other = post_json(client, LOANS, body(world, amount="7000.00"), headers=h)
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_conflict"
+    assert Loan.objects.count() == 1
