@@ -447,6 +447,26 @@ class GuaranteeOut(Schema):
     def resolve_amount(obj): return money(obj.amount)
 
 
+class GuaranteeRequestOut(GuaranteeOut):
+    loan_number: str
+    applicant: str
+    loan_amount: str
+
+    @staticmethod
+    def resolve_loan_number(obj): return obj.loan.number
+    @staticmethod
+    def resolve_applicant(obj): return obj.loan.member.full_name
+    @staticmethod
+    def resolve_loan_amount(obj): return money(obj.loan.amount)
+
+
+@loans_router.get("/guarantee-requests/", response=list[GuaranteeRequestOut],
+                  summary="Guarantee requests waiting for your answer (customer)")
+def guarantee_requests(request):
+    require_role(request, Role.CUSTOMER)
+    return list(applications.open_guarantee_requests(request.user))
+
+
 def _my_guarantee(request, loan_id: int) -> LoanGuarantee:
     require_role(request, Role.CUSTOMER)
     guarantee = (LoanGuarantee.objects.filter(loan_id=loan_id, guarantor__user=request.user)

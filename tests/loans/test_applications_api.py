@@ -161,3 +161,16 @@ def test_an_optional_idempotency_key_answers_the_first_application(client, heade
     other = post_json(client, LOANS, body(world, amount="7000.00"), headers=h)
     assert other.status_code == 409 and other.json()["code"] == "idempotency_conflict"
     assert Loan.objects.count() == 1
+
+
+def test_a_guarantor_lists_the_requests_waiting_for_them(client, headers, world, cashier):
+    loan_id = post_json(client, LOANS, body(world), headers=headers(world["user"])).json()["id"]
+    h = headers(world["g_user"])
+    rows = client.get(f"{LOANS}guarantee-requests/", headers=h).json()
+    assert [(row["loan_id"], row["amount"], row["loan_amount"], row["status"]) for row in rows] == [
+        (loan_id, "3000.00", "8000.00", "requested")]
+    assert rows[0]["applicant"] == world["member"].full_name
+    assert client.get(f"{LOANS}guarantee-requests/", headers=headers(world["user"])).json() == []
+    assert client.get(f"{LOANS}guarantee-requests/", headers=headers(cashier)).status_code == 403
+    post_json(client, f"{LOANS}{loan_id}/guarantee/decline/", {}, headers=h)
+    assert client.get(f"{LOANS}guarantee-requests/", headers=h).json() == []
