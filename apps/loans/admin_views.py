@@ -12,7 +12,7 @@ from apps.core.admin_mixins import add_service_error
 
 from . import applications, services
 from .forms import SchedulePreviewForm
-from .models import LoanDocument
+from .models import Loan, LoanDocument
 
 FIELD_MAP = {"product_id": "product"}
 
@@ -63,3 +63,10 @@ def document_download(request, pk: int):
         raise Http404
     return FileResponse(document.file.open("rb"), as_attachment=True,
                         filename=document.file.name.rsplit("/", 1)[-1])
+
+
+def applications_badge(request) -> int | None:
+    """Applications waiting for a manager's decision (the Loan applications item's badge)."""
+    if not applications.can_decide(request.user):
+        return None
+    return Loan.objects.filter(status=Loan.Status.SUBMITTED).count() or None

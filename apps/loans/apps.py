@@ -38,7 +38,8 @@ class LoansConfig(AppConfig):
         sidebar.register_item("loans", "Schedule preview", "calendar_month", url="admin:loans_schedule_preview",
                               position=20, permission=sidebar.has_perm("loans.view_loanproduct"))
         sidebar.register_item("loans", "Loan applications", "assignment", url="admin:loans_loan_changelist",
-                              position=5, permission=sidebar.has_perm("loans.view_loan"))
+                              position=5, permission=sidebar.has_perm("loans.view_loan"),
+                              badge="apps.loans.admin_views.applications_badge")
         sidebar.register_item("loans", "Loans policy", "tune", url="admin:loans_loanspolicy_changelist",
                               position=30, permission=sidebar.has_perm("loans.change_loanspolicy"))
 

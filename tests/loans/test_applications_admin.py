@@ -129,3 +129,15 @@ def test_operations_change_the_active_loans_limit(console, operations_manager, m
     assert response.status_code == 302
     assert LoansPolicy.current().max_active_loans == 3
     assert AuditEvent.objects.filter(action="loanspolicy.change").exists()
+
+
+def test_managers_see_how_many_applications_wait(console, world, manager, cashier, rf):
+    from apps.loans.admin_views import applications_badge
+
+    apply(world)
+    apply(world, "1000.00")
+    request = rf.get("/admin/")
+    request.user = manager
+    assert applications_badge(request) == 2
+    request.user = cashier
+    assert applications_badge(request) is None
