@@ -174,3 +174,18 @@ def test_a_guarantor_lists_the_requests_waiting_for_them(client, headers, world,
     assert client.get(f"{LOANS}guarantee-requests/", headers=headers(cashier)).status_code == 403
     post_json(client, f"{LOANS}{loan_id}/guarantee/decline/", {}, headers=h)
     assert client.get(f"{LOANS}guarantee-requests/", headers=h).json() == []
+
+
+def test_the_guarantor_may_name_the_account_to_hold(client, headers, world, cashier):
+    from tests.ledger.factories import fund, open_account
+
+    second = fund(open_account(actor=cashier, member=world["guarantor"], kind="daily_susu"), "4000.00",
+                  cashier=cashier)
+    loan_id = post_json(client, LOANS, body(world), headers=headers(world["user"])).json()["id"]
+    h = headers(world["g_user"])
+    wrong = post_json(client, f"{LOANS}{loan_id}/guarantee/accept/", {"account_id": world["account"].pk}, headers=h)
+    assert wrong.status_code == 422 and LoanGuarantee.objects.get().status == "requested"
+    response = post_json(client, f"{LOANS}{loan_id}/guarantee/accept/", {"account_id": second.pk}, headers=h)
+    assert response.status_code == 200 and response.json()["account_id"] == second.pk
+    assert Account.objects.get(pk=second.pk).held_balance == Decimal("3000.00")
+    assert Account.objects.get(pk=world["g_account"].pk).held_balance == 0
