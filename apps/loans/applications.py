@@ -378,7 +378,7 @@ def loan_approve(*, actor, loan: Loan, approved_amount=None, note: str = "", req
                                                       f"{format_money(loan.product.min_amount)}."})
         # Two managers approving two loans of one member at once must not both pass the active loans limit:
         # the member's row is the lock that orders them.
-        Member.objects.select_for_update().filter(pk=loan.member_id).exists()
+        list(Member.objects.select_for_update().filter(pk=loan.member_id).values_list("pk", flat=True))
         failed = [rule for rule in eligibility(loan, amount) if not rule.passed]
         if failed:
             raise LedgerError(f"ineligible_{failed[0].rule}",
