@@ -769,3 +769,35 @@ def shares_redeem(*, actor, shares_account, to_account_number: str, reason: str,
     return _submit(actor=actor, txn=txn, idempotency=idempotency,
                    audit=("shares.redeem_requested", source,
                           {"request": request, "transaction": lambda result: result.reference}))
+
+
+# --- pledges: money held on an account for another party (a loan guarantee) -----------------------
+
+def pledge_hold(*, actor, account, amount, reason: str) -> Account:
+    """Hold `amount` on a member's account (a guarantor's pledge): it stays in the balance but is no
+    longer available. Refused (LedgerError) if the account is not active or its available balance
+    (balance less holds less the product's minimum) is short. Call inside the caller's transaction;
+    the caller audits (the pledge is its decision, e.g. a guarantee accepted)."""
+    amount = amount_or_error(amount)
+    pk = _pk(account, "account_id")
+    account = lock_accounts([pk])[pk]
+    _check_status(account)
+    available = account.balance - account.held_balance - account.product.minimum_balance
+    if available < amount:
+        raise LedgerError("insufficient_funds",
+                          f"Insufficient funds in {account.account_number} to hold {format_money(amount)} "
+                          f"({reason}): available {format_money(max(available, ZERO))}.")
+    adjust_hold(pk, amount)
+    account.refresh_from_db(fields=["balance", "held_balance"])
+    return account
+
+
+def pledge_release(*, actor, account, amount, reason: str) -> Account:
+    """Release a pledge placed by `pledge_hold` (never below zero held). Call inside the caller's
+    transaction."""
+    amount = amount_or_error(amount)
+    pk = _pk(account, "account_id")
+    account = lock_accounts([pk])[pk]
+    adjust_hold(pk, -min(amount, account.held_balance))
+    account.refresh_from_db(fields=["balance", "held_balance"])
+    return account

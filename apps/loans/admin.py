@@ -1,19 +1,33 @@
-"""The staff console's loan products: operations managers add and change them, other staff read them."""
+"""The staff console's loan products (operations managers add and change them, other staff read them) and the
+loan application queue (managers approve or reject, with the eligibility panel rule by rule)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, IntegerField, Value, When
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
-from unfold.decorators import display
+from unfold.decorators import action, display
+from unfold.enums import ActionVariant
 
 from apps.audit.services import record
-from apps.core.admin_mixins import ReadOnlyHistoryMixin, StrictMoneyFieldsMixin
+from apps.core.admin_mixins import (
+    ReadOnlyHistoryMixin,
+    ServiceFormMixin,
+    StrictMoneyFieldsMixin,
+    action_done,
+    copy_saved,
+    error_messages,
+)
 from apps.core.money import money_cell
+from apps.core.roles import Role
+from apps.ledger.errors import LedgerError
 from apps.ledger.models import GLAccount
 
-from . import chart
-from .models import LoanProduct, LoanProductFee
+from . import applications, chart
+from .forms import ApproveDialogForm, LoanApplicationForm, RejectDialogForm
+from .models import Loan, LoanDocument, LoanGuarantee, LoanProduct, LoanProductFee, LoansPolicy
 
 
 class LoanProductFeeInline(TabularInline):
@@ -99,3 +113,222 @@ class LoanProductAdmin(ReadOnlyHistoryMixin, StrictMoneyFieldsMixin, SimpleHisto
     def preview_link(self, obj):
         url = reverse("admin:loans_schedule_preview") + f"?product={obj.pk}"
         return format_html('<a class="text-primary-600" href="{}">Preview a schedule</a>', url)
+
+
+# --- applications ------------------------------------------------------------------------------
+
+STATUS_COLOURS = {"Submitted": "warning", "Approved": "success", "Rejected": "danger", "Active": "info",
+                  "Closed": "info", "Written off": "danger"}
+SERVICE_ERRORS = (ValidationError, LedgerError, PermissionDenied)
+
+
+class ReadOnlyInline(TabularInline):
+    extra = 0
+    can_delete = False
+    tab = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class LoanGuaranteeInline(ReadOnlyInline):
+    model = LoanGuarantee
+    fields = ("guarantor", "account", "amount", "status", "decided_at")
+    readonly_fields = fields
+    verbose_name_plural = "Guarantors"
+
+
+class LoanDocumentInline(ReadOnlyInline):
+    model = LoanDocument
+    fields = ("kind", "download", "uploaded_by", "uploaded_at")
+    readonly_fields = fields
+    verbose_name_plural = "Documents"
+
+    @display(description="File")
+    def download(self, obj):
+        if obj.pk is None:
+            return "—"
+        return format_html('<a class="text-primary-600" href="{}">Download</a>',
+                           reverse("admin:loans_document_download", args=[obj.pk]))
+
+
+@admin.register(Loan)
+class LoanAdmin(ReadOnlyHistoryMixin, ServiceFormMixin, SimpleHistoryAdmin, ModelAdmin):
+    """The application queue: submitted first, oldest first. A manager who neither keyed nor applied for
+    a loan approves (possibly less) or rejects it with a reason; the services check everything again."""
+
+    list_display = ("number", "member", "product", "amount_display", "term", "status_badge", "created_by",
+                    "officer", "created_at")
+    list_filter = ("status", "product", ("officer", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("number", "member__member_number", "member__first_name", "member__last_name")
+    search_help_text = "Loan number, member number or name."
+    list_select_related = ("member", "product", "created_by", "officer")
+    inlines = [LoanGuaranteeInline, LoanDocumentInline]
+    fieldsets = (
+        ("Application", {"fields": ("number", "member", "product", "account", "amount_display", "term", "purpose",
+                                    "rate", "status_badge", "created_by", "officer", "created_at")}),
+        ("Eligibility", {"fields": ("eligibility_panel",)}),
+        ("Decision", {"fields": ("approved_display", "decided_by", "decided_at", "decision_note")}),
+    )
+    readonly_fields = ("number", "member", "product", "account", "amount_display", "term", "purpose", "rate",
+                       "status_badge", "created_by", "officer", "created_at", "eligibility_panel",
+                       "approved_display", "decided_by", "decided_at", "decision_note")
+    actions_detail = ["approve", "reject"]
+    add_fieldsets = (
+        ("Application", {"fields": ("member", "product", "account", "amount", "term", "purpose")}),
+        ("Guarantors", {"fields": ("guarantor_1", "guarantor_1_amount", "guarantor_2", "guarantor_2_amount")}),
+    )
+    service_field_map = {"member_id": "member", "product_id": "product", "account_id": "account",
+                         "guarantors.0.member_id": "guarantor_1", "guarantors.0.amount": "guarantor_1_amount",
+                         "guarantors.1.member_id": "guarantor_2", "guarantors.1.amount": "guarantor_2_amount"}
+
+    def get_fieldsets(self, request, obj=None):
+        return self.add_fieldsets if obj is None else self.fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = LoanApplicationForm
+            kwargs["fields"] = None
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None:
+            return form_class
+
+        class UserForm(form_class):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, user=request.user, **kw)
+
+        UserForm.__name__ = form_class.__name__
+        return UserForm
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            raise PermissionDenied
+        data = form.cleaned_data
+        loan = self.call_service(applications.loan_apply, actor=request.user, member=data["member"],
+                                 product=data["product"], amount=data["amount"], term=data["term"],
+                                 purpose=data["purpose"], account=data["account"], guarantors=form.guarantors(),
+                                 request=request)
+        copy_saved(obj, loan)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the service saved the guarantees
+
+    def get_queryset(self, request):
+        queue = Case(When(status=Loan.Status.SUBMITTED, then=Value(0)), default=Value(1), output_field=IntegerField())
+        visible = applications.loans_visible_to(request.user)
+        return visible.annotate(queue=queue).order_by("queue", "created_at", "pk")
+
+    def get_ordering(self, request):
+        return ("queue", "created_at", "pk")
+
+    def has_add_permission(self, request):
+        return getattr(request.user, "role", None) in (Role.CASHIER, Role.MOBILE_BANKER) and \
+            request.user.has_perm("loans.add_loan")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _decidable(self, request, object_id):
+        if not applications.can_decide(request.user):
+            return False
+        if object_id is None:
+            return True
+        loan = Loan.objects.filter(pk=object_id, status=Loan.Status.SUBMITTED).select_related("member").first()
+        return loan is not None and request.user.pk not in (loan.created_by_id, loan.member.user_id)
+
+    def has_approve_permission(self, request, object_id=None):
+        return self._decidable(request, object_id)
+
+    def has_reject_permission(self, request, object_id=None):
+        return self._decidable(request, object_id)
+
+    def _run(self, request, object_id, func, success, **kwargs):
+        loan = self.get_object(request, object_id)
+        if loan is None:
+            raise PermissionDenied
+        try:
+            func(actor=request.user, loan=loan, request=request, **kwargs)
+        except SERVICE_ERRORS as exc:
+            for message in error_messages(exc):
+                messages.error(request, message)
+        else:
+            messages.success(request, success.format(number=loan.number))
+        return action_done(request, reverse("admin:loans_loan_change", args=[loan.pk]))
+
+    @action(description="Approve", icon="check", permissions=["approve"], variant=ActionVariant.SUCCESS,
+            dialog={"title": "Approve the application",
+                    "description": "Eligibility is checked again on the amount approved.",
+                    "form_class": ApproveDialogForm, "form_submit_text": "Approve"})
+    def approve(self, request, form, object_id):
+        return self._run(request, object_id, applications.loan_approve, "Loan {number} approved.",
+                         approved_amount=form.cleaned_data.get("approved_amount") or None,
+                         note=form.cleaned_data.get("note", ""))
+
+    @action(description="Reject", icon="close", permissions=["reject"], variant=ActionVariant.DANGER,
+            dialog={"title": "Reject the application",
+                    "description": "The guarantors' pledges are released. The member sees the reason.",
+                    "form_class": RejectDialogForm, "form_submit_text": "Reject"})
+    def reject(self, request, form, object_id):
+        return self._run(request, object_id, applications.loan_reject, "Loan {number} rejected.",
+                         reason=form.cleaned_data["reason"])
+
+    @display(description="Amount requested", ordering="amount")
+    def amount_display(self, obj):
+        return money_cell(obj.amount)
+
+    @display(description="Approved amount")
+    def approved_display(self, obj):
+        return money_cell(obj.approved_amount) if obj.approved_amount is not None else "—"
+
+    @display(description="Rate")
+    def rate(self, obj):
+        return f"{obj.interest_rate.normalize():f} % {obj.get_interest_rate_period_display().lower()}"
+
+    @display(description="Status", label=STATUS_COLOURS, ordering="status")
+    def status_badge(self, obj):
+        return obj.get_status_display()
+
+    @display(description="Rules")
+    def eligibility_panel(self, obj):
+        if obj.status != Loan.Status.SUBMITTED:
+            return "Checked when the application was decided."
+        rows = format_html_join("", '<tr><td class="pr-4 py-1">{}</td><td class="pr-4 py-1 font-semibold {}">{}</td>'
+                                    '<td class="py-1">{}</td></tr>',
+                                ((rule.replace("_", " ").capitalize(), "text-green-700" if passed else "text-red-700",
+                                  "Passed" if passed else "Failed", message)
+                                 for rule, passed, message in applications.eligibility(obj)))
+        return format_html('<table class="eligibility">{}</table>', rows)
+
+
+@admin.register(LoansPolicy)
+class LoansPolicyAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin, ModelAdmin):
+    """The one row of lending settings (operations managers change it)."""
+
+    list_display = ("__str__", "max_active_loans")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        LoansPolicy.current()
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        obj._history_user = request.user
+        super().save_model(request, obj, form, change)
+        record(request.user, "loanspolicy.change", obj, request=request, max_active_loans=obj.max_active_loans)

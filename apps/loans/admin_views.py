@@ -4,13 +4,15 @@ schedule a loan would have. Nothing is saved. LoansConfig.ready registers it as
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from apps.core.admin_mixins import add_service_error
 
-from . import services
+from . import applications, services
 from .forms import SchedulePreviewForm
+from .models import Loan, LoanDocument
 
 FIELD_MAP = {"product_id": "product"}
 
@@ -49,3 +51,22 @@ def schedule_preview_view(request):
         "product": form.cleaned_data.get("product") if schedule is not None else None,
     }
     return render(request, "loans/schedule_preview.html", context, status=status)
+
+
+@require_http_methods(["GET"])
+def document_download(request, pk: int):
+    """A loan document, to staff who may see the loan (apps.loans.applications.loans_visible_to); 404
+    otherwise. Documents are stored outside MEDIA_ROOT, so this is the only way to read one."""
+    document = LoanDocument.objects.filter(
+        pk=pk, loan__in=applications.loans_visible_to(request.user)).first()
+    if document is None or not request.user.has_perm("loans.view_loandocument"):
+        raise Http404
+    return FileResponse(document.file.open("rb"), as_attachment=True,
+                        filename=document.file.name.rsplit("/", 1)[-1])
+
+
+def applications_badge(request) -> int | None:
+    """Applications waiting for a manager's decision (the Loan applications item's badge)."""
+    if not applications.can_decide(request.user):
+        return None
+    return Loan.objects.filter(status=Loan.Status.SUBMITTED).count() or None

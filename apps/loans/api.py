@@ -1,23 +1,29 @@
 """Loan products and the schedule preview ("Loans" in API.md)."""
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from ninja import Field, Router, Schema, Status
+from django.db.models import Q
+from django.http import FileResponse
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from pydantic import BeforeValidator, WithJsonSchema
 
 from apps.core.apikit.errors import ApiError
 from apps.core.apikit.fields import Amount
+from apps.core.apikit.idempotency import idempotency_key
 from apps.core.apikit.pagination import PageNumber
 from apps.core.apikit.permissions import require_role
 from apps.core.money import JsonNumber
 from apps.core.roles import Role
+from apps.ledger.errors import LedgerError
+from apps.members.selectors import members_visible_to
 
-from . import chart, services
-from .models import MAX_RATE, RATE_PLACES, LoanProduct
+from . import applications, chart, services
+from .models import BUCKETS, MAX_RATE, RATE_PLACES, Loan, LoanDocument, LoanGuarantee, LoanProduct
 
 products_router = Router(tags=["loan products"])
 loans_router = Router(tags=["loans"])
@@ -265,3 +271,256 @@ def schedule_preview(request, payload: SchedulePreviewIn):
         "product_fees": [{"name": fee.name, "when": fee.when, "amount": money(fee.amount)}
                          for fee in services.fee_amounts(product, payload.principal)],
     }
+
+
+# --- applications ----------------------------------------------------------------------------
+
+class GuarantorIn(Schema):
+    member_id: int = Field(..., ge=1, le=2**31 - 1)
+    amount: Amount
+
+
+class LoanApplyIn(Schema):
+    product_id: int = Field(..., ge=1, le=2**31 - 1)
+    amount: Amount
+    term: int = Field(..., ge=1, le=1000)
+    purpose: str = Field(..., min_length=1, max_length=255)
+    account_id: int = Field(..., ge=1, le=2**31 - 1)
+    member_id: int | None = Field(None, ge=1, le=2**31 - 1, description="Staff: the member the loan is for.")
+    guarantors: list[GuarantorIn] = Field(default_factory=list, max_length=10)
+
+
+class OutstandingOut(Schema):
+    principal: str
+    interest: str
+    fees: str
+    penalties: str
+    total: str
+
+
+class LoanOut(Schema):
+    id: int
+    number: str
+    member_id: int
+    product_id: int
+    status: str
+    principal: str
+    term: int
+    rate: str
+    disbursed_on: date | None
+    outstanding: OutstandingOut
+    days_in_arrears: int
+    delinquency_bucket: str
+    next_due: date | None
+    created_by: int
+
+    @staticmethod
+    def resolve_principal(obj): return money(obj.principal)
+    @staticmethod
+    def resolve_rate(obj): return rate_text(obj.interest_rate)
+    @staticmethod
+    def resolve_created_by(obj): return obj.created_by_id
+
+    @staticmethod
+    def resolve_outstanding(obj):
+        # Nothing is owed before disbursal (a later slice fills these from the schedule).
+        return {"principal": "0.00", "interest": "0.00", "fees": "0.00", "penalties": "0.00", "total": "0.00"}
+
+    @staticmethod
+    def resolve_next_due(obj):
+        return None
+
+
+class ApproveIn(Schema):
+    approved_amount: Amount | None = None
+    note: str = Field("", max_length=2000)
+
+
+class RejectIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=2000)
+
+
+class GuaranteeAcceptIn(Schema):
+    account_id: int | None = Field(None, ge=1, le=2**31 - 1,
+                                   description="Your savings account to hold the pledge on (default: the one with "
+                                               "the most available).")
+
+
+Bucket = Literal[tuple(name for name, _, _ in BUCKETS)]
+
+
+def _loan_call(func, **kwargs):
+    try:
+        return func(**kwargs)
+    except LedgerError as exc:
+        raise ApiError(exc.status, exc.code, exc.message)
+
+
+def _visible_loan(request, loan_id: int) -> Loan:
+    loan = applications.loans_visible_to(request.user).filter(pk=loan_id).first()
+    if loan is None:
+        raise ApiError(404, "loan_not_found", f"There is no loan {loan_id} that you may see.")
+    return loan
+
+
+@loans_router.get("/", response=list[LoanOut], summary="Loans (customer: own; staff: as permitted)")
+@paginate(PageNumber)
+def loan_list(request, status: Literal[tuple(Loan.Status.values)] | None = None,
+              member: int | None = Query(None, ge=1, le=2**31 - 1),
+              officer: int | None = Query(None, ge=1, le=2**31 - 1), bucket: Bucket | None = None):
+    """`bucket` is the arrears bucket (current, 1-30, 31-60, 61-90, 91-180, over_180) from the loan's days in
+    arrears; a loan that is not active is "current"."""
+    loans = applications.loans_visible_to(request.user)
+    if status:
+        loans = loans.filter(status=status)
+    if member:
+        loans = loans.filter(member_id=member)
+    if officer:
+        loans = loans.filter(officer_id=officer)
+    if bucket:
+        _, first, last = next(row for row in BUCKETS if row[0] == bucket)
+        if bucket == "current":
+            loans = loans.filter(~Q(status=Loan.Status.ACTIVE) | Q(days_in_arrears=0))
+        else:
+            loans = loans.filter(status=Loan.Status.ACTIVE, days_in_arrears__gte=first)
+            if last is not None:
+                loans = loans.filter(days_in_arrears__lte=last)
+    return loans.order_by("-created_at", "-pk")
+
+
+@loans_router.post("/", response={201: LoanOut}, summary="Apply for a loan")
+def loan_apply(request, payload: LoanApplyIn):
+    """An application moves no money (like opening an account), so an Idempotency-Key is optional; sent, a
+    retry with the same key and body answers the first application (another body with it: 409)."""
+    require_role(request, *applications.APPLY_ROLES)
+    product = LoanProduct.objects.prefetch_related("fees").filter(pk=payload.product_id).first()
+    if product is None:
+        raise ApiError(404, "loan_product_not_found", f"There is no loan product {payload.product_id}.")
+    member = None
+    if request.user.role != Role.CUSTOMER:
+        if payload.member_id is None:
+            raise ApiError(422, "invalid", "member_id: Name the member the loan is for.",
+                           errors=[{"field": "member_id", "message": "Name the member the loan is for."}])
+        member = members_visible_to(request.user).filter(pk=payload.member_id).first()
+        if member is None:
+            raise ApiError(404, "member_not_found", f"There is no member {payload.member_id} that you may see.")
+    guarantors = [{"member": row.member_id, "amount": row.amount} for row in payload.guarantors]
+    loan = _loan_call(applications.loan_apply, actor=request.user, product=product, amount=payload.amount,
+                      term=payload.term, purpose=payload.purpose, account=payload.account_id, member=member,
+                      guarantors=guarantors, request=request,
+                      idempotency_key=idempotency_key(request) if request.headers.get("Idempotency-Key") else None)
+    return Status(201, _visible_loan(request, loan.pk))
+
+
+@loans_router.get("/{int:loan_id}/", response=LoanOut, summary="One loan")
+def loan_detail(request, loan_id: int):
+    return _visible_loan(request, loan_id)
+
+
+@loans_router.post("/{int:loan_id}/approve/", response=LoanOut, summary="Approve an application (four eyes)")
+def loan_approve(request, loan_id: int, payload: ApproveIn):
+    require_role(request, Role.MANAGER)
+    loan = _visible_loan(request, loan_id)
+    _loan_call(applications.loan_approve, actor=request.user, loan=loan, approved_amount=payload.approved_amount,
+               note=payload.note, request=request)
+    return _visible_loan(request, loan_id)
+
+
+@loans_router.post("/{int:loan_id}/reject/", response=LoanOut, summary="Reject an application")
+def loan_reject(request, loan_id: int, payload: RejectIn):
+    require_role(request, Role.MANAGER)
+    loan = _visible_loan(request, loan_id)
+    _loan_call(applications.loan_reject, actor=request.user, loan=loan, reason=payload.reason, request=request)
+    return _visible_loan(request, loan_id)
+
+
+class GuaranteeOut(Schema):
+    id: int
+    loan_id: int
+    guarantor_id: int
+    account_id: int | None
+    amount: str
+    status: str
+    decided_at: datetime | None
+
+    @staticmethod
+    def resolve_amount(obj): return money(obj.amount)
+
+
+class GuaranteeRequestOut(GuaranteeOut):
+    loan_number: str
+    applicant: str
+    loan_amount: str
+
+    @staticmethod
+    def resolve_loan_number(obj): return obj.loan.number
+    @staticmethod
+    def resolve_applicant(obj): return obj.loan.member.full_name
+    @staticmethod
+    def resolve_loan_amount(obj): return money(obj.loan.amount)
+
+
+@loans_router.get("/guarantee-requests/", response=list[GuaranteeRequestOut],
+                  summary="Guarantee requests waiting for your answer (customer)")
+def guarantee_requests(request):
+    require_role(request, Role.CUSTOMER)
+    return list(applications.open_guarantee_requests(request.user))
+
+
+def _my_guarantee(request, loan_id: int) -> LoanGuarantee:
+    require_role(request, Role.CUSTOMER)
+    guarantee = (LoanGuarantee.objects.filter(loan_id=loan_id, guarantor__user=request.user)
+                 .select_related("loan", "guarantor").first())
+    if guarantee is None:
+        raise ApiError(404, "guarantee_not_found", f"You have no guarantee request on loan {loan_id}.")
+    return guarantee
+
+
+@loans_router.post("/{int:loan_id}/guarantee/accept/", response=GuaranteeOut,
+                   summary="Accept a guarantee request (holds the pledge on your savings)")
+def guarantee_accept(request, loan_id: int, payload: GuaranteeAcceptIn | None = None):
+    guarantee = _my_guarantee(request, loan_id)
+    account_id = payload.account_id if payload is not None else None
+    return _loan_call(applications.guarantee_accept, actor=request.user, guarantee=guarantee, account=account_id,
+                      request=request)
+
+
+@loans_router.post("/{int:loan_id}/guarantee/decline/", response=GuaranteeOut, summary="Decline a guarantee request")
+def guarantee_decline(request, loan_id: int):
+    guarantee = _my_guarantee(request, loan_id)
+    return _loan_call(applications.guarantee_decline, actor=request.user, guarantee=guarantee, request=request)
+
+
+# --- documents (outside API.md's table: upload and permission-checked download) ----------------
+
+class LoanDocumentOut(Schema):
+    id: int
+    loan_id: int
+    kind: str
+    uploaded_at: datetime
+
+
+@loans_router.get("/{int:loan_id}/documents/", response=list[LoanDocumentOut], summary="A loan's documents")
+def loan_documents(request, loan_id: int):
+    return list(_visible_loan(request, loan_id).documents.all())
+
+
+@loans_router.post("/{int:loan_id}/documents/", response={201: LoanDocumentOut},
+                   summary="Upload a document (multipart: kind, file; PDF, JPEG or PNG up to 5 MB)")
+def loan_document_upload(request, loan_id: int, kind: Form[Literal[tuple(LoanDocument.Kind.values)]],
+                         file: File[UploadedFile]):
+    loan = _visible_loan(request, loan_id)
+    document = _loan_call(applications.loan_document_add, actor=request.user, loan=loan, kind=kind, file=file,
+                          request=request)
+    return Status(201, document)
+
+
+@loans_router.get("/{int:loan_id}/documents/{int:document_id}/", summary="Download a document",
+                  response={200: None})
+def loan_document_download(request, loan_id: int, document_id: int):
+    """The file itself, to whoever may see the loan (the owner, or staff as permitted); 404 otherwise."""
+    document = _visible_loan(request, loan_id).documents.filter(pk=document_id).first()
+    if document is None:
+        raise ApiError(404, "document_not_found", f"There is no document {document_id} on loan {loan_id}.")
+    return FileResponse(document.file.open("rb"), as_attachment=True,
+                        filename=document.file.name.rsplit("/", 1)[-1])

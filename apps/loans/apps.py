@@ -15,12 +15,17 @@ class LoansConfig(AppConfig):
 
     @staticmethod
     def _grant_permissions():
-        from apps.core.roles import Role, grant
+        from apps.core.roles import Role, grant, grant_decision
 
         view = ("loans.view_loanproduct", "loans.view_loanproductfee")
+        loans = ("loans.view_loan", "loans.view_loanguarantee", "loans.view_loandocument")
         for role in (Role.CASHIER, Role.MOBILE_BANKER, Role.MANAGER):
-            grant(role, *view)
-        grant(Role.OPERATIONS_MANAGER, *view, "loans.add_loanproduct", "loans.change_loanproduct",
+            grant(role, *view, *loans)
+        for role in (Role.CASHIER, Role.MOBILE_BANKER):
+            grant(role, "loans.add_loan", "loans.add_loandocument")
+        grant_decision(Role.MANAGER, "loans.approve_loan")
+        grant(Role.OPERATIONS_MANAGER, *view, *loans, "loans.view_loanspolicy", "loans.change_loanspolicy",
+              "loans.add_loanproduct", "loans.change_loanproduct",
               "loans.add_loanproductfee", "loans.change_loanproductfee", "loans.delete_loanproductfee")
 
     @staticmethod
@@ -32,6 +37,11 @@ class LoansConfig(AppConfig):
                               position=10, permission=sidebar.has_perm("loans.view_loanproduct"))
         sidebar.register_item("loans", "Schedule preview", "calendar_month", url="admin:loans_schedule_preview",
                               position=20, permission=sidebar.has_perm("loans.view_loanproduct"))
+        sidebar.register_item("loans", "Loan applications", "assignment", url="admin:loans_loan_changelist",
+                              position=5, permission=sidebar.has_perm("loans.view_loan"),
+                              badge="apps.loans.admin_views.applications_badge")
+        sidebar.register_item("loans", "Loans policy", "tune", url="admin:loans_loanspolicy_changelist",
+                              position=30, permission=sidebar.has_perm("loans.change_loanspolicy"))
 
 
 def _admin_urls(site):
@@ -41,4 +51,6 @@ def _admin_urls(site):
     from . import admin_views
 
     return [path("loans/schedule-preview/", site.admin_view(admin_views.schedule_preview_view),
-                 name="loans_schedule_preview")]
+                 name="loans_schedule_preview"),
+            path("loans/documents/<int:pk>/download/", site.admin_view(admin_views.document_download),
+                 name="loans_document_download")]

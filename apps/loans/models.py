@@ -6,9 +6,13 @@ days in year, repayment every/frequency, grace, rounding by decimal places, curr
 instalment multiple ("installmentAmountInMultiplesOf")).
 """
 
+import os
 from decimal import Decimal
+from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -224,3 +228,175 @@ class LoanProductFee(models.Model):
                 raise ValidationError({"amount": f"A percent has at most {RATE_PLACES} decimal places."})
             if self.amount > 100:
                 raise ValidationError({"amount": "A percent fee cannot be more than 100 %."})
+
+
+# --- applications ------------------------------------------------------------------------------
+
+def private_root() -> Path:
+    """Where loan documents are stored: settings.PRIVATE_MEDIA_ROOT when set, else var/private beside
+    MEDIA_ROOT. Outside MEDIA_ROOT, so no public media URL ever serves them."""
+    root = getattr(settings, "PRIVATE_MEDIA_ROOT", None)
+    return Path(root) if root else Path(settings.MEDIA_ROOT).parent / "private"
+
+
+class PrivateStorage(FileSystemStorage):
+    """File storage under `private_root()`, read when used (so a settings override applies), with no URL:
+    documents are read only through the permission-checked download view (apps/loans/admin_views.py)."""
+
+    def __init__(self):
+        super().__init__(base_url=None)
+
+    @property
+    def base_location(self):
+        return str(private_root())
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    def url(self, name):
+        raise ValueError("Loan documents have no public URL; use the download view.")
+
+
+def private_storage():
+    return PrivateStorage()
+
+
+class LoansPolicy(models.Model):
+    """Lending settings operations may change (one row, `LoansPolicy.current()`)."""
+
+    max_active_loans = models.PositiveSmallIntegerField(
+        default=2, help_text="Most loans a member may have approved or active at once.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "loans policy"
+        verbose_name_plural = "loans policy"
+
+    def __str__(self):
+        return "Loans policy"
+
+    @classmethod
+    def current(cls) -> "LoansPolicy":
+        policy = cls.objects.order_by("pk").first()
+        return policy if policy is not None else cls.objects.create()
+
+
+# Arrears buckets by days in arrears (issue 14): name, first day, last day (None: no end).
+BUCKETS = (("current", 0, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("91-180", 91, 180),
+           ("over_180", 181, None))
+
+
+def delinquency_bucket(days: int) -> str:
+    for name, first, last in BUCKETS:
+        if days >= first and (last is None or days <= last):
+            return name
+    return "current"
+
+
+class Loan(TimeStampedModel):
+    """A loan, from its application on. The product's terms are copied when the member applies
+    (`terms`, `interest_rate`, `interest_rate_period`), so a later change to the product changes no loan."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+        WRITTEN_OFF = "written_off", "Written off"
+
+    number = models.CharField(max_length=16, unique=True, editable=False)
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="loans")
+    product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT, related_name="loans")
+    account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="loans",
+                                help_text="The member's account the loan is paid into and repaid from.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED, db_index=True)
+    amount = money_field("amount requested")
+    approved_amount = money_field("approved amount", null=True, blank=True)
+    term = models.PositiveSmallIntegerField(help_text="Number of repayments.")
+    purpose = models.CharField(max_length=255)
+    interest_rate = rate_field("interest rate (%)", "Copied from the product at application.")
+    interest_rate_period = models.CharField(max_length=8, choices=LoanProduct.RatePeriod.choices)
+    terms = models.JSONField(default=dict, editable=False,
+                             help_text="The product's terms and fees when the member applied.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   help_text="Who keyed the application: the member, a mobile banker or a cashier.")
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="loans_officered", help_text="The member's mobile banker.")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    disbursed_on = models.DateField(null=True, blank=True)
+    days_in_arrears = models.PositiveIntegerField(
+        default=0, help_text="Days the oldest unpaid instalment is overdue (set by end of day on active loans).")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("approve_loan", "Can approve or reject loan applications")]
+
+    def __str__(self):
+        return f"{self.number} {self.member}"
+
+    @property
+    def delinquency_bucket(self) -> str:
+        return delinquency_bucket(self.days_in_arrears) if self.status == self.Status.ACTIVE else "current"
+
+    @property
+    def principal(self) -> Decimal:
+        return self.approved_amount if self.approved_amount is not None else self.amount
+
+
+class LoanGuarantee(TimeStampedModel):
+    """A member's pledge to stand for part of a loan. Accepted, the pledged amount is held on the
+    guarantor's account (its available balance falls) until the loan is rejected or closes."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        RELEASED = "released", "Released"
+
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="guarantees")
+    guarantor = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="guarantees")
+    account = models.ForeignKey("ledger.Account", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+", help_text="The guarantor's account the pledge is held on.")
+    amount = money_field("amount pledged")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED, db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["loan", "guarantor"], name="one_guarantee_per_member")]
+
+    def __str__(self):
+        return f"{self.guarantor} for {self.loan.number}"
+
+
+class LoanDocument(models.Model):
+    class Kind(models.TextChoices):
+        PAYSLIP = "payslip", "Payslip"
+        BANK_STATEMENT = "bank_statement", "Bank statement"
+        BUSINESS = "business", "Business record"
+        COLLATERAL = "collateral", "Collateral"
+        OTHER = "other", "Other"
+
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    file = models.FileField(upload_to="loans/documents/%Y/%m/", storage=private_storage)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.loan.number}"

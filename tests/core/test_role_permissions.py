@@ -58,8 +58,15 @@ SNAPSHOT["manager"] |= {"core.view_holiday", "core.view_nonworkingweekday"}
 SNAPSHOT["operations_manager"] |= {"core.view_holiday", "core.view_nonworkingweekday", "core.add_holiday",
                                    "core.change_holiday", "core.delete_holiday", "core.add_nonworkingweekday",
                                    "core.delete_nonworkingweekday"}
+LOAN_VIEW = {"loans.view_loan", "loans.view_loanguarantee", "loans.view_loandocument"}
+for _role in ("cashier", "mobile_banker", "manager", "operations_manager"):
+    SNAPSHOT[_role] |= LOAN_VIEW
+for _role in ("cashier", "mobile_banker"):
+    SNAPSHOT[_role] |= {"loans.add_loan", "loans.add_loandocument"}
+SNAPSHOT["manager"] |= {"loans.approve_loan"}
+SNAPSHOT["operations_manager"] |= {"loans.view_loanspolicy", "loans.change_loanspolicy"}
 # Held only by a role that declares them (User.has_perm), never through "every permission".
-DECISIONS = {"cash.approve_drawer", "ledger.approve_transaction", "members.verify_kyc"}
+DECISIONS = {"cash.approve_drawer", "ledger.approve_transaction", "members.verify_kyc", "loans.approve_loan"}
 GROUPS = {"customer": "Customers", "cashier": "Cashiers", "mobile_banker": "Mobile bankers", "manager": "Managers",
           "operations_manager": "Operations managers", "admin": "Administrators"}
 

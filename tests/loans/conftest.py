@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from apps.loans.services import loan_product_create
+from tests.ledger.factories import fund, make_member, open_account
 
 
 def product_fields(**overrides) -> dict:
@@ -49,3 +50,18 @@ def headers(api, totp_device, code_for):
         return api(user)
 
     return make
+
+
+@pytest.fixture
+def world(product, cashier, operations_manager, make_user):
+    """A verified member with a user and 5,000 of savings; a guarantor with 3,000; a second manager."""
+    user = make_user("customer")
+    member = make_member(registrar=cashier, verifier=operations_manager, user=user)
+    account = fund(open_account(actor=cashier, member=member, kind="monthly_contribution"), "5000.00",
+                   cashier=cashier)
+    g_user = make_user("customer")
+    guarantor = make_member(registrar=cashier, verifier=operations_manager, user=g_user, first_name="Kofi")
+    g_account = fund(open_account(actor=cashier, member=guarantor, kind="monthly_contribution"), "3000.00",
+                     cashier=cashier)
+    return {"user": user, "member": member, "account": account, "g_user": g_user, "guarantor": guarantor,
+            "g_account": g_account, "product": product}
