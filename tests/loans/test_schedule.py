@@ -443,8 +443,14 @@ def test_equal_instalments_are_equal_except_the_last(loan):
                                  "amortization": "equal_instalments"})
     schedule = generate_schedule(terms, principal=principal, disbursement_date=disbursed)
     # After the grace periods, every instalment but the last is the same EMI (for period
-    # interest; daily interest changes only the split, not the instalment).
-    start = max(terms.grace_on_principal, terms.grace_on_interest + 1)
+    # interest; daily interest changes only the split, not the instalment). Interest deferred by
+    # grace on interest is paid with the first later instalment that carries interest of its own
+    # (a period whose own interest rounds to nothing carries it on), so the EMIs start after it.
+    start = terms.grace_on_principal
+    if terms.grace_on_interest:
+        carrying = next((k for k, row in enumerate(schedule.instalments)
+                         if k >= terms.grace_on_interest and row.interest > 0), len(schedule.instalments))
+        start = max(start, carrying + 1)
     paying = [i.total for i in schedule.instalments[start:-1]]
     assert len(set(paying)) <= 1
 
