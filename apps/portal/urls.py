@@ -16,4 +16,6 @@ urlpatterns = [
     path("my/transfer/", banking.transfer, name="transfer"),
     path("my/transactions/<int:pk>/", banking.transaction_detail, name="transaction"),
     path("my/loans/calculator/", loans.loan_calculator, name="loan_calculator"),
+    path("my/loans/guarantees/", loans.guarantee_requests, name="guarantees"),
+    path("my/loans/guarantees/<int:pk>/", loans.guarantee_answer, name="guarantee_answer"),
 ]
