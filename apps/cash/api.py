@@ -13,7 +13,6 @@ from apps.core.apikit.idempotency import IDEMPOTENCY_HEADER, idempotency_key
 from apps.core.apikit.permissions import require_perm, require_role
 from apps.core.roles import Role
 from apps.ledger.api import TransactionOut, money, visible_account
-from apps.ledger.errors import LedgerError
 
 from . import services
 from .models import CashDrawer, CashMovement, ChequeDeposit
@@ -29,12 +28,6 @@ ROUTERS = [
     ("/field-collections/", field_router),
 ]
 
-
-def _call(func, **kwargs):
-    try:
-        return func(**kwargs)
-    except LedgerError as exc:
-        raise ApiError(exc.status, exc.code, exc.message)
 
 
 class CountIn(Schema):
@@ -208,14 +201,14 @@ class RunOut(Schema):
 def issue_float(request, payload: FloatIn):
     require_perm(request, "cash.approve_drawer", "Only managers issue cashier floats.")
     cashier = get_object_or_404(get_user_model(), pk=payload.cashier_id)
-    return Status(201, _call(services.float_issue, actor=request.user, cashier=cashier, amount=payload.amount,
+    return Status(201, services.float_issue(actor=request.user, cashier=cashier, amount=payload.amount,
                              request=request))
 
 
 @drawers_router.post("/open/", response={201: DrawerOut}, summary="Open my drawer with the counted float")
 def drawer_open(request, payload: CountIn):
     require_role(request, Role.CASHIER)
-    return Status(201, _call(services.drawer_open, actor=request.user, denominations=payload.denominations,
+    return Status(201, services.drawer_open(actor=request.user, denominations=payload.denominations,
                              request=request))
 
 
@@ -232,7 +225,7 @@ def drawer_current(request):
 def drawer_close(request, drawer_id: int, payload: CloseIn):
     require_role(request, Role.CASHIER)
     drawer = get_object_or_404(CashDrawer, pk=drawer_id, cashier=request.user)
-    return _call(services.drawer_close, actor=request.user, drawer=drawer, denominations=payload.denominations,
+    return services.drawer_close(actor=request.user, drawer=drawer, denominations=payload.denominations,
                  total=payload.total, request=request)
 
 
@@ -241,7 +234,7 @@ def drawer_close(request, drawer_id: int, payload: CloseIn):
 def drawer_approve_close(request, drawer_id: int, payload: ReasonIn):
     require_perm(request, "cash.approve_drawer", "Only managers sign off drawer variances.")
     drawer = get_object_or_404(CashDrawer, pk=drawer_id)
-    return _call(services.drawer_approve_close, actor=request.user, drawer=drawer, note=payload.reason,
+    return services.drawer_approve_close(actor=request.user, drawer=drawer, note=payload.reason,
                  request=request)
 
 
@@ -249,13 +242,13 @@ def drawer_approve_close(request, drawer_id: int, payload: ReasonIn):
 
 @advances_router.post("/", response={201: MovementOut}, summary="Ask for more float from the vault")
 def advance_request(request, payload: AdvanceIn):
-    return Status(201, _call(services.cash_movement_request, actor=request.user, kind=CashMovement.Kind.ADVANCE,
+    return Status(201, services.cash_movement_request(actor=request.user, kind=CashMovement.Kind.ADVANCE,
                              amount=payload.amount, reason=payload.reason, request=request))
 
 
 @advances_router.post("/return/", response={201: MovementOut}, summary="Ask to return cash to the vault")
 def return_request(request, payload: AdvanceIn):
-    return Status(201, _call(services.cash_movement_request, actor=request.user, kind=CashMovement.Kind.RETURN,
+    return Status(201, services.cash_movement_request(actor=request.user, kind=CashMovement.Kind.RETURN,
                              amount=payload.amount, reason=payload.reason, request=request))
 
 
@@ -263,14 +256,14 @@ def return_request(request, payload: AdvanceIn):
 def advance_approve(request, movement_id: int):
     require_perm(request, "cash.approve_drawer", "Only managers decide cash advances and returns.")
     movement = get_object_or_404(CashMovement, pk=movement_id)
-    return _call(services.cash_movement_approve, actor=request.user, movement=movement, request=request)
+    return services.cash_movement_approve(actor=request.user, movement=movement, request=request)
 
 
 @advances_router.post("/{int:movement_id}/reject/", response=MovementOut, summary="Reject (manager)")
 def advance_reject(request, movement_id: int, payload: ReasonIn):
     require_perm(request, "cash.approve_drawer", "Only managers decide cash advances and returns.")
     movement = get_object_or_404(CashMovement, pk=movement_id)
-    return _call(services.cash_movement_reject, actor=request.user, movement=movement, reason=payload.reason,
+    return services.cash_movement_reject(actor=request.user, movement=movement, reason=payload.reason,
                  request=request)
 
 
@@ -281,7 +274,7 @@ def advance_reject(request, movement_id: int, payload: ReasonIn):
 def cheque_deposit(request, payload: ChequeIn):
     require_role(request, Role.CASHIER)
     account = visible_account(request, payload.account_id)
-    return Status(201, _call(services.cheque_deposit, actor=request.user, account=account, amount=payload.amount,
+    return Status(201, services.cheque_deposit(actor=request.user, account=account, amount=payload.amount,
                              drawer_bank=payload.drawer_bank, cheque_number=payload.cheque_number,
                              idempotency_key=idempotency_key(request), request=request))
 
@@ -290,14 +283,14 @@ def cheque_deposit(request, payload: ChequeIn):
 def cheque_clear(request, cheque_id: int):
     require_perm(request, "cash.clear_cheque", "Only operations managers clear or bounce cheques.")
     cheque = get_object_or_404(ChequeDeposit, pk=cheque_id)
-    return _call(services.cheque_clear, actor=request.user, cheque=cheque, request=request)
+    return services.cheque_clear(actor=request.user, cheque=cheque, request=request)
 
 
 @cheques_router.post("/{int:cheque_id}/bounce/", response=ChequeOut, summary="Bounced: remove the credit")
 def cheque_bounce(request, cheque_id: int, payload: BounceIn):
     require_perm(request, "cash.clear_cheque", "Only operations managers clear or bounce cheques.")
     cheque = get_object_or_404(ChequeDeposit, pk=cheque_id)
-    return _call(services.cheque_bounce, actor=request.user, cheque=cheque, reason=payload.reason, fee=payload.fee,
+    return services.cheque_bounce(actor=request.user, cheque=cheque, reason=payload.reason, fee=payload.fee,
                  request=request)
 
 
@@ -306,7 +299,7 @@ def cheque_bounce(request, cheque_id: int, payload: BounceIn):
 @field_router.get("/sheet/", response=list[SheetRow], summary="My assigned members' Daily Susu accounts")
 def sheet(request):
     require_role(request, Role.MOBILE_BANKER)
-    return _call(services.collection_sheet, banker=request.user)
+    return services.collection_sheet(banker=request.user)
 
 
 @field_router.post("/", response={201: CollectionOut}, summary="Record a collection (send Idempotency-Key)",
@@ -314,7 +307,7 @@ def sheet(request):
 def collect(request, payload: CollectIn):
     require_role(request, Role.MOBILE_BANKER)
     account = visible_account(request, payload.account_id)
-    txn = _call(services.field_collect, actor=request.user, account=account, amount=payload.amount,
+    txn = services.field_collect(actor=request.user, account=account, amount=payload.amount,
                 confirm=payload.confirm, note=payload.note, idempotency_key=idempotency_key(request))
     return Status(201, txn)
 
@@ -325,5 +318,5 @@ def collect(request, payload: CollectIn):
 def remit(request, payload: RemitIn):
     require_role(request, Role.MOBILE_BANKER)
     cashier = get_object_or_404(get_user_model(), pk=payload.cashier_id, role=Role.CASHIER)
-    return Status(201, _call(services.field_remit, actor=request.user, cashier=cashier,
+    return Status(201, services.field_remit(actor=request.user, cashier=cashier,
                              denominations=payload.denominations, request=request))

@@ -16,7 +16,6 @@ from apps.core.roles import Role
 from apps.members.selectors import members_visible_to
 
 from . import services
-from .errors import LedgerError
 from .models import ZERO, Account, Product, Transaction
 from .selectors import account_transactions, accounts_visible_to, transactions_visible_to
 
@@ -124,12 +123,6 @@ class ReasonIn(Schema):
     reason: str = Field(..., min_length=1, max_length=255)
 
 
-def _ledger_call(func, **kwargs):
-    try:
-        return func(**kwargs)
-    except LedgerError as exc:
-        raise ApiError(exc.status, exc.code, exc.message)
-
 
 def visible_account(request, pk: int) -> Account:
     """The account `pk` if the caller may see it; otherwise 404, whether it exists or not."""
@@ -161,7 +154,7 @@ def account_open(request, payload: AccountOpenIn):
     product = Product.objects.filter(kind=payload.account_type, is_active=True).order_by("pk").first()
     if product is None:
         raise ApiError(409, "product_unavailable", "That account type is not offered at the moment.")
-    account = _ledger_call(services.account_open, actor=request.user, member=member, product=product,
+    account = services.account_open(actor=request.user, member=member, product=product,
                            request=request)
     return Status(201, accounts_visible_to(request.user).get(pk=account.pk))
 
@@ -204,7 +197,7 @@ def _created(txn: Transaction):
 def deposit(request, payload: CashIn):
     require_role(request, Role.CASHIER, Role.MOBILE_BANKER)
     account = visible_account(request, payload.account_id)
-    return _created(_ledger_call(services.deposit_create, actor=request.user, account=account,
+    return _created(services.deposit_create(actor=request.user, account=account,
                                  amount=payload.amount, description=payload.description, channel="api",
                                  idempotency_key=idempotency_key(request)))
 
@@ -214,7 +207,7 @@ def deposit(request, payload: CashIn):
 def withdrawal(request, payload: CashIn):
     require_role(request, Role.CASHIER)
     account = visible_account(request, payload.account_id)
-    return _created(_ledger_call(services.withdrawal_create, actor=request.user, account=account,
+    return _created(services.withdrawal_create(actor=request.user, account=account,
                                  amount=payload.amount, description=payload.description, channel="api",
                                  idempotency_key=idempotency_key(request)))
 
@@ -224,7 +217,7 @@ def withdrawal(request, payload: CashIn):
 def transfer(request, payload: TransferIn):
     require_role(request, Role.CUSTOMER, Role.CASHIER, Role.MANAGER)
     source = visible_account(request, payload.from_account_id)
-    return _created(_ledger_call(services.transfer_create, actor=request.user, from_account=source,
+    return _created(services.transfer_create(actor=request.user, from_account=source,
                                  to_account_number=payload.to_account_number, amount=payload.amount,
                                  description=payload.description, channel="api",
                                  idempotency_key=idempotency_key(request)))
@@ -240,7 +233,7 @@ def other(request, payload: OtherIn):
         require_role(request, *services.FEE_ROLES)
         service = services.fee_charge
     account = visible_account(request, payload.account_id)
-    return _created(_ledger_call(service, actor=request.user, account=account, amount=payload.amount,
+    return _created(service(actor=request.user, account=account, amount=payload.amount,
                                  description=payload.description, channel="api",
                                  idempotency_key=idempotency_key(request)))
 
@@ -255,7 +248,7 @@ def transaction_detail(request, transaction_id: int):
 def approve(request, transaction_id: int):
     require_perm(request, "ledger.approve_transaction", "Only managers approve transactions.")
     txn = get_object_or_404(transactions_visible_to(request.user), pk=transaction_id)
-    return _ledger_call(services.transaction_approve, actor=request.user, txn=txn, request=request)
+    return services.transaction_approve(actor=request.user, txn=txn, request=request)
 
 
 @transactions_router.post("/{int:transaction_id}/reject/", response=TransactionOut,
@@ -263,7 +256,7 @@ def approve(request, transaction_id: int):
 def reject(request, transaction_id: int, payload: ReasonIn):
     require_perm(request, "ledger.approve_transaction", "Only managers reject transactions.")
     txn = get_object_or_404(transactions_visible_to(request.user), pk=transaction_id)
-    return _ledger_call(services.transaction_reject, actor=request.user, txn=txn, reason=payload.reason,
+    return services.transaction_reject(actor=request.user, txn=txn, reason=payload.reason,
                         request=request)
 
 
@@ -272,5 +265,5 @@ def reject(request, transaction_id: int, payload: ReasonIn):
 def reverse(request, transaction_id: int, payload: ReasonIn):
     require_role(request, Role.CASHIER, Role.MANAGER, Role.OPERATIONS_MANAGER, Role.ADMIN)
     txn = get_object_or_404(transactions_visible_to(request.user), pk=transaction_id)
-    return _created(_ledger_call(services.reversal_request, actor=request.user, original=txn,
+    return _created(services.reversal_request(actor=request.user, original=txn,
                                  reason=payload.reason, request=request))

@@ -1,12 +1,8 @@
-class LedgerError(Exception):
+from apps.core.errors import RuleRefused
+
+
+class LedgerError(RuleRefused):
     """A business rule refused the operation (API: 409). Nothing was posted."""
-
-    status = 409
-
-    def __init__(self, code: str, message: str):
-        self.code = code
-        self.message = message
-        super().__init__(message)
 
 
 class ApprovalError(LedgerError):

@@ -19,7 +19,6 @@ from apps.core.apikit.pagination import PageNumber
 from apps.core.apikit.permissions import require_role
 from apps.core.money import JsonNumber
 from apps.core.roles import Role
-from apps.ledger.errors import LedgerError
 from apps.members.selectors import members_visible_to
 
 from . import applications, chart, services
@@ -349,12 +348,6 @@ class GuaranteeAcceptIn(Schema):
 Bucket = Literal[tuple(name for name, _, _ in BUCKETS)]
 
 
-def _loan_call(func, **kwargs):
-    try:
-        return func(**kwargs)
-    except LedgerError as exc:
-        raise ApiError(exc.status, exc.code, exc.message)
-
 
 def _visible_loan(request, loan_id: int) -> Loan:
     loan = applications.loans_visible_to(request.user).filter(pk=loan_id).first()
@@ -405,7 +398,7 @@ def loan_apply(request, payload: LoanApplyIn):
         if member is None:
             raise ApiError(404, "member_not_found", f"There is no member {payload.member_id} that you may see.")
     guarantors = [{"member": row.member_id, "amount": row.amount} for row in payload.guarantors]
-    loan = _loan_call(applications.loan_apply, actor=request.user, product=product, amount=payload.amount,
+    loan = applications.loan_apply(actor=request.user, product=product, amount=payload.amount,
                       term=payload.term, purpose=payload.purpose, account=payload.account_id, member=member,
                       guarantors=guarantors, request=request,
                       idempotency_key=idempotency_key(request) if request.headers.get("Idempotency-Key") else None)
@@ -421,7 +414,7 @@ def loan_detail(request, loan_id: int):
 def loan_approve(request, loan_id: int, payload: ApproveIn):
     require_role(request, Role.MANAGER)
     loan = _visible_loan(request, loan_id)
-    _loan_call(applications.loan_approve, actor=request.user, loan=loan, approved_amount=payload.approved_amount,
+    applications.loan_approve(actor=request.user, loan=loan, approved_amount=payload.approved_amount,
                note=payload.note, request=request)
     return _visible_loan(request, loan_id)
 
@@ -430,7 +423,7 @@ def loan_approve(request, loan_id: int, payload: ApproveIn):
 def loan_reject(request, loan_id: int, payload: RejectIn):
     require_role(request, Role.MANAGER)
     loan = _visible_loan(request, loan_id)
-    _loan_call(applications.loan_reject, actor=request.user, loan=loan, reason=payload.reason, request=request)
+    applications.loan_reject(actor=request.user, loan=loan, reason=payload.reason, request=request)
     return _visible_loan(request, loan_id)
 
 
@@ -481,14 +474,14 @@ def _my_guarantee(request, loan_id: int) -> LoanGuarantee:
 def guarantee_accept(request, loan_id: int, payload: GuaranteeAcceptIn | None = None):
     guarantee = _my_guarantee(request, loan_id)
     account_id = payload.account_id if payload is not None else None
-    return _loan_call(applications.guarantee_accept, actor=request.user, guarantee=guarantee, account=account_id,
+    return applications.guarantee_accept(actor=request.user, guarantee=guarantee, account=account_id,
                       request=request)
 
 
 @loans_router.post("/{int:loan_id}/guarantee/decline/", response=GuaranteeOut, summary="Decline a guarantee request")
 def guarantee_decline(request, loan_id: int):
     guarantee = _my_guarantee(request, loan_id)
-    return _loan_call(applications.guarantee_decline, actor=request.user, guarantee=guarantee, request=request)
+    return applications.guarantee_decline(actor=request.user, guarantee=guarantee, request=request)
 
 
 # --- documents (outside API.md's table: upload and permission-checked download) ----------------
@@ -510,7 +503,7 @@ def loan_documents(request, loan_id: int):
 def loan_document_upload(request, loan_id: int, kind: Form[Literal[tuple(LoanDocument.Kind.values)]],
                          file: File[UploadedFile]):
     loan = _visible_loan(request, loan_id)
-    document = _loan_call(applications.loan_document_add, actor=request.user, loan=loan, kind=kind, file=file,
+    document = applications.loan_document_add(actor=request.user, loan=loan, kind=kind, file=file,
                           request=request)
     return Status(201, document)
 

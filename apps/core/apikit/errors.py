@@ -6,6 +6,7 @@ from django.http import Http404
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from apps.core.errors import RuleRefused
 from apps.core.text import MESSAGE
 
 from .parser import ControlCharacterInBody
@@ -53,6 +54,10 @@ def install(api) -> None:
         if exc.extra.get("retry_after"):
             response["Retry-After"] = str(exc.extra["retry_after"])
         return response
+
+    @api.exception_handler(RuleRefused)
+    def refused_by_rule(request, exc: RuleRefused):
+        return respond(request, _body(exc.message, exc.code), exc.status)
 
     @api.exception_handler(NinjaValidationError)
     def invalid_input(request, exc: NinjaValidationError):
