@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from apps.core.models import TimeStampedModel
+from apps.core.models import PolicyModel, TimeStampedModel
 from apps.core.money import format_money
 from apps.core.roles import Role
 from apps.ledger.models import MONEY, ZERO, Account, GLAccount, JournalEntry, Transaction
@@ -42,7 +42,7 @@ class Denomination(models.Model):
         return f"{settings.CURRENCY_SYMBOL} {shown}"
 
 
-class CashPolicy(models.Model):
+class CashPolicy(PolicyModel):
     variance_tolerance = models.DecimalField(
         **MONEY, default=Decimal("5.00"),
         help_text="A drawer or remittance short or over by more than this waits for a manager's sign-off.")
@@ -68,10 +68,6 @@ class CashPolicy(models.Model):
 
     def __str__(self):
         return "Cash policy"
-
-    @classmethod
-    def current(cls) -> "CashPolicy":
-        return cls.objects.order_by("pk").first() or cls.objects.create()
 
 
 class FloatIssue(TimeStampedModel):

@@ -18,6 +18,18 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class PolicyModel(models.Model):
+    """A settings table of one row (a policy operations change in the console): `current()` is that
+    row, made with the fields' defaults the first time it is asked for."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def current(cls):
+        return cls.objects.order_by("pk").first() or cls.objects.create()
+
+
 class BusinessDay(models.Model):
     """A business date: open while postings are taken, closed after end of day."""
 

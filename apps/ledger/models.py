@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Case, F, Q, When
 from simple_history.models import HistoricalRecords
 
-from apps.core.models import TimeStampedModel
+from apps.core.models import PolicyModel, TimeStampedModel
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 ZERO = Decimal("0.00")
@@ -383,7 +383,7 @@ class ServiceCharge(TimeStampedModel):
         return self.name
 
 
-class LedgerPolicy(models.Model):
+class LedgerPolicy(PolicyModel):
     """Bank-wide rules staff can change: the four-eyes threshold."""
 
     approval_threshold = models.DecimalField(
@@ -399,10 +399,6 @@ class LedgerPolicy(models.Model):
 
     def __str__(self):
         return "Ledger policy"
-
-    @classmethod
-    def current(cls) -> "LedgerPolicy":
-        return cls.objects.order_by("pk").first() or cls.objects.create()
 
 
 # --- product life cycles ------------------------------------------------------------------------

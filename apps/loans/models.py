@@ -17,7 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from apps.core.models import TimeStampedModel
+from apps.core.models import PolicyModel, TimeStampedModel
 
 ZERO = Decimal("0.00")
 RATE_PLACES = 6
@@ -262,7 +262,7 @@ def private_storage():
     return PrivateStorage()
 
 
-class LoansPolicy(models.Model):
+class LoansPolicy(PolicyModel):
     """Lending settings operations may change (one row, `LoansPolicy.current()`)."""
 
     max_active_loans = models.PositiveSmallIntegerField(
@@ -276,11 +276,6 @@ class LoansPolicy(models.Model):
 
     def __str__(self):
         return "Loans policy"
-
-    @classmethod
-    def current(cls) -> "LoansPolicy":
-        policy = cls.objects.order_by("pk").first()
-        return policy if policy is not None else cls.objects.create()
 
 
 # Arrears buckets by days in arrears (issue 14): name, first day, last day (None: no end).
