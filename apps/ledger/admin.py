@@ -372,9 +372,11 @@ class ReversalActionMixin:
     """"Request reversal" on a completed transaction (or its journal entry): waits for approval."""
 
     reversal_roles = (Role.CASHIER, Role.MANAGER, Role.OPERATIONS_MANAGER, Role.ADMIN)
+    # The lookup from the admin's object to its transaction: "pk" (a transaction) or "entry__pk" (an entry).
+    transaction_lookup = "pk"
 
     def _transaction_for(self, object_id) -> Transaction | None:
-        raise NotImplementedError
+        return Transaction.objects.filter(**{self.transaction_lookup: object_id}).first()
 
     def has_reverse_permission(self, request, object_id=None):
         if getattr(request.user, "role", None) not in self.reversal_roles:
@@ -439,9 +441,6 @@ class TransactionAdmin(ReversalActionMixin, AuditedExportMixin, ExportMixin, Led
         if obj is None:
             raise Http404("No such transaction, or not one you may see.")
         return obj
-
-    def _transaction_for(self, object_id):
-        return Transaction.objects.filter(pk=object_id).first()
 
     def get_export_resource_classes(self, request):
         return [TransactionExportResource]
@@ -558,8 +557,7 @@ class JournalEntryAdmin(ReversalActionMixin, ModelAdmin):
             raise Http404("No such journal entry.")
         return obj
 
-    def _transaction_for(self, object_id):
-        return Transaction.objects.filter(entry__pk=object_id).first()
+    transaction_lookup = "entry__pk"
 
     def has_add_permission(self, request):
         return False
