@@ -22,7 +22,8 @@ from apps.core.roles import Role
 from apps.members.selectors import members_visible_to
 
 from . import applications, chart, services
-from .models import BUCKETS, MAX_RATE, RATE_PLACES, Loan, LoanDocument, LoanGuarantee, LoanProduct
+from .arrears import BUCKETS
+from .models import MAX_RATE, RATE_PLACES, Loan, LoanDocument, LoanGuarantee, LoanProduct
 
 products_router = Router(tags=["loan products"])
 loans_router = Router(tags=["loans"])
@@ -361,7 +362,7 @@ def _visible_loan(request, loan_id: int) -> Loan:
 def loan_list(request, status: Literal[tuple(Loan.Status.values)] | None = None,
               member: int | None = Query(None, ge=1, le=2**31 - 1),
               officer: int | None = Query(None, ge=1, le=2**31 - 1), bucket: Bucket | None = None):
-    """`bucket` is the arrears bucket (current, 1-30, 31-60, 61-90, 91-180, over_180) from the loan's days in
+    """`bucket` is the arrears bucket (current, 1-30, 31-60, 61-90, 91-180, over-180) from the loan's days in
     arrears; a loan that is not active is "current"."""
     loans = applications.loans_visible_to(request.user)
     if status:

@@ -19,6 +19,8 @@ from simple_history.models import HistoricalRecords
 
 from apps.core.models import PolicyModel, TimeStampedModel
 
+from .arrears import BUCKET_CODES, delinquency_bucket
+
 ZERO = Decimal("0.00")
 RATE_PLACES = 6
 MAX_RATE = Decimal("1000")
@@ -267,6 +269,14 @@ class LoansPolicy(PolicyModel):
 
     max_active_loans = models.PositiveSmallIntegerField(
         default=2, help_text="Most loans a member may have approved or active at once.")
+    # Provisioning: percent of the outstanding principal set aside for loans in each arrears bucket
+    # (Bank of Ghana's prudential norms for credit unions: current 1 %, then 5, 25, 50, 100).
+    provision_current = rate_field("provision, current (%)", "", default=Decimal("1"))
+    provision_1_30 = rate_field("provision, 1–30 days (%)", "", default=Decimal("5"))
+    provision_31_60 = rate_field("provision, 31–60 days (%)", "", default=Decimal("25"))
+    provision_61_90 = rate_field("provision, 61–90 days (%)", "", default=Decimal("50"))
+    provision_91_180 = rate_field("provision, 91–180 days (%)", "", default=Decimal("100"))
+    provision_over_180 = rate_field("provision, over 180 days (%)", "", default=Decimal("100"))
 
     history = HistoricalRecords()
 
@@ -277,17 +287,19 @@ class LoansPolicy(PolicyModel):
     def __str__(self):
         return "Loans policy"
 
+    def clean(self):
+        for code in BUCKET_CODES:
+            value = getattr(self, self.provision_field(code))
+            if value is not None and value > 100:
+                raise ValidationError({self.provision_field(code): "A provision is at most 100 % of the principal."})
 
-# Arrears buckets by days in arrears (issue 14): name, first day, last day (None: no end).
-BUCKETS = (("current", 0, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("91-180", 91, 180),
-           ("over_180", 181, None))
+    @staticmethod
+    def provision_field(bucket: str) -> str:
+        return "provision_" + bucket.replace("-", "_")
 
-
-def delinquency_bucket(days: int) -> str:
-    for name, first, last in BUCKETS:
-        if days >= first and (last is None or days <= last):
-            return name
-    return "current"
+    def provision_rates(self) -> dict[str, Decimal]:
+        """{bucket code: percent} for `arrears.provision_for`."""
+        return {code: Decimal(getattr(self, self.provision_field(code))) for code in BUCKET_CODES}
 
 
 class Loan(TimeStampedModel):
@@ -325,8 +337,22 @@ class Loan(TimeStampedModel):
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
     disbursed_on = models.DateField(null=True, blank=True)
+    disbursed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    closed_on = models.DateField(null=True, blank=True)
+    written_off_on = models.DateField(null=True, blank=True)
     days_in_arrears = models.PositiveIntegerField(
         default=0, help_text="Days the oldest unpaid instalment is overdue (set by end of day on active loans).")
+    non_performing = models.BooleanField(
+        default=False, help_text="More than 90 days in arrears: interest is no longer accrued to income.")
+    standing_instruction = models.BooleanField(
+        default=True, help_text="Pay each instalment from the member's account at end of day on its due date, "
+                                "when the funds are there.")
+    # Interest accounting (see apps/loans/servicing.py): what the loan has recognised as income so far
+    # (by accrual or paid ahead of it) and what of that is still owed on interest receivable.
+    interest_recognised = money_field("interest recognised", default=ZERO, editable=False)
+    interest_receivable = money_field("interest receivable", default=ZERO, editable=False)
+    provision = money_field("provision held", default=ZERO, editable=False)
 
     history = HistoricalRecords()
 
@@ -340,6 +366,10 @@ class Loan(TimeStampedModel):
     @property
     def delinquency_bucket(self) -> str:
         return delinquency_bucket(self.days_in_arrears) if self.status == self.Status.ACTIVE else "current"
+
+    @property
+    def decimals(self) -> int:
+        return int(self.terms.get("currency_decimals", 2))
 
     @property
     def principal(self) -> Decimal:
@@ -395,3 +425,172 @@ class LoanDocument(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.loan.number}"
+
+
+# --- servicing: the fixed schedule and what happened to it ---------------------------------------
+
+class LoanInstalment(models.Model):
+    """One instalment of a disbursed loan's schedule, fixed at disbursal, with what has been paid on
+    each component. Penalties are added by end of day (`LoanPenalty`); nothing else changes the dues."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="instalments")
+    number = models.PositiveSmallIntegerField()
+    from_date = models.DateField(help_text="Start of the repayment period (the disbursal date for the first).")
+    due_date = models.DateField(db_index=True)
+    principal = money_field("principal")
+    interest = money_field("interest")
+    fees = money_field("fees", default=ZERO)
+    penalties = money_field("penalties", default=ZERO)
+    principal_paid = money_field("principal paid", default=ZERO)
+    interest_paid = money_field("interest paid", default=ZERO)
+    fees_paid = money_field("fees paid", default=ZERO)
+    penalties_paid = money_field("penalties paid", default=ZERO)
+    paid_on = models.DateField(null=True, blank=True, help_text="When it was fully paid.")
+
+    class Meta:
+        ordering = ["loan", "number"]
+        constraints = [models.UniqueConstraint(fields=["loan", "number"], name="one_instalment_number_per_loan")]
+
+    def __str__(self):
+        return f"{self.loan.number} #{self.number} due {self.due_date}"
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest + self.fees + self.penalties
+
+    @property
+    def total_paid(self) -> Decimal:
+        return self.principal_paid + self.interest_paid + self.fees_paid + self.penalties_paid
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.total - self.total_paid
+
+
+class LoanTransaction(models.Model):
+    """Something that moved money on a loan: its disbursal, a repayment (with how it was allocated),
+    a penalty charged, a write-off, a recovery, or the reversal of a disbursal. `journal_entry` is the
+    ledger entry it posted; `transaction` the member-facing ledger transaction, when there is one."""
+
+    class Kind(models.TextChoices):
+        DISBURSAL = "disbursal", "Disbursal"
+        REPAYMENT = "repayment", "Repayment"
+        PENALTY = "penalty", "Penalty"
+        WRITE_OFF = "write_off", "Write-off"
+        RECOVERY = "recovery", "Recovery"
+        DISBURSAL_REVERSAL = "disbursal_reversal", "Disbursal reversed"
+
+    class Channel(models.TextChoices):
+        CASH = "cash", "Cash at the teller"
+        ACCOUNT = "account", "From the member's account"
+        FIELD = "field", "Field collection"
+        STANDING_INSTRUCTION = "standing_instruction", "Standing instruction"
+        SYSTEM = "system", "End of day"
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="transactions")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    channel = models.CharField(max_length=24, choices=Channel.choices, default=Channel.SYSTEM)
+    value_date = models.DateField(help_text="The date it counts from (a backdated repayment's own date).")
+    business_date = models.DateField(help_text="The business date it was posted on.")
+    amount = money_field("amount")
+    principal = money_field("principal", default=ZERO)
+    interest = money_field("interest", default=ZERO)
+    fees = money_field("fees", default=ZERO)
+    penalties = money_field("penalties", default=ZERO)
+    per_instalment = models.JSONField(default=list, blank=True,
+                                      help_text="[{number, penalties, fees, interest, principal}] it paid.")
+    transaction = models.ForeignKey("ledger.Transaction", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="loan_transactions")
+    journal_entry = models.ForeignKey("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+    reversed = models.BooleanField(default=False)
+    note = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["value_date", "pk"]
+        indexes = [models.Index(fields=["loan", "kind"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount} on {self.loan.number}"
+
+
+class LoanPenalty(models.Model):
+    """A penalty charged by end of day on an overdue instalment, once per instalment and period:
+    the unique constraint is what makes a re-run of end of day charge nothing twice."""
+
+    instalment = models.ForeignKey(LoanInstalment, on_delete=models.PROTECT, related_name="penalty_charges")
+    period = models.PositiveSmallIntegerField(help_text="0 for the first charge, 1 for a repayment period later...")
+    charged_on = models.DateField()
+    amount = money_field("amount")
+    waived = models.BooleanField(default=False, help_text="Waived when a backdated repayment shows it was not due.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["instalment", "period"], name="one_penalty_per_period")]
+
+    def __str__(self):
+        return f"Penalty {self.amount} on {self.instalment}"
+
+
+class LoanProvision(models.Model):
+    """The loan-loss provision end of day set for one product and bucket on one business date."""
+
+    business_date = models.DateField(db_index=True)
+    product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT, related_name="+")
+    bucket = models.CharField(max_length=10)
+    loans = models.PositiveIntegerField()
+    outstanding_principal = money_field("outstanding principal")
+    rate = rate_field("rate (%)", "")
+    amount = money_field("provision")
+
+    class Meta:
+        ordering = ["-business_date", "product", "bucket"]
+        constraints = [models.UniqueConstraint(fields=["business_date", "product", "bucket"],
+                                               name="one_provision_per_day_product_bucket")]
+
+    def __str__(self):
+        return f"{self.product.code} {self.bucket} {self.business_date}: {self.amount}"
+
+
+class LoanRequest(TimeStampedModel):
+    """An act on a loan that a second person must approve (four eyes): undoing a disbursal, a backdated
+    repayment, a write-off. Nothing is posted until a different manager approves it."""
+
+    class Kind(models.TextChoices):
+        DISBURSAL_REVERSAL = "disbursal_reversal", "Reverse the disbursal"
+        BACKDATED_REPAYMENT = "backdated_repayment", "Backdated repayment"
+        WRITE_OFF = "write_off", "Write-off"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="requests")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    reason = models.CharField(max_length=255)
+    amount = money_field("amount", null=True, blank=True)
+    value_date = models.DateField(null=True, blank=True)
+    channel = models.CharField(max_length=24, blank=True)
+    from_account = models.ForeignKey("ledger.Account", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=255, blank=True)
+    result = models.ForeignKey(LoanTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["loan", "kind"], condition=models.Q(status="pending"),
+                                               name="one_pending_request_per_kind")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.loan.number}"
