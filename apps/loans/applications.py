@@ -336,7 +336,7 @@ def guarantee_decline(*, actor, guarantee: LoanGuarantee, request=None) -> LoanG
     return guarantee
 
 
-def _release_guarantees(actor, loan: Loan) -> None:
+def release_guarantees(actor, loan: Loan) -> None:
     for guarantee in loan.guarantees.select_for_update().filter(
             status__in=(LoanGuarantee.Status.REQUESTED, LoanGuarantee.Status.ACCEPTED)):
         if guarantee.status == LoanGuarantee.Status.ACCEPTED and guarantee.account_id:
@@ -405,7 +405,7 @@ def loan_reject(*, actor, loan: Loan, reason: str, request=None) -> Loan:
         loan.decision_note = reason
         loan._history_user = actor
         loan.save()
-        _release_guarantees(actor, loan)
+        release_guarantees(actor, loan)
         record(actor, "loan.reject", loan, request=request, number=loan.number, reason=reason)
     return loan
 

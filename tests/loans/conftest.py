@@ -65,3 +65,30 @@ def world(product, cashier, operations_manager, make_user):
                      cashier=cashier)
     return {"user": user, "member": member, "account": account, "g_user": g_user, "guarantor": guarantor,
             "g_account": g_account, "product": product}
+
+
+@pytest.fixture
+def second_manager(make_user):
+    return make_user("manager")
+
+
+@pytest.fixture
+def approved_loan(world, manager):
+    """world's member: 8,000 over 12 months on the salary product, guaranteed by Kofi, approved."""
+    from apps.loans import applications
+
+    loan = applications.loan_apply(actor=world["user"], product=world["product"], amount="8000.00", term=12,
+                                   purpose="Stock for the shop", account=world["account"],
+                                   guarantors=[{"member": world["guarantor"], "amount": "3000.00"}])
+    applications.guarantee_accept(actor=world["g_user"], guarantee=loan.guarantees.get())
+    return applications.loan_approve(actor=manager, loan=loan)
+
+
+@pytest.fixture
+def active_loan(approved_loan, manager):
+    """The approved loan paid into the member's account on the open business date."""
+    from apps.loans.servicing import loan_disburse
+
+    loan_disburse(actor=manager, loan=approved_loan)
+    approved_loan.refresh_from_db()
+    return approved_loan
