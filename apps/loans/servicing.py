@@ -32,7 +32,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import record
@@ -42,7 +41,6 @@ from apps.core.roles import Role
 from apps.ledger import cash_desk
 from apps.ledger.errors import LedgerError
 from apps.ledger.models import ZERO, Account, Transaction
-from apps.ledger.services import movement_check
 from apps.ledger.posting import (
     Entry,
     Idempotency,
@@ -54,6 +52,7 @@ from apps.ledger.posting import (
     new_reference,
     retry_on_conflict,
 )
+from apps.ledger.services import movement_check
 from apps.members.selectors import members_visible_to
 
 from .allocation import COMPONENTS, AllocationError, InstalmentDue, allocate, instalment_status, outstanding
