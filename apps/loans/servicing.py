@@ -58,7 +58,7 @@ from apps.members.selectors import members_visible_to
 
 from .allocation import COMPONENTS, AllocationError, InstalmentDue, allocate, instalment_status, outstanding
 from .allocation import payoff_quote as allocation_payoff
-from .applications import release_guarantees
+from .applications import loans_visible_to, release_guarantees
 from .models import Loan, LoanInstalment, LoanPenalty, LoanProductFee, LoanRequest, LoanTransaction
 from .schedule import Schedule, ScheduleTerms, generate_schedule
 
@@ -819,3 +819,18 @@ def _delta_lines(loan: Loan, delta: dict[str, Decimal], ref) -> list[Line]:
         elif value < 0:
             lines.append(Line(gl=_gl(ref, gl_id), debit=-value))
     return lines
+
+
+def loan_standing_instruction_set(*, actor, loan: Loan, on: bool, request=None) -> Loan:
+    """Switch the loan's standing instruction (instalments paid from the loan's account at end of day
+    on their due date) on or off: the borrower, or staff who may see the loan."""
+    if not loans_visible_to(actor).filter(pk=loan.pk).exists():
+        raise PermissionDenied("You may not change this loan.")
+    with transaction.atomic():
+        loan = _lock_loan(loan)
+        if loan.standing_instruction != on:
+            loan.standing_instruction = on
+            loan._history_user = actor
+            loan.save(update_fields=["standing_instruction", "updated_at"])
+            record(actor, "loan.standing_instruction", loan, request=request, number=loan.number, on=on)
+    return loan
