@@ -59,8 +59,9 @@ from apps.members.selectors import members_visible_to
 from .allocation import COMPONENTS, AllocationError, InstalmentDue, allocate, instalment_status, outstanding
 from .allocation import payoff_quote as allocation_payoff
 from .applications import loans_visible_to, release_guarantees
-from .models import Loan, LoanInstalment, LoanPenalty, LoanProductFee, LoanRequest, LoanTransaction
+from .models import Loan, LoanInstalment, LoanPenalty, LoanRequest, LoanTransaction
 from .schedule import Schedule, ScheduleTerms, generate_schedule
+from .services import FeeAmount, capitalised, fee_value
 
 T = Transaction.Type
 PURPOSE_DISBURSAL = "loan_disbursal"
@@ -153,7 +154,7 @@ class DisbursalFigures:
     approved: Decimal  # the approved amount
     deducted_fees: Decimal  # kept back from what is paid out
     capitalised_fees: Decimal  # added to the principal owed
-    fees: tuple  # ((name, when, amount), ...)
+    fees: tuple  # FeeAmount rows
 
     @property
     def principal_owed(self) -> Decimal:
@@ -165,18 +166,13 @@ class DisbursalFigures:
 
 
 def disbursal_figures(loan: Loan) -> DisbursalFigures:
-    """The fees of the loan's terms on its approved amount: flat as they are, a percent of the approved
-    amount rounded half-up to the cent."""
+    """The fees of the loan's terms (copied from the product when the member applied) on its approved
+    amount (`services.fee_value`)."""
     approved = loan.principal
-    fees = []
-    for fee in loan.terms.get("fees", []):
-        amount = Decimal(fee["amount"])
-        if fee["kind"] == LoanProductFee.Kind.PERCENT:
-            amount = (approved * amount / 100).quantize(Decimal("0.01"))
-        fees.append((fee["name"], fee["when"], amount))
-    deducted = sum((a for _, when, a in fees if when == LoanProductFee.When.DISBURSEMENT), ZERO)
-    capitalised = sum((a for _, when, a in fees if when == LoanProductFee.When.CAPITALISED), ZERO)
-    return DisbursalFigures(approved, deducted, capitalised, tuple(fees))
+    fees = [FeeAmount(fee["name"], fee["when"], fee_value(fee["kind"], fee["amount"], approved))
+            for fee in loan.terms.get("fees", [])]
+    total = sum((fee.amount for fee in fees), ZERO)
+    return DisbursalFigures(approved, total - capitalised(fees), capitalised(fees), tuple(fees))
 
 
 def disbursal_schedule(loan: Loan, disbursement_date: date) -> Schedule:
