@@ -145,3 +145,16 @@ def test_a_capitalised_fee_is_owed_and_the_preview_shows_the_schedule_disbursal_
     preview = schedule_preview(product=product, principal=D("4000.00"), term=6, disbursement_date=result.value_date)
     fixed = [(i.due_date, i.principal, i.interest) for i in loan.instalments.order_by("number")]
     assert fixed == [(i.due_date, i.principal, i.interest) for i in preview.instalments]
+
+
+def test_a_field_repayment_is_counted_in_the_bankers_remittance(active_loan, world, mobile_banker,
+                                                                operations_manager):
+    from apps.cash.services import collection_run_for, field_cash_expected
+    from apps.members.services import member_assign
+
+    with pytest.raises(PermissionDenied):
+        servicing.loan_repay(actor=mobile_banker, loan=active_loan, amount="40.00")
+    member_assign(actor=operations_manager, member=world["member"], banker=mobile_banker)
+    result = servicing.loan_repay(actor=mobile_banker, loan=active_loan, amount="40.00")
+    assert result.channel == "field" and result.transaction.channel == "field"
+    assert field_cash_expected(collection_run_for(mobile_banker).gl_account) == D("40.00")
