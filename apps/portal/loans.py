@@ -294,7 +294,6 @@ def loan_receipt(request, pk: int, txn: int):
     loan = _my_loan(request, pk)
     payment = get_object_or_404(LoanTransaction.objects.select_related("transaction__from_account__product"),
                                 pk=txn, loan=loan, kind__in=loan_documents.PAYMENT_KINDS)
-    loan.refresh_from_db()
     return _private(render(request, "portal/loans/receipt.html", {
         "loan": loan, "payment": payment, "outstanding": servicing.loan_outstanding(loan),
         "parts": [(label, getattr(payment, name)) for name, label in

@@ -138,8 +138,10 @@ def test_short_funds_and_bad_amounts_are_refused_in_plain_words(world, active_lo
     client = staff_client_for(world["user"])
     account = Account.objects.get(pk=world["account"].pk)
     ledger.withdrawal_create(actor=cashier, account=account, amount=str(account.balance - D("10.00")))
-    short = _pay(client, active_loan, account, "50.00")
-    assert short.status_code == 409 and 'role="alert"' in short.content.decode()
+    for confirm in (False, True):  # refused at review, and by the service when posting
+        short = _pay(client, active_loan, account, "50.00", confirm=confirm)
+        assert short.status_code == 409 and 'role="alert"' in short.content.decode()
+        assert f"There is not enough available on account {account.account_number}" in short.content.decode()
     bad = _pay(client, active_loan, account, "1.999")
     assert bad.status_code == 422 and "two decimal places" in bad.content.decode()
     assert not LoanTransaction.objects.filter(kind="repayment").exists()
