@@ -237,8 +237,10 @@ def loan_pay(request, pk: int):
     accounts = _paying_accounts(request.user)
     context = {"loan": loan, "on": on}
     if loan.status not in PAYING_STATUSES:
-        context["error"] = _refusal(LedgerError("loan_closed" if loan.status == Loan.Status.CLOSED
-                                                else "loan_not_active", ""))
+        context["error"] = ("This loan was not approved: there is nothing to repay."
+                            if loan.status == Loan.Status.REJECTED else
+                            _refusal(LedgerError("loan_closed" if loan.status == Loan.Status.CLOSED
+                                                 else "loan_not_active", "")))
         return _private(render(request, "portal/loans/pay.html", context, status=409 if request.method == "POST"
                                else 200))
     payoff = servicing.payoff_quote(loan, on)
