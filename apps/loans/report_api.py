@@ -8,7 +8,7 @@ from apps.core.apikit.errors import ApiError
 from apps.core.apikit.permissions import require_role
 from apps.core.business_day import reporting_date
 
-from .reports import REPORT_ROLES, portfolio_report
+from .reports import REPORT_ROLES, portfolio_report, report_json
 
 reports_router = Router(tags=["reports"])
 
@@ -42,21 +42,6 @@ class PortfolioAtRiskOut(Schema):
     buckets: list[BucketOut]
     by_officer: list[OfficerOut]
     by_product: list[ProductOut]
-
-
-def money(value) -> str:
-    return f"{value:.2f}"
-
-
-def report_json(report: dict) -> dict:
-    """`reports.portfolio_report`'s figures with money as strings of two places."""
-    def group(row):
-        return {**row, "outstanding_principal": money(row["outstanding_principal"])}
-
-    return {"date": report["date"], "gross_portfolio": money(report["gross_portfolio"]), "par": report["par"],
-            "buckets": [group(row) for row in report["buckets"]],
-            "by_officer": [group(row) for row in report["by_officer"]],
-            "by_product": [group(row) for row in report["by_product"]]}
 
 
 @reports_router.get("/portfolio-at-risk/", response=PortfolioAtRiskOut, summary="Portfolio at risk on a date")

@@ -30,7 +30,6 @@ from apps.core.roles import Role
 
 from .arrears import PAR_DAYS
 from .forms import AdminDateInput
-from .report_api import report_json
 from .reports import (
     PORTFOLIO_ROLES,
     REPORT_ROLES,
@@ -38,6 +37,7 @@ from .reports import (
     officer_choices,
     officer_portfolio,
     portfolio_report,
+    report_json,
 )
 from .resources import PortfolioAtRiskResource
 

@@ -127,6 +127,17 @@ def portfolio_report(on: date, loans: QuerySet | None = None) -> dict:
     return portfolio_at_risk(portfolio_positions(on, loans), on)
 
 
+def report_json(report: dict) -> dict:
+    """`portfolio_report`'s figures as the API and the console show them: money as strings of two places."""
+    def group(row):
+        return {**row, "outstanding_principal": f"{row['outstanding_principal']:.2f}"}
+
+    return {"date": report["date"], "gross_portfolio": f"{report['gross_portfolio']:.2f}", "par": report["par"],
+            "buckets": [group(row) for row in report["buckets"]],
+            "by_officer": [group(row) for row in report["by_officer"]],
+            "by_product": [group(row) for row in report["by_product"]]}
+
+
 # --- the loan officer's portfolio ---------------------------------------------------------------------
 
 def officer_choices():

@@ -198,9 +198,7 @@ def test_positions_on_the_date_in_a_few_queries(portfolio, django_assert_max_num
 
 
 def test_the_report_on_the_hand_built_portfolio(portfolio):
-    from apps.loans.report_api import report_json
-
-    body = report_json(reports.portfolio_report(ON))
+    body = reports.report_json(reports.portfolio_report(ON))
     assert {**body, "date": f"{body['date']:%Y-%m-%d}"} == EXPECTED_JSON
 
 
