@@ -26,10 +26,11 @@ from apps.members.selectors import members_visible_to
 from . import applications, chart, services, servicing
 from .arrears import BUCKETS
 from .models import MAX_RATE, RATE_PLACES, Loan, LoanDocument, LoanGuarantee, LoanProduct, LoanRequest
+from .report_api import reports_router
 
 products_router = Router(tags=["loan products"])
 loans_router = Router(tags=["loans"])
-ROUTERS = [("/loan-products/", products_router), ("/loans/", loans_router)]
+ROUTERS = [("/loan-products/", products_router), ("/loans/", loans_router), ("/reports/", reports_router)]
 
 PLAIN_RATE = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6})?")
 
