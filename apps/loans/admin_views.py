@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.generic import TemplateView
 from unfold.views import UnfoldModelAdminViewMixin
 
-from apps.core.admin_mixins import add_service_error, error_messages
+from apps.core.admin_mixins import add_service_error
 from apps.core.business_day import reporting_date
 from apps.core.money import format_money
 from apps.core.roles import Role
@@ -107,7 +107,7 @@ REPAY_ROLES = (Role.MANAGER, Role.CASHIER)
 WRITE_OFF_ROLES = (Role.MANAGER,)
 REVERSAL_ROLES = (Role.MANAGER, Role.CASHIER)
 BACKDATED_ROLES = (Role.MANAGER, Role.CASHIER)
-REQUEST_VIEW_ROLES = (Role.MANAGER, Role.CASHIER, Role.OPERATIONS_MANAGER)
+REQUEST_VIEW_ROLES = (Role.MANAGER, Role.CASHIER)
 
 
 def new_idempotency_key() -> str:
@@ -368,7 +368,3 @@ def loan_requests_badge(request) -> int | None:
     if getattr(request.user, "role", None) != Role.MANAGER:
         return None
     return LoanRequest.objects.filter(status=LoanRequest.Status.PENDING).count() or None
-
-
-def error_text(exc) -> str:
-    return " ".join(error_messages(exc))

@@ -41,7 +41,7 @@ class LoansConfig(AppConfig):
                               position=5, permission=sidebar.has_perm("loans.view_loan"),
                               badge="apps.loans.admin_views.applications_badge")
         sidebar.register_item("loans", "Loan approvals", "approval", url="admin:loans_loanrequest_changelist",
-                              position=7, permission=sidebar.has_role("manager", "cashier", "operations_manager"),
+                              position=7, permission=sidebar.has_role("manager", "cashier"),
                               badge="apps.loans.admin_views.loan_requests_badge")
         sidebar.register_item("loans", "Loans policy", "tune", url="admin:loans_loanspolicy_changelist",
                               position=30, permission=sidebar.has_perm("loans.change_loanspolicy"))
