@@ -297,8 +297,7 @@ class LoanAdmin(ReadOnlyHistoryMixin, ServiceFormMixin, SimpleHistoryAdmin, Mode
                              (Loan.Status.ACTIVE, Loan.Status.WRITTEN_OFF))
 
     def has_request_backdated_permission(self, request, object_id=None):
-        return self._loan_in(request, object_id, admin_views.BACKDATED_ROLES,
-                             (Loan.Status.ACTIVE, Loan.Status.WRITTEN_OFF))
+        return self._loan_in(request, object_id, admin_views.BACKDATED_ROLES, (Loan.Status.ACTIVE,))
 
     def has_request_reversal_permission(self, request, object_id=None):
         return self._loan_in(request, object_id, admin_views.REVERSAL_ROLES, (Loan.Status.ACTIVE,))

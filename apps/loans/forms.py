@@ -158,7 +158,7 @@ class LoanRequestForm(LoanActionForm):
 
 
 class BackdatedRepaymentForm(LoanRequestForm):
-    CHANNELS = {"cashier": ("cash", "account"), "manager": ("cash", "account")}
+    CHANNELS = {"cashier": ("cash", "account"), "manager": ("account",)}
 
     amount = AmountField(label="Amount", widget=UnfoldAdminTextInputWidget)
     value_date = forms.DateField(label="Paid on", widget=AdminDateInput, input_formats=["%Y-%m-%d"],

@@ -247,3 +247,43 @@ def test_cashiers_do_not_decide_loan_requests(console, active_loan, cashier, man
     assert client.post(reverse("admin:loans_loanrequest_reject", args=[loan_request.pk]),
                        {"_form_submitted": "on", "reason": "No"}).status_code == 403
     assert client.get(reverse("admin:loans_loanrequest_changelist")).status_code == 200
+
+
+def test_a_cashier_requests_a_reversal_and_a_manager_rejects_it_with_a_reason(console, active_loan, cashier,
+                                                                              manager, rf):
+    from apps.loans.admin_views import loan_requests_badge
+
+    done = request_through_page(console(cashier), active_loan, "request_reversal", reason="Paid into the wrong account")
+    assert done.status_code == 302
+    loan_request = LoanRequest.objects.get(loan=active_loan, kind="disbursal_reversal")
+    request = rf.get("/")
+    request.user = manager
+    assert loan_requests_badge(request) == 1
+    request.user = cashier
+    assert loan_requests_badge(request) is None
+    console(manager).post(reverse("admin:loans_loanrequest_reject", args=[loan_request.pk]),
+                          {"_form_submitted": "on", "reason": "Account is right"})
+    loan_request.refresh_from_db()
+    assert loan_request.status == "rejected" and Loan.objects.get(pk=active_loan.pk).status == Loan.Status.ACTIVE
+    html = console(manager).get(page(active_loan)).content.decode()
+    assert "Paid into the wrong account" in html and "rejected" in html
+
+
+def test_a_backdated_repayment_request_through_the_page(console, active_loan, cashier, second_manager):
+    from datetime import timedelta
+
+    from apps.core.business_day import reporting_date
+
+    day = reporting_date() - timedelta(days=1)
+    if active_loan.disbursed_on > day:
+        Loan.objects.filter(pk=active_loan.pk).update(disbursed_on=day)
+        active_loan.refresh_from_db()
+    done = request_through_page(console(cashier), active_loan, "request_backdated", amount="200.00",
+                                value_date=day.isoformat(), channel="cash", reason="Paid yesterday, not keyed")
+    assert done.status_code == 302
+    loan_request = LoanRequest.objects.get(loan=active_loan, kind="backdated_repayment")
+    assert (loan_request.amount, loan_request.value_date, loan_request.channel) == (D("200.00"), day, "cash")
+
+
+def test_operations_managers_do_not_see_loan_approvals(console, operations_manager):
+    assert console(operations_manager).get(reverse("admin:loans_loanrequest_changelist")).status_code == 403
