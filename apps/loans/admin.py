@@ -147,9 +147,13 @@ class ReadOnlyInline(TabularInline):
 
 class LoanGuaranteeInline(ReadOnlyInline):
     model = LoanGuarantee
-    fields = ("guarantor", "account", "amount", "status", "decided_at")
+    fields = ("guarantor", "account", "pledged", "status", "decided_at")
     readonly_fields = fields
     verbose_name_plural = "Guarantors"
+
+    @display(description="Pledged")
+    def pledged(self, obj):
+        return money_cell(obj.amount) if obj.pk is not None else "—"
 
 
 class LoanDocumentInline(ReadOnlyInline):
