@@ -40,6 +40,9 @@ class LoansConfig(AppConfig):
         sidebar.register_item("loans", "Loan applications", "assignment", url="admin:loans_loan_changelist",
                               position=5, permission=sidebar.has_perm("loans.view_loan"),
                               badge="apps.loans.admin_views.applications_badge")
+        sidebar.register_item("loans", "Loan approvals", "approval", url="admin:loans_loanrequest_changelist",
+                              position=7, permission=sidebar.has_role("manager", "cashier"),
+                              badge="apps.loans.admin_views.loan_requests_badge")
         sidebar.register_item("loans", "Loans policy", "tune", url="admin:loans_loanspolicy_changelist",
                               position=30, permission=sidebar.has_perm("loans.change_loanspolicy"))
         sidebar.register_item("loans", "Portfolio at risk", "monitoring", url="admin:loans_par_report", position=40,
