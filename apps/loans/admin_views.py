@@ -6,7 +6,6 @@ import secrets
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -16,14 +15,10 @@ from unfold.views import UnfoldModelAdminViewMixin
 
 from apps.core.admin_mixins import add_service_error
 from apps.core.business_day import reporting_date
-from apps.core.money import format_money
 from apps.core.roles import Role
-from apps.ledger import cash_desk
 from apps.ledger.errors import LedgerError
-from apps.ledger.models import Transaction
 
 from . import applications, services, servicing
-from .allocation import AllocationError, allocate
 from .forms import BackdatedRepaymentForm, DisburseForm, LoanRequestForm, RepayForm, SchedulePreviewForm
 from .models import Loan, LoanDocument, LoanRequest, LoanTransaction
 
@@ -145,14 +140,6 @@ def loan_page_context(loan: Loan, on) -> dict:
     }
 
 
-def _cash_check(user, kind: str, amount, business_date) -> None:
-    """Whether the cashier's drawer takes in (a deposit) or pays out (a withdrawal) this cash now:
-    the cash desk's own check, run before the confirmation page so a refusal shows there."""
-    probe = Transaction(transaction_type=kind, amount=amount, business_date=business_date, initiated_by=user)
-    with transaction.atomic():
-        cash_desk.cash_account_for(actor=user, txn=probe)
-
-
 class LoanActionView(UnfoldModelAdminViewMixin, TemplateView):
     """One action on one loan: edit → review → confirm. Subclasses say what to show and what to call."""
 
@@ -230,20 +217,13 @@ class DisburseView(LoanActionView):
     intro = "Check what is paid out and the schedule that will be fixed, then confirm. Nothing is paid until you do."
 
     def preview(self, form) -> dict:
+        """What `loan_disburse` would post (its review mode: the same checks, nothing written)."""
         data = form.cleaned_data
-        if self.loan.status != Loan.Status.APPROVED:
-            raise LedgerError("loan_not_approved", f"Loan {self.loan.number} is "
-                                                   f"{self.loan.get_status_display().lower()}: only an approved loan "
-                                                   "is disbursed.")
-        day = data["disbursement_date"] or self.business_date
-        if day > self.business_date:
-            raise ValidationError({"disbursement_date": "A loan cannot be disbursed on a future date."})
-        figures = servicing.disbursal_figures(self.loan)
-        if data["channel"] == LoanTransaction.Channel.CASH:
-            _cash_check(self.request.user, Transaction.Type.WITHDRAWAL, figures.paid_out, self.business_date)
-        return {"kind": "disburse", "figures": figures, "day": day, "channel": data["channel"],
-                "channel_label": LoanTransaction.Channel(data["channel"]).label,
-                "schedule": servicing.disbursal_schedule(self.loan, day)}
+        result = servicing.loan_disburse(actor=self.request.user, loan=self.loan, review=True,
+                                         disbursement_date=data["disbursement_date"], channel=data["channel"])
+        return {"kind": "disburse", "figures": servicing.disbursal_figures(self.loan), "day": result.value_date,
+                "channel": data["channel"], "channel_label": LoanTransaction.Channel(data["channel"]).label,
+                "schedule": servicing.disbursal_schedule(self.loan, result.value_date)}
 
     def confirm(self, form):
         data = form.cleaned_data
@@ -268,24 +248,16 @@ class RepayView(LoanActionView):
         return context
 
     def preview(self, form) -> dict:
+        """What `loan_repay` would post, its split included (its review mode: the same checks — payoff,
+        funds, limits, the cashier's drawer — and nothing written)."""
         data = form.cleaned_data
         payoff = servicing.payoff_quote(self.loan, self.business_date)
         amount, channel = data["amount"], data["channel"]
-        if amount > payoff["total"]:
-            raise ValidationError({"amount": f"That is more than the payoff of {format_money(payoff['total'])}."})
-        dues = [servicing.due_of(i) for i in servicing.instalments_of(self.loan)]
-        try:
-            allocation, _ = allocate(dues, amount, on=self.business_date, decimals=self.loan.decimals)
-        except AllocationError as exc:
-            raise ValidationError({"amount": str(exc)[:1].upper() + str(exc)[1:] + "."})
-        account = None
-        if channel == LoanTransaction.Channel.CASH:
-            _cash_check(self.request.user, Transaction.Type.DEPOSIT, amount, self.business_date)
-        else:
-            account = data["from_account"] or self.loan.account
-        return {"kind": "repay", "amount": amount, "allocation": allocation, "payoff": payoff,
+        result = servicing.loan_repay(actor=self.request.user, loan=self.loan, amount=amount, channel=channel,
+                                      from_account=data["from_account"], review=True)
+        account = None if channel == LoanTransaction.Channel.CASH else (data["from_account"] or self.loan.account)
+        return {"kind": "repay", "amount": amount, "allocation": result, "payoff": payoff,
                 "channel_label": LoanTransaction.Channel(channel).label, "account": account,
-                "short": account is not None and account.available_balance < amount,
                 "left_after": payoff["total"] - amount}
 
     def confirm(self, form):

@@ -184,6 +184,23 @@ def disbursal_schedule(loan: Loan, disbursement_date: date) -> Schedule:
 
 # --- disbursal -------------------------------------------------------------------------------------
 
+class _Reviewed(Exception):
+    def __init__(self, result):
+        self.result = result
+
+
+def _review(run):
+    """What `run()` would post, or the refusal posting would raise; nothing is written. The same locks
+    and checks as posting, in a transaction that is always rolled back (as the ledger's review pages),
+    so a confirm page never promises what posting refuses. The result is an unsaved-in-effect
+    LoanTransaction: its figures are the ones posting would record."""
+    try:
+        with transaction.atomic():
+            raise _Reviewed(run())
+    except _Reviewed as done:
+        return done.result
+
+
 def _business_date(context) -> date:
     if context.business_date is None:
         raise LedgerError("business_day_closed", "No business day is open: open one before moving money.")
@@ -212,18 +229,20 @@ def _cash_gl(actor, kind: str, amount: Decimal, business_date: date):
 
 @retry_on_conflict
 def loan_disburse(*, actor, loan: Loan, disbursement_date: date | None = None, channel: str = Channel.ACCOUNT,
-                  idempotency_key: str | None = None, request=None) -> LoanTransaction:
+                  idempotency_key: str | None = None, request=None, review: bool = False) -> LoanTransaction:
     """Pay out an approved loan: one journal entry (see the module docstring), the schedule fixed as
     instalment rows, the loan `active`. Into the member's account (`channel="account"`) by a manager or
     a cashier, or in cash from the cashier's drawer (`channel="cash"`). The disbursal date is the open
     business date unless an earlier one is given (a loan paid out on a day not yet keyed); never in
-    the future, never before the approval."""
+    the future, never before the approval. With `review`, what it would post (`_review`)."""
     if getattr(actor, "role", None) not in DISBURSE_ROLES:
         raise PermissionDenied("Only a manager or a cashier disburses loans.")
     if channel not in (Channel.ACCOUNT, Channel.CASH):
         raise ValidationError({"channel": "Pay a loan out into the member's account or in cash."})
     if channel == Channel.CASH and actor.role != Role.CASHIER:
         raise PermissionDenied("Only a cashier pays a loan out in cash, from their drawer.")
+    if review:
+        return _review(lambda: _disburse(actor, loan, disbursement_date, channel, request))
     idempotency = Idempotency.of(idempotency_key, "loan_disburse", loan=loan.pk, channel=channel,
                                  date=str(disbursement_date or ""))
     return idempotent(actor=actor, idempotency=idempotency, model=LoanTransaction,
@@ -331,11 +350,12 @@ def _check_repayer(actor, loan: Loan, channel: str, from_account) -> None:
 
 @retry_on_conflict
 def loan_repay(*, actor, loan: Loan, amount, channel: str | None = None, from_account=None,
-               idempotency_key: str | None = None, request=None) -> LoanTransaction:
+               idempotency_key: str | None = None, request=None, review: bool = False) -> LoanTransaction:
     """A repayment on the open business date: cash at the teller (into the cashier's drawer), from a
     member account (the owner in the portal or API, staff at the counter), or collected in the field
     (onto the banker's field cash, so it is counted in their remittance). Allocated by
-    `allocation.allocate`; more than the payoff is refused (409 `over_payoff`)."""
+    `allocation.allocate`; more than the payoff is refused (409 `over_payoff`). With `review`, what it
+    would post, its allocation included (`_review`): confirm pages show that."""
     if not isinstance(loan, Loan):
         loan = Loan.objects.select_related("member").filter(pk=loan).first()
         if loan is None:
@@ -351,6 +371,8 @@ def loan_repay(*, actor, loan: Loan, amount, channel: str | None = None, from_ac
             raise ValidationError({"from_account_id": "No such account."})
     _check_repayer(actor, loan, channel, account)
     amount = _repay_amount(amount, loan.decimals)
+    if review:
+        return _review(lambda: _repay(actor, loan, amount, channel, account, request))
     idempotency = Idempotency.of(idempotency_key, "loan_repay", loan=loan.pk, amount=str(amount), channel=channel,
                                  account=account.pk if account else None)
     return idempotent(actor=actor, idempotency=idempotency, model=LoanTransaction,

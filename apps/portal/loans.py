@@ -28,7 +28,6 @@ from apps.ledger.errors import LedgerError
 from apps.ledger.models import ZERO, Account
 from apps.ledger.selectors import accounts_visible_to
 from apps.loans import applications, servicing
-from apps.loans.allocation import AllocationError, allocate
 from apps.loans.models import Loan, LoanProduct, LoanTransaction
 from apps.loans.services import fee_amounts, schedule_preview
 from apps.members.models import Member
@@ -218,13 +217,6 @@ def _refusal(exc, *, payoff=None, account=None, amount=None) -> str:
     return " ".join(getattr(exc, "messages", [str(exc)]))
 
 
-def _allocation_preview(loan: Loan, amount, on):
-    """How a payment of `amount` would be split today (the loans app's pure allocation; nothing saved)."""
-    dues = [servicing.due_of(i) for i in servicing.instalments_of(loan)]
-    allocation, _ = allocate(dues, amount, on=on, decimals=loan.decimals)
-    return allocation
-
-
 @member_required
 @require_http_methods(["GET", "POST"])
 def loan_pay(request, pk: int):
@@ -261,16 +253,15 @@ def loan_pay(request, pk: int):
     amount = data["amount"]
     context.update(account=account, amount=amount)
     if "confirm" not in request.POST:
-        # Review: refuse here what posting would refuse for these figures, so the confirm page never
+        # Review: the service's own checks and split, nothing written, so the confirm page never
         # promises a payment that cannot be made.
         try:
-            if amount > payoff["total"]:
-                raise LedgerError("over_payoff", "")
-            if amount > account.available_balance:
-                raise LedgerError("insufficient_funds", "")
-            context["allocation"] = _allocation_preview(loan, amount, on)
-        except (LedgerError, AllocationError) as exc:
-            exc = exc if isinstance(exc, LedgerError) else LedgerError(exc.code, str(exc))
+            context["allocation"] = servicing.loan_repay(actor=request.user, loan=loan, amount=amount,
+                                                         channel="account", from_account=account, review=True)
+        except ValidationError as exc:
+            form.add_error(None, _refusal(exc))
+            return _private(render(request, "portal/loans/pay.html", context, status=422))
+        except (LedgerError, PermissionDenied) as exc:
             form.add_error(None, _refusal(exc, payoff=payoff, account=account, amount=amount))
             return _private(render(request, "portal/loans/pay.html", context, status=409))
         context["remaining"] = payoff["total"] - amount

@@ -158,3 +158,13 @@ def test_a_field_repayment_is_counted_in_the_bankers_remittance(active_loan, wor
     result = servicing.loan_repay(actor=mobile_banker, loan=active_loan, amount="40.00")
     assert result.channel == "field" and result.transaction.channel == "field"
     assert field_cash_expected(collection_run_for(mobile_banker).gl_account) == D("40.00")
+
+
+def test_a_review_shows_the_split_and_posts_nothing(active_loan, world):
+    count = Posting.objects.count()
+    first = active_loan.instalments.order_by("number").first()
+    review = servicing.loan_repay(actor=world["user"], loan=active_loan, amount="200.00", review=True)
+    assert review.interest == first.interest and review.principal == D("200.00") - first.interest
+    assert Posting.objects.count() == count and not LoanTransaction.objects.filter(kind="repayment").exists()
+    with pytest.raises(LedgerError):
+        servicing.loan_repay(actor=world["user"], loan=active_loan, amount="99999.00", review=True)

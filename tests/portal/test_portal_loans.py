@@ -92,7 +92,7 @@ def test_pay_confirms_then_posts_once_even_if_submitted_twice(world, active_loan
 
     confirm = _pay(client, active_loan, account, "500.00", confirm=False)
     assert confirm.status_code == 200 and 'data-testid="loan-pay-confirm"' in confirm.content.decode()
-    assert confirm.context["allocation"].total == D("500.00")
+    assert confirm.context["allocation"].amount == D("500.00")
     assert not LoanTransaction.objects.filter(kind="repayment").exists()  # a review posts nothing
 
     first = _pay(client, active_loan, account, "500.00")
