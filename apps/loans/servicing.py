@@ -27,11 +27,12 @@ principal, instalment by instalment, oldest first, whether due or not). A loan w
 paid closes, and its guarantors' pledges are released.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import record
@@ -58,7 +59,7 @@ from apps.members.selectors import members_visible_to
 from .allocation import COMPONENTS, AllocationError, InstalmentDue, allocate, instalment_status, outstanding
 from .allocation import payoff_quote as allocation_payoff
 from .applications import release_guarantees
-from .models import Loan, LoanInstalment, LoanProductFee, LoanTransaction
+from .models import Loan, LoanInstalment, LoanPenalty, LoanProductFee, LoanRequest, LoanTransaction
 from .schedule import Schedule, ScheduleTerms, generate_schedule
 
 T = Transaction.Type
@@ -458,3 +459,363 @@ def _record_repayment(actor, loan, kind, channel, amount, allocation, instalment
     loan.save()
     return result
 
+
+
+# --- standing instruction (end of day) ------------------------------------------------------------
+
+def standing_instruction_collect(*, actor, loan: Loan, business_date: date) -> LoanTransaction | None:
+    """End of day: pay what is due on or before `business_date` from the loan's account, as far as its
+    available balance (balance less holds less the product's minimum) allows; None when nothing is due
+    or nothing is available. The standing instruction is the member's standing order, so the ledger's
+    per-user daily limits (a teller's) do not apply to it. Re-run for the same date it finds nothing
+    due or nothing available, so it pays nothing twice."""
+    with transaction.atomic():
+        reference = movement_context().reference
+        account = lock_accounts([loan.account_id], reference=reference)[loan.account_id]
+        loan = _lock_loan(loan)
+        if loan.status != Loan.Status.ACTIVE or not loan.standing_instruction:
+            return None
+        due = sum((i.outstanding for i in instalments_of(loan) if i.due_date <= business_date), ZERO)
+        available = account.balance - account.held_balance - account.product.minimum_balance
+        amount = min(due, available)
+        if account.status != Account.Status.ACTIVE or amount <= 0:
+            return None
+        amount = amount.quantize(Decimal(1).scaleb(-loan.decimals), rounding="ROUND_DOWN")
+        if amount <= 0:
+            return None
+        txn = Transaction(transaction_type=T.PAYMENT, amount=amount, from_account=account,
+                          business_date=business_date, initiated_by=actor, channel="system",
+                          reference=new_reference("TX", business_date), purpose=PURPOSE_REPAYMENT,
+                          description=f"Loan {loan.number} instalment (standing instruction)",
+                          status=Transaction.Status.COMPLETED, completed_at=timezone.now(),
+                          counterparty_gl=_gl(reference, loan.product.loans_receivable_account_id))
+        kind, allocation, instalments = _allocate_now(loan, amount, business_date)
+        lines = [Line(gl=account.product.control_account, account=account, debit=amount)]
+        lines += _allocation_lines(loan, kind, allocation, reference)
+        [entry] = entry_post(entries=[Entry(lines=lines, description=txn.description, transaction=txn)],
+                             actor=actor, business_date=business_date)
+        return _record_repayment(actor, loan, kind, Channel.STANDING_INSTRUCTION, amount, allocation, instalments,
+                                 txn, entry, business_date, business_date)
+
+
+# --- acts a second manager approves ---------------------------------------------------------------
+
+REQUEST_ROLES = {
+    LoanRequest.Kind.WRITE_OFF: (Role.MANAGER,),
+    LoanRequest.Kind.DISBURSAL_REVERSAL: (Role.MANAGER, Role.CASHIER),
+    LoanRequest.Kind.BACKDATED_REPAYMENT: (Role.MANAGER, Role.CASHIER),
+}
+
+
+def _has_repayments(loan: Loan) -> bool:
+    return loan.transactions.filter(kind__in=(LoanTransaction.Kind.REPAYMENT, LoanTransaction.Kind.RECOVERY),
+                                    reversed=False).exists()
+
+
+def _open_business_date() -> date:
+    return _business_date(movement_context())
+
+
+def loan_request_create(*, actor, loan: Loan, kind: str, reason: str, amount=None, value_date: date | None = None,
+                        channel: str | None = None, request=None) -> LoanRequest:
+    """Ask a second manager to approve a write-off, the reversal of a disbursal (only before any
+    repayment) or a backdated repayment (a payment received on an earlier date and not recorded then:
+    `amount`, `value_date` before today, `channel` cash or account). Nothing is posted until then."""
+    if kind not in REQUEST_ROLES:
+        raise ValidationError({"kind": "Ask for a write-off, a disbursal reversal or a backdated repayment."})
+    if getattr(actor, "role", None) not in REQUEST_ROLES[kind]:
+        raise PermissionDenied(f"Your role may not ask for a {LoanRequest.Kind(kind).label.lower()}.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason; the approving manager reads it."})
+    fields = {}
+    if kind == LoanRequest.Kind.BACKDATED_REPAYMENT:
+        fields = _backdated_fields(actor, loan, amount, value_date, channel)
+    with transaction.atomic():
+        loan = _lock_loan(loan)
+        if loan.status != Loan.Status.ACTIVE:
+            raise LedgerError("loan_not_active", f"Loan {loan.number} is {loan.get_status_display().lower()}.")
+        if kind == LoanRequest.Kind.DISBURSAL_REVERSAL and _has_repayments(loan):
+            raise LedgerError("loan_has_repayments", f"Loan {loan.number} has repayments: a disbursal is reversed "
+                                                     "only before any repayment.")
+        if loan.requests.filter(kind=kind, status=LoanRequest.Status.PENDING).exists():
+            raise LedgerError("request_pending", f"A {LoanRequest.Kind(kind).label.lower()} of {loan.number} is "
+                                                 "already waiting for approval.")
+        loan_request = LoanRequest(loan=loan, kind=kind, reason=reason[:255], requested_by=actor, **fields)
+        loan_request._history_user = actor
+        loan_request.save()
+        record(actor, f"loan.{kind}_requested", loan, request=request, number=loan.number, reason=reason,
+               **{k: str(v) for k, v in fields.items() if k != "from_account"})
+    return loan_request
+
+
+def _backdated_fields(actor, loan: Loan, amount, value_date, channel) -> dict:
+    amount = _repay_amount(amount, loan.decimals)
+    errors = {}
+    today = _open_business_date()
+    if not isinstance(value_date, date):
+        errors["value_date"] = "Give the date the payment was received."
+    elif value_date >= today:
+        errors["value_date"] = "A backdated repayment is for a date before today; take today's as a repayment."
+    elif loan.disbursed_on and value_date < loan.disbursed_on:
+        errors["value_date"] = "The date is before the loan was disbursed."
+    channel = channel or _default_channel(actor)
+    if channel not in (Channel.CASH, Channel.ACCOUNT):
+        errors["channel"] = "A backdated repayment was received in cash or from the member's account."
+    elif channel == Channel.CASH and actor.role != Role.CASHIER:
+        errors["channel"] = "Only a cashier records cash, into their drawer."
+    if errors:
+        raise ValidationError(errors)
+    return {"amount": amount, "value_date": value_date, "channel": channel,
+            "from_account": loan.account if channel == Channel.ACCOUNT else None}
+
+
+def _decided_locked(actor, loan_request: LoanRequest) -> LoanRequest:
+    if getattr(actor, "role", None) != Role.MANAGER:
+        raise PermissionDenied("Only a manager decides loan requests.")
+    found = LoanRequest.objects.select_for_update().select_related("loan", "requested_by").get(pk=loan_request.pk)
+    if found.status != LoanRequest.Status.PENDING:
+        raise LedgerError("request_decided", f"This request was already {found.get_status_display().lower()}.")
+    return found
+
+
+@retry_on_conflict
+def loan_request_approve(*, actor, loan_request: LoanRequest, request=None) -> LoanRequest:
+    """A manager other than the one who asked (and not the borrower) approves; the act is posted in the
+    same database transaction, or nothing is if it is refused now."""
+    with transaction.atomic():
+        found = _decided_locked(actor, loan_request)
+        if found.requested_by_id == actor.pk:
+            raise PermissionDenied("You asked for this: another manager must approve it.")
+        if found.loan.member.user_id == actor.pk:
+            raise PermissionDenied("You cannot approve a request on your own loan.")
+        run = {LoanRequest.Kind.WRITE_OFF: _write_off, LoanRequest.Kind.DISBURSAL_REVERSAL: _reverse_disbursal,
+               LoanRequest.Kind.BACKDATED_REPAYMENT: _backdated_repay}[found.kind]
+        found.result = run(actor, found)
+        found.status, found.decided_by, found.decided_at = LoanRequest.Status.APPROVED, actor, timezone.now()
+        found._history_user = actor
+        found.save()
+        record(actor, f"loan.{found.kind}_approved", found.loan, request=request, number=found.loan.number,
+               requested_by=found.requested_by.email, amount=str(found.result.amount))
+    return found
+
+
+def loan_request_reject(*, actor, loan_request: LoanRequest, reason: str, request=None) -> LoanRequest:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason for rejecting the request."})
+    with transaction.atomic():
+        found = _decided_locked(actor, loan_request)
+        found.status, found.decided_by, found.decided_at = LoanRequest.Status.REJECTED, actor, timezone.now()
+        found.decision_note = reason[:255]
+        found._history_user = actor
+        found.save()
+        record(actor, f"loan.{found.kind}_rejected", found.loan, request=request, number=found.loan.number,
+               reason=reason)
+    return found
+
+
+def _write_off(actor, loan_request: LoanRequest) -> LoanTransaction:
+    """Write the loan off: its outstanding principal and the interest accrued but unpaid go to the
+    write-off expense (Fineract's write-off posts principal and accrued interest to the losses account).
+    Later payments are recoveries. The guarantors' pledges are released: the loan has left the books."""
+    context = movement_context()
+    business_date, ref = _business_date(context), context.reference
+    loan = _lock_loan(loan_request.loan)
+    if loan.status != Loan.Status.ACTIVE:
+        raise LedgerError("loan_not_active", f"Loan {loan.number} is {loan.get_status_display().lower()}.")
+    principal = loan_outstanding(loan)["principal"]
+    interest = max(loan.interest_receivable, ZERO)
+    product = loan.product
+    lines = [Line(gl=_gl(ref, product.write_off_account_id), debit=principal + interest)]
+    lines += [Line(gl=_gl(ref, gl_id), credit=value) for gl_id, value in (
+        (product.loans_receivable_account_id, principal), (product.interest_receivable_account_id, interest)) if value]
+    entry = None
+    if principal + interest > 0:
+        [entry] = entry_post(entries=[Entry(lines=lines, description=f"Loan {loan.number} written off")],
+                             actor=actor, business_date=business_date)
+    result = LoanTransaction.objects.create(
+        loan=loan, kind=LoanTransaction.Kind.WRITE_OFF, channel=Channel.SYSTEM, value_date=business_date,
+        business_date=business_date, amount=principal + interest, principal=principal, interest=interest,
+        journal_entry=entry, created_by=loan_request.requested_by, approved_by=actor, note=loan_request.reason)
+    loan.status, loan.written_off_on, loan.interest_receivable = Loan.Status.WRITTEN_OFF, business_date, ZERO
+    loan._history_user = actor
+    loan.save()
+    release_guarantees(actor, loan)
+    return result
+
+
+def _reverse_disbursal(actor, loan_request: LoanRequest) -> LoanTransaction:
+    """Undo a disbursal before any repayment: the disbursal's entry reversed (the money back from the
+    member's account, or cash back into the requesting cashier's drawer), interest accrued since then
+    taken back, the schedule removed; the loan is `approved` again, as Fineract's "undo disbursal"."""
+    context = movement_context()
+    business_date, ref = _business_date(context), context.reference
+    loan = loan_request.loan
+    disbursal = loan.transactions.select_related("transaction", "journal_entry").get(
+        kind=LoanTransaction.Kind.DISBURSAL, reversed=False)
+    original = disbursal.transaction
+    accounts = lock_accounts([original.to_account_id], reference=ref)
+    loan = _lock_loan(loan)
+    if loan.status != Loan.Status.ACTIVE or _has_repayments(loan):
+        raise LedgerError("loan_has_repayments", f"Loan {loan.number} has repayments or is no longer active: its "
+                                                 "disbursal cannot be reversed.")
+    product = loan.product
+    if disbursal.channel == Channel.CASH:
+        payer = Line(gl=_cash_gl(loan_request.requested_by, T.DEPOSIT, original.amount, business_date),
+                     debit=original.amount)
+    else:
+        account = accounts[original.to_account_id]
+        available = account.balance - account.held_balance - account.product.minimum_balance
+        if account.status != Account.Status.ACTIVE or available < original.amount:
+            raise LedgerError("insufficient_funds", f"Account {account.account_number} does not have the "
+                                                    f"{format_money(original.amount)} paid out available to take back.")
+        payer = Line(gl=account.product.control_account, account=account, debit=original.amount)
+    lines = [payer, Line(gl=_gl(ref, product.loans_receivable_account_id), credit=disbursal.principal)]
+    if disbursal.fees:
+        lines.append(Line(gl=_gl(ref, product.fee_income_account_id), debit=disbursal.fees))
+    if loan.interest_receivable > 0:
+        lines += [Line(gl=_gl(ref, loan.product.interest_income_account_id), debit=loan.interest_receivable),
+                  Line(gl=_gl(ref, loan.product.interest_receivable_account_id), credit=loan.interest_receivable)]
+    reversal = Transaction(transaction_type=T.REVERSAL, amount=original.amount, from_account=original.to_account,
+                           reverses=original, business_date=business_date, initiated_by=loan_request.requested_by,
+                           approved_by=actor, channel="admin", reference=new_reference("TX", business_date),
+                           description=f"Loan {loan.number} disbursal reversed", reason=loan_request.reason,
+                           status=Transaction.Status.COMPLETED, completed_at=timezone.now())
+    [entry] = entry_post(entries=[Entry(lines=lines, description=reversal.description, transaction=reversal,
+                                        reverses=disbursal.journal_entry)], actor=actor, business_date=business_date)
+    LoanPenalty.objects.filter(instalment__loan=loan).delete()
+    LoanInstalment.objects.filter(loan=loan).delete()
+    LoanTransaction.objects.filter(pk=disbursal.pk).update(reversed=True)
+    result = LoanTransaction.objects.create(
+        loan=loan, kind=LoanTransaction.Kind.DISBURSAL_REVERSAL, channel=disbursal.channel, value_date=business_date,
+        business_date=business_date, amount=disbursal.amount, principal=disbursal.principal, fees=disbursal.fees,
+        transaction=reversal, journal_entry=entry, created_by=loan_request.requested_by, approved_by=actor,
+        note=loan_request.reason)
+    loan.status, loan.disbursed_on, loan.disbursed_by = Loan.Status.APPROVED, None, None
+    loan.interest_receivable = loan.interest_recognised = loan.provision = ZERO
+    loan.days_in_arrears, loan.non_performing = 0, False
+    loan._history_user = actor
+    loan.save()
+    return result
+
+
+def _backdated_repay(actor, loan_request: LoanRequest) -> LoanTransaction:
+    """Post a repayment received on an earlier date and re-run allocation from that date.
+
+    Every repayment is replayed in value-date order from the schedule with nothing paid
+    (`allocation.reallocate`, Fineract's reprocessing); a penalty end of day charged after the date its
+    instalment turns out to have been paid is waived, and the replay is run again without it. Each
+    repayment's recorded split is rewritten to the replay's. The ledger entry moves the money in today
+    and books the difference the whole replay makes to what is paid on each component (a waived penalty
+    already paid becomes, say, principal paid), so the books agree with the instalments."""
+    context = movement_context(
+        lock_user_id=loan_request.requested_by_id if loan_request.channel == Channel.ACCOUNT else None)
+    business_date, ref = _business_date(context), context.reference
+    account_id = loan_request.from_account_id if loan_request.channel == Channel.ACCOUNT else None
+    accounts = lock_accounts([account_id] if account_id else [], reference=ref, with_member=bool(account_id))
+    loan = _lock_loan(loan_request.loan)
+    if loan.status != Loan.Status.ACTIVE:
+        raise LedgerError("loan_not_active", f"Loan {loan.number} is {loan.get_status_display().lower()}.")
+    requester, amount, value_date = loan_request.requested_by, loan_request.amount, loan_request.value_date
+    instalments = instalments_of(loan)
+    before = {c: sum((getattr(i, f"{c}_paid") for i in instalments), ZERO) for c in COMPONENTS}
+    payments = list(loan.transactions.filter(kind=LoanTransaction.Kind.REPAYMENT, reversed=False)
+                    .order_by("value_date", "pk"))
+    replay = _replay(loan, instalments, [(p.value_date, p.amount) for p in payments] + [(value_date, amount)])
+    allocations, final, penalties, paid_on = replay
+    by_number = {i.number: i for i in instalments}
+    for due in final:
+        inst = by_number[due.number]
+        inst.penalties, inst.paid_on = penalties[due.number], paid_on.get(due.number)
+        for component in COMPONENTS:
+            setattr(inst, f"{component}_paid", due.paid(component))
+    after = {c: sum((getattr(i, f"{c}_paid") for i in instalments), ZERO) for c in COMPONENTS}
+    delta = {c: after[c] - before[c] for c in COMPONENTS}
+    txn = Transaction(amount=amount, business_date=business_date, initiated_by=requester, approved_by=actor,
+                      reference=new_reference("TX", business_date), purpose=PURPOSE_REPAYMENT,
+                      description=f"Loan {loan.number} repayment of {value_date:%d %b %Y}",
+                      status=Transaction.Status.COMPLETED, reason=loan_request.reason[:255],
+                      channel="cash" if loan_request.channel == Channel.CASH else "admin",
+                      counterparty_gl=_gl(ref, loan.product.loans_receivable_account_id))
+    source = _source_lines(requester, txn, loan_request.channel, accounts.get(account_id), context)
+    txn.completed_at = timezone.now()
+    lines = source + _delta_lines(loan, delta, ref)
+    [entry] = entry_post(entries=[Entry(lines=lines, description=txn.description, transaction=txn)], actor=actor,
+                         business_date=business_date)
+    for payment, (_, _, allocation) in zip(payments, allocations[:-1], strict=True):
+        _set_split(payment, allocation)
+    LoanTransaction.objects.bulk_update(payments, [*COMPONENTS, "per_instalment"])
+    LoanInstalment.objects.bulk_update(instalments, ["penalties"])
+    result = _record_repayment(actor, loan, LoanTransaction.Kind.REPAYMENT, loan_request.channel, amount,
+                               allocations[-1][2], instalments, txn, entry, value_date, business_date)
+    result.created_by, result.approved_by = requester, actor
+    result.save(update_fields=["created_by", "approved_by"])
+    return result
+
+
+def _set_split(payment: LoanTransaction, allocation) -> None:
+    for component in COMPONENTS:
+        setattr(payment, component, getattr(allocation, component))
+    payment.per_instalment = [{"number": p.number, **{c: str(getattr(p, c)) for c in COMPONENTS}}
+                              for p in allocation.per_instalment]
+
+
+def _replay(loan: Loan, instalments: list[LoanInstalment], payments: list[tuple[date, Decimal]]):
+    """(allocations in the order of `payments`, final instalments, penalties and paid-on date per
+    instalment number): the payments replayed by value date. A penalty end of day charged on an
+    instalment after the date the replay shows its principal and interest settled (replayed without
+    any penalty, as the penalty would not have been charged) is waived first."""
+    charges = list(LoanPenalty.objects.filter(instalment__loan=loan, waived=False).select_related("instalment"))
+    settled_on = _run_replay(loan, instalments, payments, {})[3]
+    waived = [c for c in charges if c.instalment.number in settled_on
+              and c.charged_on > settled_on[c.instalment.number]]
+    LoanPenalty.objects.filter(pk__in=[c.pk for c in waived]).update(waived=True)
+    penalties: dict[int, Decimal] = {}
+    for charge in charges:
+        if charge not in waived:
+            number = charge.instalment.number
+            penalties[number] = penalties.get(number, ZERO) + charge.amount
+    return _run_replay(loan, instalments, payments, penalties)
+
+
+def _run_replay(loan, instalments, payments, penalties: dict[int, Decimal]):
+    items = tuple(replace(due_of(i).unpaid(), penalties=penalties.get(i.number, ZERO)) for i in instalments)
+    paid_on: dict[int, date] = {}
+    allocations: list = [None] * len(payments)
+    for index in sorted(range(len(payments)), key=lambda index: (payments[index][0], index)):
+        paid_date, amount = payments[index]
+        try:
+            allocation, items = allocate(items, amount, on=paid_date, decimals=loan.decimals)
+        except AllocationError as exc:
+            raise LedgerError(exc.code, f"Replaying the repayments from {payments[-1][0]:%d %b %Y}: {exc}.")
+        allocations[index] = (paid_date, amount, allocation)
+        for due in items:
+            if due.is_paid and due.number not in paid_on:
+                paid_on[due.number] = paid_date
+    return allocations, items, {i.number: penalties.get(i.number, ZERO) for i in instalments}, paid_on
+
+
+def _delta_lines(loan: Loan, delta: dict[str, Decimal], ref) -> list[Line]:
+    """Signed lines for what a replay changed on each component: more paid is a credit (as a
+    repayment's), less paid a debit. Interest paid more settles receivable first (module docstring)."""
+    product = loan.product
+    lines = []
+    interest = delta["interest"]
+    if interest > 0:
+        to_receivable = min(interest, max(loan.interest_receivable, ZERO))
+        loan.interest_receivable -= to_receivable
+        loan.interest_recognised += interest - to_receivable
+        parts = [(product.interest_receivable_account_id, to_receivable),
+                 (product.interest_income_account_id, interest - to_receivable)]
+    else:
+        loan.interest_recognised += interest
+        parts = [(product.interest_income_account_id, interest)]
+    parts += [(product.loans_receivable_account_id, delta["principal"]), (product.fee_income_account_id,
+              delta["fees"]), (product.penalty_income_account_id, delta["penalties"])]
+    for gl_id, value in parts:
+        if value > 0:
+            lines.append(Line(gl=_gl(ref, gl_id), credit=value))
+        elif value < 0:
+            lines.append(Line(gl=_gl(ref, gl_id), debit=-value))
+    return lines
