@@ -35,15 +35,17 @@ Every step can run again for the same business date and changes nothing the seco
   counted from the due date (month ends clamp: due 31 Jan, grace 3 → 4 Feb, 4 Mar, 4 Apr); periods
   missed while end of day did not run are charged by the next run. No posting: penalty income is
   booked when a penalty is paid (cash basis).
-* **Provisions**: the figure held so far is the sum of `Loan.provision` before the update (not the
-  previous `LoanProvision` report). Each bucket's provision (`arrears.provision_for` on the bucket's
-  outstanding principal) is shared out over its loans pro rata to their principal, to the cent by
-  largest remainder, so the loans of a bucket add up to its `LoanProvision.amount` exactly; the GL
-  provision of a product therefore always equals the sum of its loans' `Loan.provision`. A loan that
-  left the active book (closed, written off) with a provision still on it has it released here; a
-  write-off that uses the provision sets `Loan.provision` to 0 with its own entry, and nothing is
-  released twice. The change per product is posted: an increase Dr provision expense (5110) / Cr the
-  product's provision account, a decrease the reverse; a re-run finds no change and posts nothing.
+* **Provisions**: the provision held for a product is the total of its latest `LoanProvision` rows on
+  or before the business date (today's, when end of day already ran for it), not the sum of
+  `Loan.provision`: the report is what was posted, and services that take a loan off the books
+  (a write-off, a reversed disbursal) need not touch the provision — the loan is simply not in the next
+  report, and the difference is released. Each bucket's provision (`arrears.provision_for` on the
+  bucket's outstanding principal) is upserted for the date and the change per product posted: an
+  increase Dr provision expense (5110) / Cr the product's provision account, a decrease the reverse; a
+  re-run finds the figures it wrote and posts nothing. A bucket held before and empty now is written
+  as a zero row, so the next day holds nothing for it. Each loan's share is kept in `Loan.provision`
+  (pro rata to its principal, to the cent by largest remainder, so a bucket's loans add up to its
+  `LoanProvision.amount` exactly; 0 once the loan is no longer active).
 """
 
 from __future__ import annotations
@@ -333,23 +335,38 @@ def _share(amount: Decimal, loans: list[tuple[int, Decimal]], rate: Decimal) -> 
     return shares
 
 
+def _held(business_date: date) -> tuple[dict[int, Decimal], dict[tuple[int, str], LoanProvision]]:
+    """({product: provision held}, {(product, bucket): row}) from each product's latest `LoanProvision`
+    rows on or before the business date (today's, when end of day already ran for it)."""
+    latest = LoanProvision.objects.filter(product=OuterRef("product"), business_date__lte=business_date).order_by(
+        "-business_date").values("business_date")[:1]
+    rows = {(row.product_id, row.bucket): row for row in LoanProvision.objects.filter(
+        business_date__lte=business_date, business_date=Subquery(latest)).order_by()}
+    held: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for (product, _), row in rows.items():
+        held[product] += row.amount
+    return held, rows
+
+
 def provisions_set(*, business_date: date, actor) -> dict:
     """The loan-loss provision on the business date: per product and bucket of the active loans, their
     count, outstanding principal, the policy's rate and the provision (`LoanProvision`, upserted); each
-    loan's share in `Loan.provision`; the change per product posted (module docstring)."""
+    loan's share in `Loan.provision`; per product, the change from the provision held (its latest
+    report) posted (module docstring)."""
     rates = LoansPolicy.current().provision_rates()
     principal = dict(LoanInstalment.objects.filter(loan__status=ACTIVE).values("loan")
                      .annotate(owed=Sum(_money(F("principal") - F("principal_paid")))).values_list("loan", "owed"))
     groups: dict[tuple[int, str], list[tuple[int, Decimal]]] = defaultdict(list)
-    held: dict[int, tuple[int, Decimal]] = {}
-    for pk, product, status, days, provision in (Loan.objects.filter(Q(status=ACTIVE) | ~Q(provision=0)).order_by()
-                                                 .values_list("pk", "product_id", "status", "days_in_arrears",
+    stored: dict[int, Decimal] = {}
+    for pk, status, product, days, provision in (Loan.objects.filter(Q(status=ACTIVE) | ~Q(provision=0)).order_by()
+                                                 .values_list("pk", "status", "product_id", "days_in_arrears",
                                                               "provision")):
-        held[pk] = (product, provision)
+        stored[pk] = provision
         if status == ACTIVE:
             owed = max(Decimal(principal.get(pk) or ZERO).quantize(CENT), ZERO)
             groups[(product, delinquency_bucket(days))].append((pk, owed))
-    new_provision = dict.fromkeys(held, ZERO)
+    held, previous = _held(business_date)
+    new_provision = dict.fromkeys(stored, ZERO)  # a loan no longer active holds nothing
     report = []
     for (product, bucket), loans in groups.items():
         outstanding = sum((owed for _, owed in loans), ZERO)
@@ -357,22 +374,20 @@ def provisions_set(*, business_date: date, actor) -> dict:
         new_provision.update(_share(amount, loans, rates.get(bucket, ZERO)))
         report.append(LoanProvision(business_date=business_date, product_id=product, bucket=bucket, loans=len(loans),
                                     outstanding_principal=outstanding, rate=rates.get(bucket, ZERO), amount=amount))
-    # a bucket reported by an earlier run of this date and now empty is set to nothing, not left standing
-    reported = {(product, bucket) for product, bucket in groups}
-    for row in LoanProvision.objects.filter(business_date=business_date).values("product_id", "bucket"):
-        if (row["product_id"], row["bucket"]) not in reported:
-            report.append(LoanProvision(business_date=business_date, product_id=row["product_id"],
-                                        bucket=row["bucket"], loans=0, outstanding_principal=ZERO,
-                                        rate=rates.get(row["bucket"], ZERO), amount=ZERO))
+    # a bucket held before and now empty is reported as nothing today, so tomorrow's figure held is 0
+    for (product, bucket), row in previous.items():
+        if (product, bucket) not in groups and (row.amount or row.loans or row.business_date == business_date):
+            report.append(LoanProvision(business_date=business_date, product_id=product, bucket=bucket, loans=0,
+                                        outstanding_principal=ZERO, rate=rates.get(bucket, ZERO), amount=ZERO))
     LoanProvision.objects.bulk_create(report, update_conflicts=True,
                                       unique_fields=["business_date", "product", "bucket"],
                                       update_fields=["loans", "outstanding_principal", "rate", "amount"])
-    change, rows = defaultdict(lambda: ZERO), []
-    for pk, (product, old) in held.items():
-        if new_provision[pk] != old:
-            rows.append((pk, new_provision[pk]))
-            change[product] += new_provision[pk] - old
-    _update_rows(Loan, ["provision"], rows)
+    _update_rows(Loan, ["provision"], [(pk, new) for pk, new in new_provision.items() if new != stored[pk]])
+    change = defaultdict(lambda: ZERO)
+    for row in report:
+        change[row.product_id] += row.amount
+    for product, amount in held.items():
+        change[product] -= amount
     expense = GLAccount.objects.get(code=chart.PROVISION_EXPENSE) if any(change.values()) else None
 
     def lines(product, amount):
