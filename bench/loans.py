@@ -146,14 +146,15 @@ def make_loans(count: int):
         Loan.objects.bulk_create(loans, batch_size=5000)
         instalments, behind_loans = [], 0
         for n, loan in enumerate(loans):
-            # one loan in six is behind by 1 to 8 instalments (every bucket), the rest paid what was due
+            # one loan in six is behind by 1 to 8 instalments (every bucket), the rest paid what was due,
+            # up to the instalment due on the business date itself (all loans fall due on the 15th)
             behind = (n // 6) % 8 + 1 if n % 6 == 5 else 0
             behind_loans += bool(behind)
             rows = schedules_by[(loan.product_id, loan.disbursed_on)]
-            due_so_far = [r for r in rows if r[2] < BUSINESS_DATE]
+            due_so_far = [r for r in rows if r[2] <= BUSINESS_DATE]
             unpaid_from = len(due_so_far) - behind
             for number, from_date, due_date, principal, interest in rows:
-                paid = number <= unpaid_from and due_date < BUSINESS_DATE
+                paid = number <= unpaid_from and due_date <= BUSINESS_DATE
                 instalments.append(LoanInstalment(
                     loan=loan, number=number, from_date=from_date, due_date=due_date, principal=principal,
                     interest=interest, principal_paid=principal if paid else 0, interest_paid=interest if paid else 0,
