@@ -129,7 +129,7 @@ def _update_rows(model, fields: list[str], rows: list[tuple], *, add: tuple[str,
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
     names = ", ".join(["pk"] + [f"c{i}" for i in range(len(columns))])
-    row_sql = "(" + ", ".join(["CAST(%s AS INTEGER)"] + [f"CAST(%s AS {_cast(c)})" for c in columns]) + ")"
+    row_sql = "(" + ", ".join(["CAST(%s AS BIGINT)"] + [f"CAST(%s AS {_cast(c)})" for c in columns]) + ")"
     sets = ", ".join(
         f"{qn(c.column)} = ROUND({qn(c.column)} + v.c{i}, 2)" if c.name in add else f"{qn(c.column)} = v.c{i}"
         for i, c in enumerate(columns))
