@@ -1,10 +1,12 @@
-"""The staff console's loan products (operations managers add and change them, other staff read them) and the
-loan application queue (managers approve or reject, with the eligibility panel rule by rule)."""
+"""The staff console's loan products (operations managers add and change them, other staff read them), the
+loan application queue (managers approve or reject, with the eligibility panel rule by rule), the loan page
+(summary, schedule, transactions, guarantors, documents, history) with its servicing actions, and the
+Loan approvals queue (a second manager approves a write-off, a reversal or a backdated repayment)."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, IntegerField, Value, When
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
@@ -20,14 +22,23 @@ from apps.core.admin_mixins import (
     copy_saved,
     error_messages,
 )
+from apps.core.business_day import reporting_date
 from apps.core.money import money_cell
 from apps.core.roles import Role
 from apps.ledger.errors import LedgerError
 from apps.ledger.models import GLAccount
 
-from . import applications, chart
-from .forms import ApproveDialogForm, LoanApplicationForm, RejectDialogForm
-from .models import Loan, LoanDocument, LoanGuarantee, LoanProduct, LoanProductFee, LoansPolicy
+from . import admin_views, applications, chart, servicing
+from .forms import ApproveDialogForm, ConfirmDialogForm, LoanApplicationForm, RejectDialogForm
+from .models import (
+    Loan,
+    LoanDocument,
+    LoanGuarantee,
+    LoanProduct,
+    LoanProductFee,
+    LoanRequest,
+    LoansPolicy,
+)
 
 
 class LoanProductFeeInline(TabularInline):
@@ -136,9 +147,13 @@ class ReadOnlyInline(TabularInline):
 
 class LoanGuaranteeInline(ReadOnlyInline):
     model = LoanGuarantee
-    fields = ("guarantor", "account", "amount", "status", "decided_at")
+    fields = ("guarantor", "account", "pledged", "status", "decided_at")
     readonly_fields = fields
     verbose_name_plural = "Guarantors"
+
+    @display(description="Pledged")
+    def pledged(self, obj):
+        return money_cell(obj.amount) if obj.pk is not None else "—"
 
 
 class LoanDocumentInline(ReadOnlyInline):
@@ -176,7 +191,9 @@ class LoanAdmin(ReadOnlyHistoryMixin, ServiceFormMixin, SimpleHistoryAdmin, Mode
     readonly_fields = ("number", "member", "product", "account", "amount_display", "term", "purpose", "rate",
                        "status_badge", "created_by", "officer", "created_at", "eligibility_panel",
                        "approved_display", "decided_by", "decided_at", "decision_note")
-    actions_detail = ["approve", "reject"]
+    actions_detail = ["approve", "reject", "disburse", "repay", "request_backdated", "request_reversal",
+                      "request_write_off"]
+    change_form_after_template = "loans/loan_page.html"
     add_fieldsets = (
         ("Application", {"fields": ("member", "product", "account", "amount", "term", "purpose")}),
         ("Guarantors", {"fields": ("guarantor_1", "guarantor_1_amount", "guarantor_2", "guarantor_2_amount")}),
@@ -193,6 +210,13 @@ class LoanAdmin(ReadOnlyHistoryMixin, ServiceFormMixin, SimpleHistoryAdmin, Mode
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        loan = self.get_object(request, object_id)
+        if loan is not None:
+            extra_context = {**(extra_context or {}),
+                             **admin_views.loan_page_context(loan, reporting_date())}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -254,6 +278,69 @@ class LoanAdmin(ReadOnlyHistoryMixin, ServiceFormMixin, SimpleHistoryAdmin, Mode
     def has_reject_permission(self, request, object_id=None):
         return self._decidable(request, object_id)
 
+    # --- servicing: who sees which button (the pages and the services check again) ---------------
+
+    def _loan_in(self, request, object_id, roles, statuses) -> bool:
+        if getattr(request.user, "role", None) not in roles or not request.user.has_perm("loans.view_loan"):
+            return False
+        if object_id is None:
+            return True
+        loans = applications.loans_visible_to(request.user).filter(pk=object_id)
+        if request.method == "POST" and request.resolver_match and request.resolver_match.url_name.startswith(
+                "loans_loan_"):
+            # a form already shown: the page and the service refuse a loan no longer in the right state in
+            # words, and a resent confirmation with the same key gets its first result back
+            return loans.exists()
+        return loans.filter(status__in=statuses).exists()
+
+    def has_disburse_permission(self, request, object_id=None):
+        return self._loan_in(request, object_id, admin_views.DISBURSE_ROLES, (Loan.Status.APPROVED,))
+
+    def has_repay_permission(self, request, object_id=None):
+        return self._loan_in(request, object_id, admin_views.REPAY_ROLES,
+                             (Loan.Status.ACTIVE, Loan.Status.WRITTEN_OFF))
+
+    def has_request_backdated_permission(self, request, object_id=None):
+        return self._loan_in(request, object_id, admin_views.BACKDATED_ROLES, (Loan.Status.ACTIVE,))
+
+    def has_request_reversal_permission(self, request, object_id=None):
+        return self._loan_in(request, object_id, admin_views.REVERSAL_ROLES, (Loan.Status.ACTIVE,))
+
+    def has_request_write_off_permission(self, request, object_id=None):
+        return self._loan_in(request, object_id, admin_views.WRITE_OFF_ROLES, (Loan.Status.ACTIVE,))
+
+    def _page(self, view_class, request, object_id):
+        return view_class.as_view(model_admin=self)(request, object_id=object_id)
+
+    @action(description="Disburse", icon="payments", permissions=["disburse"], variant=ActionVariant.PRIMARY)
+    def disburse(self, request, object_id):
+        return self._page(admin_views.DisburseView, request, object_id)
+
+    @action(description="Take a repayment", icon="point_of_sale", permissions=["repay"],
+            variant=ActionVariant.PRIMARY)
+    def repay(self, request, object_id):
+        return self._page(admin_views.RepayView, request, object_id)
+
+    @action(description="Backdated repayment", icon="history", permissions=["request_backdated"],
+            url_path="request-backdated")
+    def request_backdated(self, request, object_id):
+        return self._page(admin_views.BackdatedRepaymentView, request, object_id)
+
+    @action(description="Reverse the disbursal", icon="undo", permissions=["request_reversal"],
+            url_path="request-reversal", variant=ActionVariant.WARNING)
+    def request_reversal(self, request, object_id):
+        return self._page(admin_views.ReversalRequestView, request, object_id)
+
+    @action(description="Write off", icon="money_off", permissions=["request_write_off"],
+            url_path="request-write-off", variant=ActionVariant.DANGER)
+    def request_write_off(self, request, object_id):
+        return self._page(admin_views.WriteOffRequestView, request, object_id)
+
+    def get_urls(self):
+        receipt = path("repayments/<int:pk>/receipt/", self.admin_site.admin_view(admin_views.repayment_receipt_view),
+                       name="loans_repayment_receipt")
+        return [receipt, *super().get_urls()]
+
     def _run(self, request, object_id, func, success, **kwargs):
         loan = self.get_object(request, object_id)
         if loan is None:
@@ -310,6 +397,114 @@ class LoanAdmin(ReadOnlyHistoryMixin, ServiceFormMixin, SimpleHistoryAdmin, Mode
                                   "Passed" if passed else "Failed", message)
                                  for rule, passed, message in applications.eligibility(obj)))
         return format_html('<table class="eligibility">{}</table>', rows)
+
+
+# --- loan approvals (four eyes) ----------------------------------------------------------------------
+
+REQUEST_COLOURS = {"Waiting for approval": "warning", "Approved": "success", "Rejected": "danger"}
+
+
+@admin.register(LoanRequest)
+class LoanRequestAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin, ModelAdmin):
+    """Loan approvals: write-offs, reversals of a disbursal and backdated repayments waiting for a manager
+    other than the one who asked. Waiting first, oldest first. Nothing is posted until approved."""
+
+    list_display = ("loan_link", "kind", "amount_display", "value_date", "reason", "requested_by", "created_at",
+                    "status_badge", "decided_by")
+    list_filter = ("status", "kind")
+    search_fields = ("loan__number", "loan__member__member_number", "loan__member__last_name")
+    search_help_text = "Loan number, member number or surname."
+    list_select_related = ("loan__member", "requested_by", "decided_by")
+    fields = ("loan_link", "kind", "amount_display", "value_date", "channel", "reason", "requested_by",
+              "created_at", "status_badge", "decided_by", "decided_at", "decision_note")
+    readonly_fields = fields
+    actions_row = ["approve", "reject"]
+    actions_detail = ["approve", "reject"]
+
+    def get_queryset(self, request):
+        pending_first = Case(When(status=LoanRequest.Status.PENDING, then=Value(0)), default=Value(1),
+                             output_field=IntegerField())
+        return (LoanRequest.objects.select_related(*self.list_select_related)
+                .filter(loan__in=applications.loans_visible_to(request.user))
+                .annotate(queue=pending_first).order_by("queue", "created_at", "pk"))
+
+    def get_ordering(self, request):
+        return ("queue", "created_at", "pk")
+
+    def _may_view(self, request) -> bool:
+        return getattr(request.user, "role", None) in admin_views.REQUEST_VIEW_ROLES and \
+            request.user.has_perm("loans.view_loan")
+
+    def has_module_permission(self, request):
+        return self._may_view(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_view(request)
+
+    def has_add_permission(self, request):
+        return False  # requests start on the loan page
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _decidable(self, request, object_id):
+        if getattr(request.user, "role", None) != Role.MANAGER:
+            return False
+        return object_id is None or LoanRequest.objects.filter(pk=object_id,
+                                                               status=LoanRequest.Status.PENDING).exists()
+
+    def has_approve_permission(self, request, object_id=None):
+        return self._decidable(request, object_id)
+
+    def has_reject_permission(self, request, object_id=None):
+        return self._decidable(request, object_id)
+
+    def _decide(self, request, object_id, func, success, **kwargs):
+        loan_request = self.get_object(request, object_id)
+        if loan_request is None:
+            raise PermissionDenied
+        back = reverse("admin:loans_loanrequest_changelist")
+        if loan_request.requested_by_id == request.user.pk:
+            messages.error(request, f"{loan_request}: a second manager must decide — you asked for it.")
+            return action_done(request, back)
+        try:
+            func(actor=request.user, loan_request=loan_request, request=request, **kwargs)
+        except SERVICE_ERRORS as exc:
+            for message in error_messages(exc):
+                messages.error(request, f"{loan_request}: {message}")
+        else:
+            messages.success(request, success.format(request=loan_request))
+        return action_done(request, back)
+
+    @action(description="Approve", icon="check", permissions=["approve"], variant=ActionVariant.SUCCESS,
+            dialog={"title": "Approve the request",
+                    "description": "It is posted now, in your name as the second manager.",
+                    "form_class": ConfirmDialogForm, "form_submit_text": "Approve and post"})
+    def approve(self, request, form, object_id):
+        return self._decide(request, object_id, servicing.loan_request_approve, "{request}: approved and posted.")
+
+    @action(description="Reject", icon="close", permissions=["reject"], variant=ActionVariant.DANGER,
+            dialog={"title": "Reject the request", "description": "Nothing is posted. The requester sees the reason.",
+                    "form_class": RejectDialogForm, "form_submit_text": "Reject"})
+    def reject(self, request, form, object_id):
+        return self._decide(request, object_id, servicing.loan_request_reject, "{request}: rejected.",
+                            reason=form.cleaned_data["reason"])
+
+    @display(description="Loan", ordering="loan__number")
+    def loan_link(self, obj):
+        return format_html('<a class="text-primary-600" href="{}">{} · {}</a>',
+                           reverse("admin:loans_loan_change", args=[obj.loan_id]), obj.loan.number, obj.loan.member)
+
+    @display(description="Amount", ordering="amount")
+    def amount_display(self, obj):
+        return money_cell(obj.amount) if obj.amount is not None else "—"
+
+    @display(description="Status", label=REQUEST_COLOURS, ordering="status")
+    def status_badge(self, obj):
+        return obj.get_status_display()
 
 
 @admin.register(LoansPolicy)

@@ -14,20 +14,23 @@ from pydantic import BeforeValidator, WithJsonSchema
 
 from apps.core.apikit.errors import ApiError
 from apps.core.apikit.fields import Amount
-from apps.core.apikit.idempotency import idempotency_key
+from apps.core.apikit.idempotency import IDEMPOTENCY_HEADER, idempotency_key
 from apps.core.apikit.pagination import PageNumber
 from apps.core.apikit.permissions import require_role
+from apps.core.business_day import reporting_date
 from apps.core.money import JsonNumber
 from apps.core.roles import Role
+from apps.ledger.api import TransactionOut
 from apps.members.selectors import members_visible_to
 
-from . import applications, chart, services
+from . import applications, chart, services, servicing
 from .arrears import BUCKETS
-from .models import MAX_RATE, RATE_PLACES, Loan, LoanDocument, LoanGuarantee, LoanProduct
+from .models import MAX_RATE, RATE_PLACES, Loan, LoanDocument, LoanGuarantee, LoanProduct, LoanRequest
+from .report_api import reports_router
 
 products_router = Router(tags=["loan products"])
 loans_router = Router(tags=["loans"])
-ROUTERS = [("/loan-products/", products_router), ("/loans/", loans_router)]
+ROUTERS = [("/loan-products/", products_router), ("/loans/", loans_router), ("/reports/", reports_router)]
 
 PLAIN_RATE = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6})?")
 
@@ -323,12 +326,12 @@ class LoanOut(Schema):
 
     @staticmethod
     def resolve_outstanding(obj):
-        # Nothing is owed before disbursal (a later slice fills these from the schedule).
-        return {"principal": "0.00", "interest": "0.00", "fees": "0.00", "penalties": "0.00", "total": "0.00"}
+        owed = servicing.loan_outstanding(obj, list(obj.instalments.all()))
+        return {key: money(value) for key, value in owed.items()}
 
     @staticmethod
     def resolve_next_due(obj):
-        return None
+        return servicing.next_due(obj, list(obj.instalments.all()))
 
 
 class ApproveIn(Schema):
@@ -351,7 +354,7 @@ Bucket = Literal[tuple(name for name, _, _ in BUCKETS)]
 
 
 def _visible_loan(request, loan_id: int) -> Loan:
-    loan = applications.loans_visible_to(request.user).filter(pk=loan_id).first()
+    loan = applications.loans_visible_to(request.user).prefetch_related("instalments").filter(pk=loan_id).first()
     if loan is None:
         raise ApiError(404, "loan_not_found", f"There is no loan {loan_id} that you may see.")
     return loan
@@ -379,7 +382,7 @@ def loan_list(request, status: Literal[tuple(Loan.Status.values)] | None = None,
             loans = loans.filter(status=Loan.Status.ACTIVE, days_in_arrears__gte=first)
             if last is not None:
                 loans = loans.filter(days_in_arrears__lte=last)
-    return loans.order_by("-created_at", "-pk")
+    return loans.prefetch_related("instalments").order_by("-created_at", "-pk")
 
 
 @loans_router.post("/", response={201: LoanOut}, summary="Apply for a loan")
@@ -518,3 +521,156 @@ def loan_document_download(request, loan_id: int, document_id: int):
         raise ApiError(404, "document_not_found", f"There is no document {document_id} on loan {loan_id}.")
     return FileResponse(document.file.open("rb"), as_attachment=True,
                         filename=document.file.name.rsplit("/", 1)[-1])
+
+
+# --- servicing -------------------------------------------------------------------------------
+
+class DisburseIn(Schema):
+    disbursement_date: date | None = Field(None, description="Default: the open business date.")
+    channel: Literal["account", "cash"] = Field(
+        "account", description="account: into the member's account; cash: paid from the cashier's drawer.")
+
+
+class LoanScheduleOut(Schema):
+    loan_id: int
+    principal: str
+    total_interest: str
+    total_fees: str
+    total_repayment: str
+    instalments: list[InstalmentOut]
+
+
+class PaymentIn(Schema):
+    amount: Amount
+    from_account_id: int | None = Field(None, ge=1, le=2**31 - 1,
+                                        description="channel account: the member's account (default: the loan's).")
+    channel: Literal["cash", "account", "field"] | None = Field(
+        None, description="Default by role: customer account, cashier cash, mobile banker field.")
+
+
+class AllocationOut(Schema):
+    penalties: str
+    fees: str
+    interest: str
+    principal: str
+
+
+class PaymentOut(Schema):
+    transaction: TransactionOut
+    allocation: AllocationOut
+    outstanding: OutstandingOut
+
+
+class PayoffOut(Schema):
+    date: date
+    principal: str
+    interest: str
+    fees: str
+    penalties: str
+    total: str
+
+
+class WriteOffIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=255)
+
+
+class LoanRequestOut(Schema):
+    id: int
+    loan_id: int
+    kind: str
+    status: str
+    reason: str
+    amount: str | None
+    value_date: date | None
+    requested_by: int
+    decided_by: int | None
+    decision_note: str
+
+    @staticmethod
+    def resolve_amount(obj): return money(obj.amount)
+    @staticmethod
+    def resolve_requested_by(obj): return obj.requested_by_id
+    @staticmethod
+    def resolve_decided_by(obj): return obj.decided_by_id
+
+
+class RequestRejectIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=255)
+
+
+def _money_dict(values: dict) -> dict:
+    return {key: money(value) if isinstance(value, Decimal) else value for key, value in values.items()}
+
+
+@loans_router.post("/{int:loan_id}/disburse/", response=LoanOut, summary="Disburse an approved loan",
+                   openapi_extra=IDEMPOTENCY_HEADER)
+def loan_disburse(request, loan_id: int, payload: DisburseIn):
+    require_role(request, *servicing.DISBURSE_ROLES)
+    loan = _visible_loan(request, loan_id)
+    servicing.loan_disburse(actor=request.user, loan=loan, disbursement_date=payload.disbursement_date,
+                            channel=payload.channel, idempotency_key=idempotency_key(request), request=request)
+    return _visible_loan(request, loan_id)
+
+
+@loans_router.get("/{int:loan_id}/schedule/", response=LoanScheduleOut,
+                  summary="The loan's schedule, with what is paid")
+def loan_schedule(request, loan_id: int):
+    loan = _visible_loan(request, loan_id)
+    if loan.status not in (Loan.Status.ACTIVE, Loan.Status.CLOSED, Loan.Status.WRITTEN_OFF):
+        raise ApiError(409, "loan_not_disbursed", f"Loan {loan.number} has no schedule until it is disbursed; "
+                                                  "preview one with /api/loans/schedule-preview/.")
+    schedule = servicing.loan_schedule(loan, reporting_date())
+    return {"loan_id": loan.pk, **_money_dict({k: v for k, v in schedule.items() if k != "instalments"}),
+            "instalments": [_money_dict(row) for row in schedule["instalments"]]}
+
+
+@loans_router.post("/{int:loan_id}/make_payment/", response={201: PaymentOut}, summary="Repay a loan",
+                   openapi_extra=IDEMPOTENCY_HEADER)
+def loan_make_payment(request, loan_id: int, payload: PaymentIn):
+    loan = _visible_loan(request, loan_id)
+    key = idempotency_key(request)
+    result = servicing.loan_repay(actor=request.user, loan=loan, amount=payload.amount, channel=payload.channel,
+                                  from_account=payload.from_account_id, idempotency_key=key, request=request)
+    owed = servicing.loan_outstanding(loan)
+    return Status(201, {"transaction": result.transaction,
+                        "allocation": {c: money(getattr(result, c)) for c in ("penalties", "fees", "interest",
+                                                                             "principal")},
+                        "outstanding": _money_dict(owed)})
+
+
+@loans_router.get("/{int:loan_id}/payoff-quote/", response=PayoffOut, summary="What closes the loan on a date")
+def loan_payoff_quote(request, loan_id: int, date: date | None = None):  # noqa: A002 - the API's parameter name
+    loan = _visible_loan(request, loan_id)
+    return _money_dict(servicing.payoff_quote(loan, date or reporting_date()))
+
+
+@loans_router.post("/{int:loan_id}/write-off/", response={202: LoanRequestOut},
+                   summary="Ask to write a loan off (a second manager approves)")
+def loan_write_off(request, loan_id: int, payload: WriteOffIn):
+    require_role(request, Role.MANAGER)
+    loan = _visible_loan(request, loan_id)
+    found = servicing.loan_request_create(actor=request.user, loan=loan, kind=LoanRequest.Kind.WRITE_OFF,
+                                          reason=payload.reason, request=request)
+    return Status(202, found)
+
+
+def _staff_request(request, request_id: int) -> LoanRequest:
+    require_role(request, Role.MANAGER)
+    found = LoanRequest.objects.filter(pk=request_id).first()
+    if found is None:
+        raise ApiError(404, "loan_request_not_found", f"There is no loan request {request_id}.")
+    return found
+
+
+@loans_router.post("/requests/{int:request_id}/approve/", response=LoanRequestOut,
+                   summary="Approve a write-off, disbursal reversal or backdated repayment (another manager)")
+def loan_request_approve(request, request_id: int):
+    found = _staff_request(request, request_id)
+    return servicing.loan_request_approve(actor=request.user, loan_request=found, request=request)
+
+
+@loans_router.post("/requests/{int:request_id}/reject/", response=LoanRequestOut, summary="Reject a loan request")
+def loan_request_reject(request, request_id: int, payload: RequestRejectIn):
+    found = _staff_request(request, request_id)
+    return servicing.loan_request_reject(actor=request.user, loan_request=found, reason=payload.reason,
+                                         request=request)

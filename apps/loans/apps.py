@@ -51,17 +51,25 @@ class LoansConfig(AppConfig):
         sidebar.register_item("loans", "Loan applications", "assignment", url="admin:loans_loan_changelist",
                               position=5, permission=sidebar.has_perm("loans.view_loan"),
                               badge="apps.loans.admin_views.applications_badge")
+        sidebar.register_item("loans", "Loan approvals", "approval", url="admin:loans_loanrequest_changelist",
+                              position=7, permission=sidebar.has_role("manager", "cashier"),
+                              badge="apps.loans.admin_views.loan_requests_badge")
         sidebar.register_item("loans", "Loans policy", "tune", url="admin:loans_loanspolicy_changelist",
                               position=30, permission=sidebar.has_perm("loans.change_loanspolicy"))
+        sidebar.register_item("loans", "Portfolio at risk", "monitoring", url="admin:loans_par_report", position=40,
+                              permission=sidebar.has_role("manager", "operations_manager"))
+        sidebar.register_item("loans", "Loan officer portfolio", "person_pin_circle", position=3,
+                              url="admin:loans_officer_portfolio", permission=sidebar.has_role(
+                                  "mobile_banker", "manager", "operations_manager"))
 
 
 def _admin_urls(site):
     """Console pages outside a ModelAdmin: the schedule preview."""
     from django.urls import path
 
-    from . import admin_views
+    from . import admin_views, report_views
 
     return [path("loans/schedule-preview/", site.admin_view(admin_views.schedule_preview_view),
                  name="loans_schedule_preview"),
             path("loans/documents/<int:pk>/download/", site.admin_view(admin_views.document_download),
-                 name="loans_document_download")]
+                 name="loans_document_download")] + report_views.report_urls(site)

@@ -140,18 +140,28 @@ class FeeAmount:
     amount: Decimal
 
 
+def fee_value(kind: str, amount, principal: Decimal) -> Decimal:
+    """What one fee comes to on a loan of `principal`: a flat fee as it is, a percent fee of the
+    principal rounded half-up to the cent."""
+    amount = Decimal(amount)
+    return quantize(amount if kind == LoanProductFee.Kind.FLAT else principal * amount / 100)
+
+
 def fee_amounts(product: LoanProduct, principal: Decimal) -> list[FeeAmount]:
-    """What each of the product's fees comes to on a loan of `principal`: a flat fee as it is, a percent
-    fee of the principal rounded half-up to the cent. When each is taken (deducted at disbursal or
-    capitalised) is the disbursal's business; the preview shows them beside the schedule."""
-    return [FeeAmount(fee.name, fee.when, quantize(fee.amount if fee.kind == LoanProductFee.Kind.FLAT
-                                                   else principal * fee.amount / 100))
-            for fee in product.fees.all()]
+    """What each of the product's fees comes to on a loan of `principal`. A fee deducted at disbursal is
+    kept back from what is paid out; a capitalised one is added to the principal owed (the schedule is
+    made on it: `schedule_preview`, `servicing.disbursal_schedule`)."""
+    return [FeeAmount(fee.name, fee.when, fee_value(fee.kind, fee.amount, principal)) for fee in product.fees.all()]
+
+
+def capitalised(fees: list[FeeAmount]) -> Decimal:
+    return sum((fee.amount for fee in fees if fee.when == LoanProductFee.When.CAPITALISED), Decimal("0.00"))
 
 
 def schedule_preview(*, product: LoanProduct, principal: Decimal, term: int, disbursement_date: date,
                      first_repayment_date: date | None = None) -> Schedule:
-    """The schedule a loan of `principal` over `term` repayments would have. Nothing is saved."""
+    """The schedule a loan of `principal` over `term` repayments would have: on the principal owed, the
+    amount lent plus any capitalised fees. Nothing is saved."""
     loan_terms_validate(product=product, principal=principal, term=term)
     for field, day in (("disbursement_date", disbursement_date), ("first_repayment_date", first_repayment_date)):
         if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
@@ -160,7 +170,8 @@ def schedule_preview(*, product: LoanProduct, principal: Decimal, term: int, dis
         raise ValidationError({"first_repayment_date": "The first repayment must come after the disbursal date."})
     days = working_calendar()  # holidays and non-working weekdays operations configured
     try:
-        return generate_schedule(schedule_terms(product, term), principal=principal,
+        owed = principal + capitalised(fee_amounts(product, principal))
+        return generate_schedule(schedule_terms(product, term), principal=owed,
                                  disbursement_date=disbursement_date, first_repayment_date=first_repayment_date,
                                  holidays=days.holidays, non_working_weekdays=days.non_working_weekdays)
     except (ValueError, ArithmeticError) as exc:  # the generator refuses terms it cannot schedule

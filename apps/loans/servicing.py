@@ -58,9 +58,10 @@ from apps.members.selectors import members_visible_to
 
 from .allocation import COMPONENTS, AllocationError, InstalmentDue, allocate, instalment_status, outstanding
 from .allocation import payoff_quote as allocation_payoff
-from .applications import release_guarantees
-from .models import Loan, LoanInstalment, LoanPenalty, LoanProductFee, LoanRequest, LoanTransaction
+from .applications import loans_visible_to, release_guarantees
+from .models import Loan, LoanInstalment, LoanPenalty, LoanRequest, LoanTransaction
 from .schedule import Schedule, ScheduleTerms, generate_schedule
+from .services import FeeAmount, capitalised, fee_value
 
 T = Transaction.Type
 PURPOSE_DISBURSAL = "loan_disbursal"
@@ -153,7 +154,7 @@ class DisbursalFigures:
     approved: Decimal  # the approved amount
     deducted_fees: Decimal  # kept back from what is paid out
     capitalised_fees: Decimal  # added to the principal owed
-    fees: tuple  # ((name, when, amount), ...)
+    fees: tuple  # FeeAmount rows
 
     @property
     def principal_owed(self) -> Decimal:
@@ -165,18 +166,13 @@ class DisbursalFigures:
 
 
 def disbursal_figures(loan: Loan) -> DisbursalFigures:
-    """The fees of the loan's terms on its approved amount: flat as they are, a percent of the approved
-    amount rounded half-up to the cent."""
+    """The fees of the loan's terms (copied from the product when the member applied) on its approved
+    amount (`services.fee_value`)."""
     approved = loan.principal
-    fees = []
-    for fee in loan.terms.get("fees", []):
-        amount = Decimal(fee["amount"])
-        if fee["kind"] == LoanProductFee.Kind.PERCENT:
-            amount = (approved * amount / 100).quantize(Decimal("0.01"))
-        fees.append((fee["name"], fee["when"], amount))
-    deducted = sum((a for _, when, a in fees if when == LoanProductFee.When.DISBURSEMENT), ZERO)
-    capitalised = sum((a for _, when, a in fees if when == LoanProductFee.When.CAPITALISED), ZERO)
-    return DisbursalFigures(approved, deducted, capitalised, tuple(fees))
+    fees = [FeeAmount(fee["name"], fee["when"], fee_value(fee["kind"], fee["amount"], approved))
+            for fee in loan.terms.get("fees", [])]
+    total = sum((fee.amount for fee in fees), ZERO)
+    return DisbursalFigures(approved, total - capitalised(fees), capitalised(fees), tuple(fees))
 
 
 def disbursal_schedule(loan: Loan, disbursement_date: date) -> Schedule:
@@ -819,3 +815,18 @@ def _delta_lines(loan: Loan, delta: dict[str, Decimal], ref) -> list[Line]:
         elif value < 0:
             lines.append(Line(gl=_gl(ref, gl_id), debit=-value))
     return lines
+
+
+def loan_standing_instruction_set(*, actor, loan: Loan, on: bool, request=None) -> Loan:
+    """Switch the loan's standing instruction (instalments paid from the loan's account at end of day
+    on their due date) on or off: the borrower, or staff who may see the loan."""
+    if not loans_visible_to(actor).filter(pk=loan.pk).exists():
+        raise PermissionDenied("You may not change this loan.")
+    with transaction.atomic():
+        loan = _lock_loan(loan)
+        if loan.standing_instruction != on:
+            loan.standing_instruction = on
+            loan._history_user = actor
+            loan.save(update_fields=["standing_instruction", "updated_at"])
+            record(actor, "loan.standing_instruction", loan, request=request, number=loan.number, on=on)
+    return loan

@@ -44,7 +44,8 @@ def test_the_sidebar_shows_loans_to_an_operations_manager(console, operations_ma
 
     page = console(operations_manager).get(reverse("admin:index"))
     groups = {group["title"]: [item["title"] for item in group["items"]] for group in navigation(page.wsgi_request)}
-    assert groups["Loans"] == ["Loan applications", "Loan products", "Schedule preview", "Loans policy"]
+    assert groups["Loans"] == ["Loan officer portfolio", "Loan applications", "Loan approvals", "Loan products",
+                               "Schedule preview", "Loans policy", "Portfolio at risk"]
     assert CHANGELIST in page.content.decode() and PREVIEW in page.content.decode()
 
 

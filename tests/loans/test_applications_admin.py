@@ -125,9 +125,13 @@ def test_operations_change_the_active_loans_limit(console, operations_manager, m
     assert LoansPolicy.objects.count() == 1 and policy.max_active_loans == 2
     url = reverse("admin:loans_loanspolicy_change", args=[policy.pk])
     assert console(manager).post(url, {"max_active_loans": "5"}).status_code == 403
-    response = console(operations_manager).post(url, {"max_active_loans": "3"})
+    rates = {f"provision_{code}": "5" for code in ("current", "1_30", "31_60", "61_90", "91_180", "over_180")}
+    response = console(operations_manager).post(url, {"max_active_loans": "3", **rates, "provision_61_90": "60"})
     assert response.status_code == 302
     assert LoansPolicy.current().max_active_loans == 3
+    assert LoansPolicy.current().provision_rates()["61-90"] == Decimal("60")
+    refused = console(operations_manager).post(url, {"max_active_loans": "3", **rates, "provision_current": "101"})
+    assert refused.status_code == 200 and LoansPolicy.current().provision_current == Decimal("5")
     assert AuditEvent.objects.filter(action="loanspolicy.change").exists()
 
 

@@ -126,3 +126,13 @@ def test_standing_instruction_pays_what_is_due_as_far_as_funds_allow(active_loan
     again = servicing.standing_instruction_collect(actor=manager, loan=active_loan, business_date=first.due_date)
     assert again is None
     assert books_balance()
+
+
+def test_without_the_standing_instruction_nothing_is_collected(active_loan, manager, world, make_user):
+    first = active_loan.instalments.order_by("number").first()
+    with pytest.raises(PermissionDenied):
+        servicing.loan_standing_instruction_set(actor=make_user("customer"), loan=active_loan, on=False)
+    servicing.loan_standing_instruction_set(actor=world["user"], loan=active_loan, on=False)
+    on_day(first.due_date)
+    assert servicing.standing_instruction_collect(actor=manager, loan=active_loan,
+                                                  business_date=first.due_date) is None

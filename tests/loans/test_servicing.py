@@ -122,3 +122,39 @@ def test_the_books_balance_after_disbursal_and_repayment(active_loan, world):
     servicing.loan_repay(actor=world["user"], loan=active_loan, amount="500.00")
     assert sum(p.debit - p.credit for p in Posting.objects.all()) == 0
     assert GLAccount.objects.filter(code="1100").exists()
+
+
+def test_a_capitalised_fee_is_owed_and_the_preview_shows_the_schedule_disbursal_fixes(world, manager,
+                                                                                     operations_manager):
+    from apps.loans import applications
+    from apps.loans.models import LoanProduct, LoanProductFee
+    from apps.loans.services import schedule_preview
+
+    product = world["product"]
+    LoanProductFee.objects.create(product=product, name="Insurance", kind="percent", amount=D("0.5"),
+                                  when="capitalised")
+    product = LoanProduct.objects.get(pk=product.pk)
+    loan = applications.loan_apply(actor=world["user"], product=product, amount="4000.00", term=6, purpose="Rent",
+                                   account=world["account"],
+                                   guarantors=[{"member": world["guarantor"], "amount": "100.00"}])
+    applications.guarantee_accept(actor=world["g_user"], guarantee=loan.guarantees.get())
+    applications.loan_approve(actor=manager, loan=loan)
+    result = servicing.loan_disburse(actor=manager, loan=loan)
+    assert result.principal == D("4020.00")  # 4,000 lent + 0.5 % insurance owed
+    assert result.transaction.amount == D("3960.00")  # less the 1 % processing fee kept back
+    preview = schedule_preview(product=product, principal=D("4000.00"), term=6, disbursement_date=result.value_date)
+    fixed = [(i.due_date, i.principal, i.interest) for i in loan.instalments.order_by("number")]
+    assert fixed == [(i.due_date, i.principal, i.interest) for i in preview.instalments]
+
+
+def test_a_field_repayment_is_counted_in_the_bankers_remittance(active_loan, world, mobile_banker,
+                                                                operations_manager):
+    from apps.cash.services import collection_run_for, field_cash_expected
+    from apps.members.services import member_assign
+
+    with pytest.raises(PermissionDenied):
+        servicing.loan_repay(actor=mobile_banker, loan=active_loan, amount="40.00")
+    member_assign(actor=operations_manager, member=world["member"], banker=mobile_banker)
+    result = servicing.loan_repay(actor=mobile_banker, loan=active_loan, amount="40.00")
+    assert result.channel == "field" and result.transaction.channel == "field"
+    assert field_cash_expected(collection_run_for(mobile_banker).gl_account) == D("40.00")
