@@ -8,11 +8,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, IntegerField, Value, When
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
+from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 
+from apps.audit.exports import AuditedExportMixin
 from apps.audit.services import record
 from apps.core.admin_mixins import (
     ReadOnlyHistoryMixin,
@@ -39,6 +43,7 @@ from .models import (
     LoanRequest,
     LoansPolicy,
 )
+from .resources import LoanResource
 
 
 class LoanProductFeeInline(TabularInline):
@@ -171,7 +176,8 @@ class LoanDocumentInline(ReadOnlyInline):
 
 
 @admin.register(Loan)
-class LoanAdmin(ReadOnlyHistoryMixin, ServiceFormMixin, SimpleHistoryAdmin, ModelAdmin):
+class LoanAdmin(ReadOnlyHistoryMixin, ServiceFormMixin, SimpleHistoryAdmin, AuditedExportMixin, ExportMixin,
+                ModelAdmin):
     """The application queue: submitted first, oldest first. A manager who neither keyed nor applied for
     a loan approves (possibly less) or rejects it with a reason; the services check everything again."""
 
@@ -182,6 +188,11 @@ class LoanAdmin(ReadOnlyHistoryMixin, ServiceFormMixin, SimpleHistoryAdmin, Mode
     search_help_text = "Loan number, member number or name."
     list_select_related = ("member", "product", "created_by", "officer")
     inlines = [LoanGuaranteeInline, LoanDocumentInline]
+    formats = [CSV]
+    export_form_class = ExportForm
+
+    def get_export_resource_classes(self, request):
+        return [LoanResource]
     fieldsets = (
         ("Application", {"fields": ("number", "member", "product", "account", "amount_display", "term", "purpose",
                                     "rate", "status_badge", "created_by", "officer", "created_at")}),

@@ -12,14 +12,12 @@ cleared; interest, fees and penalties are dues of the schedule, so they are tota
 the summary (everything outstanding, from the schedule) rather than carried in that column.
 """
 
-import functools
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.core.institution import institution
@@ -97,17 +95,9 @@ def schedule_rows(loan: Loan, *, on: date) -> dict | None:
     return schedule
 
 
-@functools.cache
-def statement_stylesheet() -> str:
-    """The account statement's stylesheet (the `<style>` of reports/statement.html)."""
-    source = getattr(getattr(get_template("reports/statement.html"), "template", None), "source", "")
-    found = re.search(r"<style>(.*?)</style>", source, flags=re.DOTALL)
-    return found.group(1) if found else ""
-
-
 def _context(loan: Loan, **extra) -> dict:
     return {"loan": loan, "member": loan.member, "institution": institution(), "currency": settings.CURRENCY_NAME,
-            "statement_css": statement_stylesheet(), "generated_at": timezone.localtime(), **extra}
+            "generated_at": timezone.localtime(), **extra}
 
 
 def expected_schedule(loan: Loan, *, on: date):
@@ -134,7 +124,7 @@ def loan_statement_html(statement: LoanStatement) -> str:
 
 
 def html_to_pdf(html: str) -> bytes:
-    """HTML to an A4 PDF with the account statement's WeasyPrint document class."""
-    from apps.reports.statements import _pdf_document_class  # noqa: PLC0415 (loads WeasyPrint only when used)
+    """HTML to an A4 PDF, as account statements are made."""
+    from apps.reports.statements import html_to_pdf as render  # noqa: PLC0415 (loads WeasyPrint only when used)
 
-    return _pdf_document_class()(string=html, base_url=None).write_pdf()
+    return render(html)

@@ -255,6 +255,11 @@ def _pdf_document_class():
     return StatementHTML
 
 
+def html_to_pdf(html: str) -> bytes:
+    """A statement-like paper (account or loan) as an A4 PDF (WeasyPrint), page numbered "Page X of Y"."""
+    return _pdf_document_class()(string=html, base_url=None).write_pdf()
+
+
 def statement_pdf(statement: Statement) -> bytes:
     """The statement as an A4 PDF (WeasyPrint), page numbered "Page X of Y"."""
-    return _pdf_document_class()(string=statement_html(statement), base_url=None).write_pdf()
+    return html_to_pdf(statement_html(statement))
