@@ -102,7 +102,7 @@ def test_apply_guarantee_approve_disburse_and_repay(browser, live_server, journe
     page.goto("/my/loans/")
     page.get_by_role("link", name="Apply for a loan").click()
     expect(page).to_have_url(re.compile(r"/my/loans/apply/$"))
-    page.select_option("select[name=product]", label=product.name)
+    page.select_option("select[name=product]", value=str(product.pk))
     page.fill("input[name=amount]", "8000.00")
     page.fill("input[name=term]", "12")
     page.fill("input[name=purpose]", PURPOSE)
@@ -170,7 +170,7 @@ def test_apply_guarantee_approve_disburse_and_repay(browser, live_server, journe
     expect(panel).to_contain_text("1 of 1 guarantor accepted, pledging GH₵ 3,000.00")
     m_page.screenshot(path=str(SHOTS / "loan-journey-4-eligibility.png"), full_page=True)
 
-    m_page.get_by_role("link", name="Approve", exact=True).click()
+    m_page.get_by_role("link", name=re.compile(r"\bApprove$")).click()
     dialog = m_page.locator("#dialog")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("Approve the application")
@@ -179,7 +179,7 @@ def test_apply_guarantee_approve_disburse_and_repay(browser, live_server, journe
     expect(m_page.locator("body")).to_contain_text("Checked when the application was decided.")
 
     # --- 4. ... and disburses it into the member's account ---------------------------------------------
-    m_page.get_by_role("link", name="Disburse", exact=True).click()
+    m_page.get_by_role("link", name=re.compile(r"\bDisburse$")).click()
     expect(m_page.get_by_test_id("loan-action-form")).to_be_visible()
     m_page.get_by_role("button", name=re.compile("Review")).click()
     confirm = m_page.get_by_test_id("loan-confirm")
