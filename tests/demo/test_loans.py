@@ -9,7 +9,7 @@ from apps.audit.models import AuditEvent
 from apps.demo.loans import configure_loan_products
 from apps.demo.staff import demo_staff, seed_users
 from apps.loans.models import LoanProduct
-from apps.loans.services import schedule_preview
+from apps.loans.services import fee_amounts, schedule_preview
 
 pytestmark = pytest.mark.django_db
 
@@ -31,4 +31,6 @@ def test_the_three_demo_loan_products_once_each():
     for product in products.values():
         schedule = schedule_preview(product=product, principal=product.min_amount, term=product.min_term,
                                     disbursement_date=date(2026, 3, 2))
-        assert sum(row.principal for row in schedule.instalments) == product.min_amount
+        capitalised = sum((fee.amount for fee in fee_amounts(product, product.min_amount)
+                           if fee.when == "capitalised"), Decimal("0"))
+        assert sum(row.principal for row in schedule.instalments) == product.min_amount + capitalised
