@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
@@ -28,7 +28,7 @@ from apps.ledger.errors import LedgerError
 from apps.ledger.models import ZERO, Account
 from apps.ledger.selectors import accounts_visible_to
 from apps.loans import applications, servicing
-from apps.loans.models import Loan, LoanProduct, LoanTransaction
+from apps.loans.models import Loan, LoanDocument, LoanProduct, LoanTransaction
 from apps.loans.services import fee_amounts, schedule_preview
 from apps.members.models import Member
 
@@ -181,7 +181,44 @@ def loan_detail(request, pk: int):
     return render(request, "portal/loans/detail.html", {
         **_loan_figures(loan, on), "on": on, "schedule": loan_documents.schedule_rows(loan, on=on),
         "payoff": payoff if payoff and payoff["total"] > 0 else None, "payments": payments,
-        "guarantees": loan.guarantees.select_related("guarantor").all()})
+        "guarantees": loan.guarantees.select_related("guarantor").all(), "documents": loan.documents.all(),
+        "document_form": LoanDocumentForm() if loan.status == Loan.Status.SUBMITTED else None})
+
+
+class LoanDocumentForm(forms.Form):
+    kind = forms.ChoiceField(choices=LoanDocument.Kind.choices, label="What it is")
+    file = forms.FileField(label="File (PDF, JPEG or PNG, at most 5 MB)")
+
+
+@member_required
+@require_http_methods(["POST"])
+def loan_document_upload(request, pk: int):
+    """Add a payslip, statement or other paper to my application while it waits for a decision
+    (`applications.loan_document_add`: type, size and ownership checked there)."""
+    loan = _my_loan(request, pk)
+    form = LoanDocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            applications.loan_document_add(actor=request.user, loan=loan, kind=form.cleaned_data["kind"],
+                                           file=form.cleaned_data["file"], request=request)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        except (LedgerError, PermissionDenied) as exc:
+            messages.error(request, getattr(exc, "message", None) or str(exc))
+        else:
+            messages.success(request, "Your document was added to the application.")
+    else:
+        messages.error(request, " ".join(f"{form.fields[name].label}: {' '.join(errors)}"
+                                         for name, errors in form.errors.items()))
+    return redirect("portal:loan", pk=loan.pk)
+
+
+@member_required
+def loan_document_download(request, pk: int, document: int):
+    """A document of my own loan; 404 for anyone else's."""
+    found = get_object_or_404(LoanDocument, pk=document, loan=_my_loan(request, pk))
+    return _private(FileResponse(found.file.open("rb"), as_attachment=True,
+                                 filename=found.file.name.rsplit("/", 1)[-1]))
 
 
 # --- paying from my account --------------------------------------------------------------------------

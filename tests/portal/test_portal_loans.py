@@ -282,3 +282,29 @@ def test_strangers_sign_in_and_staff_are_sent_to_the_console(world, active_loan,
         anonymous = Client().get(url)
         assert anonymous.status_code == 302 and "login" in anonymous["Location"], url
         assert staff_client_for(manager).get(url).status_code == 403, url
+
+
+def test_a_member_adds_a_document_to_their_application_and_only_they_read_it(world, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.loans import applications
+
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path)
+    loan = applications.loan_apply(actor=world["user"], product=world["product"], amount="1000.00", term=6,
+                                   purpose="Rent", account=world["account"])
+    client = staff_client_for(world["user"])
+    page = client.get(f"/my/loans/{loan.pk}/")
+    assert 'data-testid="loan-documents"' in page.content.decode()
+    bad = client.post(f"/my/loans/{loan.pk}/documents/",
+                      {"kind": "payslip", "file": SimpleUploadedFile("x.exe", b"MZ", "application/octet-stream")})
+    assert bad.status_code == 302 and not loan.documents.exists()
+    ok = client.post(f"/my/loans/{loan.pk}/documents/",
+                     {"kind": "payslip", "file": SimpleUploadedFile("slip.pdf", b"%PDF-1.4 slip", "application/pdf")})
+    assert ok.status_code == 302 and loan.documents.count() == 1
+    document = loan.documents.get()
+    got = client.get(f"/my/loans/{loan.pk}/documents/{document.pk}/")
+    assert got.status_code == 200 and b"".join(got.streaming_content) == b"%PDF-1.4 slip"
+    assert "no-store" in got["Cache-Control"]
+    other = staff_client_for(world["g_user"])
+    assert other.get(f"/my/loans/{loan.pk}/documents/{document.pk}/").status_code == 404
+    assert other.post(f"/my/loans/{loan.pk}/documents/", {"kind": "payslip"}).status_code == 404
