@@ -202,8 +202,8 @@ class LoanAdmin(ReadOnlyHistoryMixin, ServiceFormMixin, SimpleHistoryAdmin, Audi
     readonly_fields = ("number", "member", "product", "account", "amount_display", "term", "purpose", "rate",
                        "status_badge", "created_by", "officer", "created_at", "eligibility_panel",
                        "approved_display", "decided_by", "decided_at", "decision_note")
-    actions_detail = ["approve", "reject", "disburse", "repay", "request_backdated", "request_reversal",
-                      "request_write_off"]
+    actions_detail = ["approve", "reject", "add_document", "disburse", "repay", "request_backdated",
+                      "request_reversal", "request_write_off"]
     change_form_after_template = "loans/loan_page.html"
     add_fieldsets = (
         ("Application", {"fields": ("member", "product", "account", "amount", "term", "purpose")}),
@@ -319,6 +319,15 @@ class LoanAdmin(ReadOnlyHistoryMixin, ServiceFormMixin, SimpleHistoryAdmin, Audi
 
     def has_request_write_off_permission(self, request, object_id=None):
         return self._loan_in(request, object_id, admin_views.WRITE_OFF_ROLES, (Loan.Status.ACTIVE,))
+
+    def has_add_document_permission(self, request, object_id=None):
+        return (request.user.has_perm("loans.add_loandocument")
+                and self._loan_in(request, object_id, (Role.CASHIER, Role.MOBILE_BANKER), (Loan.Status.SUBMITTED,)))
+
+    @action(description="Add a document", icon="upload_file", permissions=["add_document"],
+            url_path="add-document")
+    def add_document(self, request, object_id):
+        return self._page(admin_views.DocumentUploadView, request, object_id)
 
     def _page(self, view_class, request, object_id):
         return view_class.as_view(model_admin=self)(request, object_id=object_id)

@@ -19,7 +19,14 @@ from apps.core.roles import Role
 from apps.ledger.errors import LedgerError
 
 from . import applications, services, servicing
-from .forms import BackdatedRepaymentForm, DisburseForm, LoanRequestForm, RepayForm, SchedulePreviewForm
+from .forms import (
+    BackdatedRepaymentForm,
+    DisburseForm,
+    LoanDocumentForm,
+    LoanRequestForm,
+    RepayForm,
+    SchedulePreviewForm,
+)
 from .models import Loan, LoanDocument, LoanRequest, LoanTransaction
 
 FIELD_MAP = {"product_id": "product"}
@@ -295,6 +302,29 @@ class LoanRequestView(LoanActionView):
                                       request=self.request)
         messages.success(self.request, f"{LoanRequest.Kind(self.kind).label} of loan {self.loan.number} sent for "
                                        "a second manager's approval.")
+        return HttpResponseRedirect(self.loan_url())
+
+
+class DocumentUploadView(LoanActionView):
+    """Add a paper to an application waiting for a decision: one step (nothing moves)."""
+
+    form_class = LoanDocumentForm
+    title = "Add a document"
+    action_label = "Add the document"
+    intro = "A payslip, bank statement, business record or collateral paper for the manager who decides."
+
+    def new_form(self, data=None, initial=None):
+        files = self.request.FILES if data is not None else None
+        return self.form_class(data=data, files=files, initial=initial, **self.form_kwargs())
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "single_step": True}
+
+    def confirm(self, form):
+        data = form.cleaned_data
+        applications.loan_document_add(actor=self.request.user, loan=self.loan, kind=data["kind"], file=data["file"],
+                                       request=self.request)
+        messages.success(self.request, f"Document added to loan {self.loan.number}.")
         return HttpResponseRedirect(self.loan_url())
 
 

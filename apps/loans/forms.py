@@ -7,7 +7,7 @@ from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget, U
 
 from apps.core.forms import AmountField
 
-from .models import Loan, LoanProduct
+from .models import Loan, LoanDocument, LoanProduct
 
 
 class AdminDateInput(UnfoldAdminTextInputWidget):
@@ -179,3 +179,14 @@ class BackdatedRepaymentForm(LoanRequestForm):
         if self.loan is not None and self.loan.disbursed_on and day < self.loan.disbursed_on:
             raise forms.ValidationError("The loan was not yet disbursed on that date.")
         return day
+
+
+class LoanDocumentForm(forms.Form):
+    """A paper for an application: `applications.loan_document_add` checks its type, size and the loan."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
+    kind = forms.ChoiceField(choices=LoanDocument.Kind.choices, label="What it is", widget=UnfoldAdminSelectWidget)
+    file = forms.FileField(label="File", help_text="PDF, JPEG or PNG, at most 5 MB.")
+
+    def __init__(self, *args, user=None, loan=None, **kwargs):
+        super().__init__(*args, **kwargs)

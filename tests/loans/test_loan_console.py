@@ -287,3 +287,22 @@ def test_a_backdated_repayment_request_through_the_page(console, active_loan, ca
 
 def test_operations_managers_do_not_see_loan_approvals(console, operations_manager):
     assert console(operations_manager).get(reverse("admin:loans_loanrequest_changelist")).status_code == 403
+
+
+def test_a_cashier_adds_a_document_to_a_submitted_application(console, world, cashier, manager, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.loans import applications
+
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path)
+    loan = applications.loan_apply(actor=cashier, member=world["member"], product=world["product"],
+                                   amount="1000.00", term=6, purpose="Rent", account=world["account"])
+    client = console(cashier)
+    assert client.get(act("add_document", loan)).status_code == 200
+    refused = client.post(act("add_document", loan), {"kind": "payslip", "step": "confirm",
+                                                      "file": SimpleUploadedFile("a.exe", b"MZ")})
+    assert refused.status_code == 409 and not loan.documents.exists()
+    done = client.post(act("add_document", loan), {"kind": "payslip", "step": "confirm",
+                                                   "file": SimpleUploadedFile("slip.pdf", b"%PDF-1.4")})
+    assert done.status_code == 302 and loan.documents.count() == 1
+    assert console(manager).get(act("add_document", loan)).status_code == 403
