@@ -11,6 +11,7 @@ class LoansConfig(AppConfig):
 
         self._grant_permissions()
         self._sidebar()
+        self._eod_steps()
         register_admin_urls(_admin_urls)
 
     @staticmethod
@@ -27,6 +28,16 @@ class LoansConfig(AppConfig):
         grant(Role.OPERATIONS_MANAGER, *view, *loans, "loans.view_loanspolicy", "loans.change_loanspolicy",
               "loans.add_loanproduct", "loans.change_loanproduct",
               "loans.add_loanproductfee", "loans.change_loanproductfee", "loans.delete_loanproductfee")
+
+    @staticmethod
+    def _eod_steps():
+        """Loans' end of day (apps/loans/eod.py), after the ledger's product steps and before its check (90)."""
+        from apps.core.eod import register_step
+
+        from . import eod
+
+        for name, position, func, label, results in eod.STEPS:
+            register_step(name, position, func, label, results=results)
 
     @staticmethod
     def _sidebar():
