@@ -54,6 +54,7 @@ from apps.members.models import Member
 from . import members as member_demo
 from .cash_desk import CashDesk
 from .data import load, money
+from .lending import Lending, loan_figures
 from .loans import configure_loan_products
 from .products import KINDS, active_products, configure_products
 from .staff import Staff, demo_staff, set_staff_limits
@@ -207,6 +208,8 @@ class History:
         self.members: dict[str, Member] = {}
         self.accounts: dict[tuple[str, str], Account] = {}
         self.balance: dict[int, Decimal] = {}
+        self.held: dict[int, Decimal] = {}  # guarantors' pledges (lending.py): in the balance, not available
+        self.lending: Lending | None = None  # the demo loans, made and serviced on their days (lending.py)
         self.out_today: dict[int, Decimal] = {}  # what left each account today, for the daily withdrawal limits
         self.fees: dict[tuple, Decimal] = {}  # the service charge per (type, product, amount): the seed changes none
         self.posted = self.refused = 0
@@ -233,14 +236,20 @@ class History:
         profiles = [plan.profile for plan in self.plans]
         self.members = member_demo.existing_members(profiles)
         by_member = {m.pk: key for key, m in self.members.items()}
-        self.accounts, self.balance = {}, {}
+        self.accounts, self.balance, self.held = {}, {}, {}
         for account in (Account.objects.filter(member_id__in=list(by_member)).exclude(status=Account.Status.CLOSED)
                         .select_related("product")):
             self.accounts[(by_member[account.member_id], account.product.kind)] = account
             self.balance[account.pk] = account.balance
+            self.held[account.pk] = account.held_balance
 
     def reload_balances(self) -> None:
-        self.balance.update(Account.objects.filter(pk__in=list(self.balance)).values_list("pk", "balance"))
+        self.refresh_accounts(list(self.balance))
+
+    def refresh_accounts(self, pks: list[int]) -> None:
+        """Read back the balances (and pledges held) of these accounts, after a service moved them."""
+        for pk, balance, held in Account.objects.filter(pk__in=pks).values_list("pk", "balance", "held_balance"):
+            self.balance[pk], self.held[pk] = balance, held
 
     # --- service calls, with the shadow balance kept in step ---
 
@@ -298,7 +307,7 @@ class History:
         """Whether `account` can pay `amount` and its service charge and keep the product's minimum balance
         (and, on a Daily Susu, one day's amount for a commission the movement may take first)."""
         product = account.product
-        keep = product.minimum_balance
+        keep = product.minimum_balance + self.held.get(account.pk, ZERO)
         if product.kind == SUSU:
             keep += account.contribution_amount or ZERO
         return amount > 0 and amount + self.fee_for(kind, account, amount) + keep <= self.balance[account.pk]
@@ -546,6 +555,8 @@ class History:
         self.desk.open_day()
         for _, _, kind, plan, details in self.day_events(day, rng):
             self.event(day, kind, plan, details)
+        if self.lending is not None:
+            self.lending.day(day)
         self.desk.close_day()
         run = business_day_close(actor=staff.operations, wait=True)
         if run.status != EndOfDayRun.Status.COMPLETED:
@@ -646,11 +657,12 @@ def _ensure_members(staff: Staff, plans: list[Plan]) -> None:
 
 
 def seed_banking(*, progress=None, desk: CashDesk | None = None, member_count: int = member_demo.DEMO_MEMBER_COUNT,
-                 window: tuple[date, date] | None = None) -> dict:
+                 window: tuple[date, date] | None = None, loans: bool = True) -> dict:
     """Create (or find) the demo members, accounts and history. Returns figures to print.
 
     `desk` runs the branch's cash day (a CashDesk for the demo staff unless given); `member_count`
-    and `window` (first and last history date) exist for tests."""
+    and `window` (first and last history date) exist for tests; `loans=False` leaves out the demo loans
+    (lending.py)."""
     set_staff_limits()
     staff = demo_staff()
     today = timezone.localdate()
@@ -686,13 +698,27 @@ def seed_banking(*, progress=None, desk: CashDesk | None = None, member_count: i
             cursor.execute("PRAGMA cache_size = -65536")
     if todo:
         history = History(staff=staff, plans=plans, days=days, desk=desk)
+        if loans:
+            history.lending = Lending(history, days)
         history.run(todo, progress=progress)
         if history.refused:
             note = f"{history.refused} planned movements were refused, e.g. {'; '.join(history.errors)}"
+        if history.lending is not None and history.lending.notes:
+            note = "; ".join(filter(None, [note, "loans: " + "; ".join(history.lending.notes[:3])]))
     if walk and not BusinessDay.objects.exclude(status=BusinessDay.Status.CLOSED).exists():
         # The history ends yesterday: today's business day is left open for whoever tries the demo.
         business_day_open(actor=staff.operations, day=today)
     _ensure_members(staff, plans)
+    if walk and loans and BusinessDay.objects.filter(date=today, status=BusinessDay.Status.OPEN).exists():
+        # Today's applications: submitted (one waiting for the demo customer's answer as guarantor),
+        # approved and not yet paid out, rejected.
+        current = History(staff=staff, plans=plans, days=[today], desk=desk)
+        with transaction.atomic():
+            current.load()
+            lending = Lending(current, [])
+            lending.today(today)
+        if lending.notes:
+            note = "; ".join(filter(None, [note, "loans today: " + "; ".join(lending.notes[:3])]))
     members = Member.objects.filter(
         pk__in=[m.pk for m in member_demo.existing_members([p.profile for p in plans]).values()])
     accounts = Account.objects.filter(member__in=members)
@@ -712,6 +738,7 @@ def seed_banking(*, progress=None, desk: CashDesk | None = None, member_count: i
         "accounts": accounts.count(),
         "transactions": Transaction.objects.filter(Q(from_account__in=accounts) | Q(to_account__in=accounts)).count(),
         "days": BusinessDay.objects.filter(date__gte=start, date__lt=today).count(),
+        "loans": loan_figures(today),
         "seconds": clock.monotonic() - started if todo else None,
         "note": note,
     }

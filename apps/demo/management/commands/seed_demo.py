@@ -6,13 +6,16 @@ and twelve months of history, each business day opened, posted and closed throug
 (apps/demo/history.py), and today's business day started (apps/demo/cash_desk.py seed_today):
 the demo cashier's drawer open on a float from the vault and the demo mobile banker's morning
 round of collections, not yet remitted; then large movements and a reversal left waiting in the
-approvals queue (apps/demo/approvals.py). A second run refreshes the passwords and adds nothing.
+approvals queue (apps/demo/approvals.py). Loans in every state are made on their days of the history
+and today (apps/demo/lending.py); a line gives them by status with the portfolio's figures. A second
+run refreshes the passwords and adds nothing.
 
 The demo app is installed by the development and test settings only: production has no such
 command (its logins have a published password).
 """
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
@@ -104,10 +107,20 @@ class Command(BaseCommand):
             f"{banking['payments']} bill and school-fee payments, {banking['approved']} large movements approved "
             f"and {banking['rejected']} rejected, {banking['reversals']} reversals")
         self.write(f"  Loan products: {', '.join(banking['loan_products'])}")
+        self._print_loans(banking["loans"])
         self._print_today(today)
         self.write(f"  Approvals queue: {queue['pending']} waiting for a manager"
                           + (f" — {queue['note']}" if queue["note"] else ""))
         self._print_logins(users, password)
+
+    def _print_loans(self, loans):
+        by_status = ", ".join(f"{count} {status}" for status, count in loans["by_status"].items())
+        arrears = ", ".join(f"{count} in {name}" for name, count in loans["buckets"].items()
+                            if name != "current" and count)
+        par = f"PAR 30 {Decimal(loans['par30']) * 100:.1f} %" + (f" ({arrears} days in arrears)" if arrears else "")
+        self.write(f"  Loans: {by_status}; portfolio {format_money(loans['gross'])} outstanding, {par}"
+                   f"; {format_money(loans['written_off'])} written off, {format_money(loans['recovered'])} "
+                   f"recovered; {loans['guarantee_requests']} guarantee requests waiting")
 
     def _print_today(self, today):
         if today.business_date is None:
