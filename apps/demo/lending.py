@@ -26,14 +26,9 @@ Guarantors need a customer login to accept: a member chosen as guarantor of a hi
 linked (like the demo customer) to a login of their own, `<first>.<last>.<member number>@example.com`
 with no usable password (not a demo login: nobody signs in with it, so it is not printed).
 
-One thing the loans services do not allow yet: `loan_disburse` refuses a disbursal date before the
-calendar date of the approval (`Loan.decided_at`, the wall clock), and history days are in the past.
-`_paid_out_on` lets the disbursal read the approval's date as the history day it was decided on, for
-that one call (see the note in docs/ARCHITECTURE.md, section 7).
 """
 
 import random
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
@@ -45,7 +40,6 @@ from django.db.models import Count, F, Sum
 from apps.core.roles import Role
 from apps.ledger.errors import LedgerError
 from apps.ledger.models import ZERO, Account
-from apps.loans import servicing
 from apps.loans.applications import (
     eligibility,
     guarantee_accept,
@@ -115,28 +109,6 @@ TODAY = [_scenario(row) for row in SCENARIOS["today"]]
 
 def _round_down(value: Decimal, step: Decimal = Decimal("10")) -> Decimal:
     return (value / step).to_integral_value(rounding=ROUND_DOWN) * step
-
-
-@contextmanager
-def _paid_out_on(day: date):
-    """For one `loan_disburse` call inside the history: the approval's calendar date (`decided_at`, the
-    seed's wall clock) is read as `day`, the history day it was approved and paid out on. Nothing else
-    of the clock changes (the disbursal's `completed_at` and audit time stay the seed's)."""
-    real = servicing.timezone
-
-    class HistoryDay:
-        def __getattr__(self, name):
-            return getattr(real, name)
-
-        @staticmethod
-        def localdate(value=None, timezone=None):
-            return day if value is not None else real.localdate(timezone=timezone)
-
-    servicing.timezone = HistoryDay()
-    try:
-        yield
-    finally:
-        servicing.timezone = real
 
 
 class Lending:
@@ -288,8 +260,7 @@ class Lending:
                 if loan is None:
                     return
                 loan = loan_approve(actor=self.staff.manager, loan=loan)
-                with _paid_out_on(day):
-                    loan_disburse(actor=self.staff.manager, loan=loan)
+                loan_disburse(actor=self.staff.manager, loan=loan)
                 if scenario.state in ("arrears", "written_off"):
                     loan_standing_instruction_set(actor=self.staff.manager, loan=loan, on=False)
         except ERRORS as exc:

@@ -28,6 +28,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from apps.audit.services import record
+from apps.core.business_day import reporting_date
 from apps.core.money import InvalidAmount, format_money, parse_amount
 from apps.core.roles import Role
 from apps.ledger import services as ledger
@@ -385,6 +386,7 @@ def loan_approve(*, actor, loan: Loan, approved_amount=None, note: str = "", req
                               "Not eligible: " + " ".join(f"{r.rule}: {r.message}" for r in failed))
         loan.status, loan.approved_amount = Loan.Status.APPROVED, amount
         loan.decided_by, loan.decided_at, loan.decision_note = actor, timezone.now(), (note or "").strip()
+        loan.decided_on = reporting_date()
         loan._history_user = actor
         loan.save()
         record(actor, "loan.approve", loan, request=request, number=loan.number, amount=str(amount),
@@ -402,6 +404,7 @@ def loan_reject(*, actor, loan: Loan, reason: str, request=None) -> Loan:
     with transaction.atomic():
         loan = _decision_locked(actor, loan)
         loan.status, loan.decided_by, loan.decided_at = Loan.Status.REJECTED, actor, timezone.now()
+        loan.decided_on = reporting_date()
         loan.decision_note = reason
         loan._history_user = actor
         loan.save()

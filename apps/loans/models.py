@@ -335,6 +335,7 @@ class Loan(TimeStampedModel):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
+    decided_on = models.DateField(null=True, blank=True, help_text="The business date of the decision.")
     decision_note = models.TextField(blank=True)
     disbursed_on = models.DateField(null=True, blank=True)
     disbursed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

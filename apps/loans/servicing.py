@@ -264,7 +264,7 @@ def _disburse(actor, loan, disbursement_date, channel, request) -> LoanTransacti
     day = disbursement_date or business_date
     if day > business_date:
         raise ValidationError({"disbursement_date": "A loan cannot be disbursed on a future date."})
-    if loan.decided_at and day < timezone.localdate(loan.decided_at):
+    if loan.decided_on and day < loan.decided_on:
         raise ValidationError({"disbursement_date": "A loan cannot be disbursed before it was approved."})
     account = accounts[loan.account_id]
     if channel == Channel.ACCOUNT and account.status != Account.Status.ACTIVE:

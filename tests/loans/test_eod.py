@@ -5,12 +5,11 @@ disbursed on 31 Dec 2025, so every due date is a month end: 31 Jan (596.48 + 160
 (608.41 + 148.07), 31 Mar (620.58 + 135.90), ... The business date is moved with `on_day`.
 """
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
 from apps.core import eod as core_eod
 from apps.core.closing import open_items
@@ -38,7 +37,7 @@ def gl(code: str) -> Decimal:
 def loan(approved_loan, manager):
     """The approved loan disbursed on 31 Dec 2025 (approved the day before), no standing instruction."""
     on_day(DISBURSED)
-    Loan.objects.filter(pk=approved_loan.pk).update(decided_at=timezone.make_aware(datetime(2025, 12, 30)),
+    Loan.objects.filter(pk=approved_loan.pk).update(decided_on=date(2025, 12, 30),
                                                     standing_instruction=False)
     approved_loan.refresh_from_db()
     servicing.loan_disburse(actor=manager, loan=approved_loan)

@@ -168,3 +168,13 @@ def test_a_review_shows_the_split_and_posts_nothing(active_loan, world):
     assert Posting.objects.count() == count and not LoanTransaction.objects.filter(kind="repayment").exists()
     with pytest.raises(LedgerError):
         servicing.loan_repay(actor=world["user"], loan=active_loan, amount="99999.00", review=True)
+
+
+def test_a_disbursal_is_not_dated_before_the_approval_nor_in_the_future(approved_loan, manager):
+    from datetime import timedelta
+
+    assert approved_loan.decided_on is not None
+    for day in (approved_loan.decided_on - timedelta(days=1), approved_loan.decided_on + timedelta(days=1)):
+        with pytest.raises(ValidationError):
+            servicing.loan_disburse(actor=manager, loan=approved_loan, disbursement_date=day)
+    assert not LoanTransaction.objects.exists()
