@@ -24,6 +24,12 @@ from apps.ledger.errors import LedgerError
 from apps.ledger.selectors import account_transactions, accounts_visible_to, transactions_visible_to
 
 
+
+def account_choices(accounts) -> list[tuple[int, str]]:
+    """A member's accounts to pay from, each with what is available on it."""
+    return [(a.pk, f"{a.product.name} {a.account_number} — available {format_money(a.available_balance)}")
+            for a in accounts]
+
 class TransferForm(forms.Form):
     from_account = forms.TypedChoiceField(label="From", coerce=int)
     to_account_number = forms.CharField(label="To account number", max_length=12)
@@ -35,9 +41,7 @@ class TransferForm(forms.Form):
     def __init__(self, *args, accounts, **kwargs):
         super().__init__(*args, **kwargs)
         self.accounts = {a.pk: a for a in accounts}
-        self.fields["from_account"].choices = [
-            (a.pk, f"{a.product.name} {a.account_number} — available {format_money(a.available_balance)}")
-            for a in accounts]
+        self.fields["from_account"].choices = account_choices(accounts)
 
 
     def clean_to_account_number(self):

@@ -33,7 +33,7 @@ from apps.loans.services import fee_amounts, schedule_preview
 from apps.members.models import Member
 
 from . import loan_documents
-from .banking import masked_name, member_required
+from .banking import account_choices, masked_name, member_required
 
 
 class LoanCalculatorForm(forms.Form):
@@ -231,9 +231,7 @@ class LoanPayForm(forms.Form):
     def __init__(self, *args, accounts, **kwargs):
         super().__init__(*args, **kwargs)
         self.accounts = {a.pk: a for a in accounts}
-        self.fields["from_account"].choices = [
-            (a.pk, f"{a.product.name} {a.account_number} — available {format_money(a.available_balance)}")
-            for a in accounts]
+        self.fields["from_account"].choices = account_choices(accounts)
 
 
 def _paying_accounts(user):
