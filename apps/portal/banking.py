@@ -24,7 +24,6 @@ from apps.ledger.errors import LedgerError
 from apps.ledger.selectors import account_transactions, accounts_visible_to, transactions_visible_to
 
 
-
 def account_choices(accounts) -> list[tuple[int, str]]:
     """A member's accounts to pay from, each with what is available on it."""
     return [(a.pk, f"{a.product.name} {a.account_number} — available {format_money(a.available_balance)}")
