@@ -577,6 +577,7 @@ class WriteOffIn(Schema):
 class LoanRequestOut(Schema):
     id: int
     loan_id: int
+    loan_status: str
     kind: str
     status: str
     reason: str
@@ -588,6 +589,8 @@ class LoanRequestOut(Schema):
 
     @staticmethod
     def resolve_amount(obj): return money(obj.amount)
+    @staticmethod
+    def resolve_loan_status(obj): return obj.loan.status
     @staticmethod
     def resolve_requested_by(obj): return obj.requested_by_id
     @staticmethod
@@ -602,14 +605,22 @@ def _money_dict(values: dict) -> dict:
     return {key: money(value) if isinstance(value, Decimal) else value for key, value in values.items()}
 
 
-@loans_router.post("/{int:loan_id}/disburse/", response=LoanOut, summary="Disburse an approved loan",
+class DisbursedOut(LoanOut):
+    transaction: TransactionOut
+
+
+@loans_router.post("/{int:loan_id}/disburse/", response={201: DisbursedOut}, summary="Disburse an approved loan",
                    openapi_extra=IDEMPOTENCY_HEADER)
 def loan_disburse(request, loan_id: int, payload: DisburseIn):
+    """201 with the loan (status `active`) and the ledger transaction that paid it out."""
     require_role(request, *servicing.DISBURSE_ROLES)
     loan = _visible_loan(request, loan_id)
-    servicing.loan_disburse(actor=request.user, loan=loan, disbursement_date=payload.disbursement_date,
-                            channel=payload.channel, idempotency_key=idempotency_key(request), request=request)
-    return _visible_loan(request, loan_id)
+    result = servicing.loan_disburse(actor=request.user, loan=loan, disbursement_date=payload.disbursement_date,
+                                     channel=payload.channel, idempotency_key=idempotency_key(request),
+                                     request=request)
+    loan = _visible_loan(request, loan_id)
+    loan.transaction = result.transaction
+    return Status(201, loan)
 
 
 @loans_router.get("/{int:loan_id}/schedule/", response=LoanScheduleOut,
@@ -644,14 +655,15 @@ def loan_payoff_quote(request, loan_id: int, date: date | None = None):  # noqa:
     return _money_dict(servicing.payoff_quote(loan, date or reporting_date()))
 
 
-@loans_router.post("/{int:loan_id}/write-off/", response={202: LoanRequestOut},
-                   summary="Ask to write a loan off (a second manager approves)")
+@loans_router.post("/{int:loan_id}/write-off/", response={201: LoanRequestOut},
+                   summary="Write a loan off: asked by a manager, approved by a second manager")
 def loan_write_off(request, loan_id: int, payload: WriteOffIn):
+    """The first manager's call records the write-off `pending`; a second manager's call on the same
+    loan approves it (`approved`: the loan is `written_off`). Nothing is posted until then."""
     require_role(request, Role.MANAGER)
     loan = _visible_loan(request, loan_id)
-    found = servicing.loan_request_create(actor=request.user, loan=loan, kind=LoanRequest.Kind.WRITE_OFF,
-                                          reason=payload.reason, request=request)
-    return Status(202, found)
+    return Status(201, servicing.loan_write_off(actor=request.user, loan=loan, reason=payload.reason,
+                                                request=request))
 
 
 def _staff_request(request, request_id: int) -> LoanRequest:

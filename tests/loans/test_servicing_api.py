@@ -22,12 +22,14 @@ def test_a_manager_disburses_once_with_a_key(client, headers, approved_loan, man
     url = f"{LOANS}{approved_loan.pk}/disburse/"
     assert post_json(client, url, {}, headers=h).status_code == 428
     response = post_json(client, url, {}, headers={**h, **key("d-1")})
-    assert response.status_code == 200, response.content
+    assert response.status_code == 201, response.content
     data = response.json()
     assert data["status"] == "active" and data["outstanding"]["principal"] == "8000.00"
     assert data["next_due"] is not None
+    assert data["transaction"]["amount"] == "7920.00" and data["transaction"]["status"] == "completed"
     again = post_json(client, url, {}, headers={**h, **key("d-1")})
-    assert again.status_code == 200 and LoanTransaction.objects.filter(kind="disbursal").count() == 1
+    assert again.status_code == 201 and again.json()["transaction"]["id"] == data["transaction"]["id"]
+    assert LoanTransaction.objects.filter(kind="disbursal").count() == 1
     second = post_json(client, url, {}, headers={**h, **key("d-2")})
     assert second.status_code == 409 and second.json()["code"] == "already_disbursed"
 
@@ -89,16 +91,28 @@ def test_a_cashier_takes_cash(client, headers, active_loan, cashier):
 
 
 def test_write_off_is_asked_then_approved_by_another_manager(client, headers, active_loan, manager, second_manager):
-    response = post_json(client, f"{LOANS}{active_loan.pk}/write-off/", {"reason": "Absconded"},
-                         headers=headers(manager))
-    assert response.status_code == 202, response.content
+    url = f"{LOANS}{active_loan.pk}/write-off/"
+    response = post_json(client, url, {"reason": "Absconded"}, headers=headers(manager))
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "pending" and response.json()["loan_status"] == "active"
     request_id = response.json()["id"]
     own = post_json(client, f"{LOANS}requests/{request_id}/approve/", {}, headers=headers(manager))
     assert own.status_code == 403
-    ok = post_json(client, f"{LOANS}requests/{request_id}/approve/", {}, headers=headers(second_manager))
-    assert ok.status_code == 200 and ok.json()["status"] == "approved"
+    again = post_json(client, url, {"reason": "Absconded"}, headers=headers(manager))
+    assert again.status_code == 409 and again.json()["code"] == "request_pending"
+    ok = post_json(client, url, {"reason": "Agreed"}, headers=headers(second_manager))
+    assert ok.status_code == 201 and ok.json()["status"] == "approved" and ok.json()["id"] == request_id
+    assert ok.json()["loan_status"] == "written_off"
     active_loan.refresh_from_db()
     assert active_loan.status == Loan.Status.WRITTEN_OFF
+
+
+def test_a_write_off_request_is_approved_through_the_requests_endpoint(client, headers, active_loan, manager,
+                                                                       second_manager):
+    request_id = post_json(client, f"{LOANS}{active_loan.pk}/write-off/", {"reason": "Absconded"},
+                           headers=headers(manager)).json()["id"]
+    ok = post_json(client, f"{LOANS}requests/{request_id}/approve/", {}, headers=headers(second_manager))
+    assert ok.status_code == 200 and ok.json()["status"] == "approved"
 
 
 def test_a_cashier_cannot_ask_for_a_write_off(client, headers, active_loan, cashier):
