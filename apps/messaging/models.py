@@ -69,8 +69,6 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["-pk"]
-        constraints = [models.CheckConstraint(condition=models.Q(body__length__lte=MAX_BODY_CHARS),
-                                              name="messaging_message_body_size")]
 
     def __str__(self):
         return f"Message {self.pk} in thread {self.thread_id}"

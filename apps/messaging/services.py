@@ -26,8 +26,16 @@ from apps.core.notify import NOTIFICATION_KINDS
 from apps.core.roles import Role
 from apps.core.text import has_control_characters
 
-from .models import (MAX_ATTACHMENT_BYTES, MAX_BODY_CHARS, MAX_SUBJECT_CHARS, Attachment, Message, Notification,
-                     Participant, Thread)
+from .models import (
+    MAX_ATTACHMENT_BYTES,
+    MAX_BODY_CHARS,
+    MAX_SUBJECT_CHARS,
+    Attachment,
+    Message,
+    Notification,
+    Participant,
+    Thread,
+)
 
 log = logging.getLogger(__name__)
 
