@@ -4,7 +4,7 @@ A thread the caller does not take part in answers 404 to everyone, as one that d
 
 import json
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import FileResponse
 from ninja import Field, Query, Router, Schema, Status
@@ -22,6 +22,7 @@ notifications_router = Router(tags=["notifications"])
 ROUTERS = [("/threads/", threads_router), ("/notifications/", notifications_router)]
 
 MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 # --- schemas -------------------------------------------------------------------------------------
@@ -88,12 +89,8 @@ class ThreadOut(Schema):
 class ThreadIn(Schema):
     subject: str = Field(..., min_length=1, max_length=MAX_SUBJECT_CHARS)
     body: str = Field(..., min_length=1, max_length=MAX_BODY_CHARS)
-    participant_ids: list[int] = Field(default_factory=list, max_length=services.MAX_PARTICIPANTS,
+    participant_ids: list[Id] = Field(default_factory=list, max_length=services.MAX_PARTICIPANTS,
                                        description="Staff only: the other participants' user ids.")
-
-
-class MessageIn(Schema):
-    body: str = Field(..., min_length=1, max_length=MAX_BODY_CHARS)
 
 
 class ReadIn(Schema):
@@ -117,7 +114,7 @@ class NotificationOut(Schema):
 
 
 class NotificationsReadIn(Schema):
-    ids: list[int] | None = Field(None, max_length=1000)
+    ids: list[Id] | None = Field(None, max_length=1000)
     all: bool = False
 
     @model_validator(mode="after")

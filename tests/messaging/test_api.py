@@ -148,3 +148,15 @@ def test_notifications_list_and_read(client, headers, customer, other_customer):
 def test_signed_out_is_401(client):
     assert client.get(THREADS).status_code == 401
     assert client.get(NOTIFICATIONS).status_code == 401
+
+
+def test_out_of_range_ids_are_not_server_errors(client, headers, cashier):
+    h = headers(cashier)
+    huge = 2**70
+    assert client.get(f"{THREADS}{huge}/messages/", headers=h).status_code in (404, 422)
+    assert client.post(f"{THREADS}{huge}/pick-up/", headers=h).status_code in (404, 422)
+    assert post_json(client, f"{THREADS}{huge}/read/", {"message_id": 1}, headers=h).status_code in (404, 422)
+    assert post_json(client, THREADS, {"subject": "s", "body": "b", "participant_ids": [huge]},
+                     headers=h).status_code == 422
+    assert post_json(client, f"{NOTIFICATIONS}read/", {"ids": [huge]}, headers=h).status_code == 422
+    assert post_json(client, f"{THREADS}1/messages/", [1, 2], headers=h).status_code in (404, 422)
