@@ -160,3 +160,11 @@ def test_out_of_range_ids_are_not_server_errors(client, headers, cashier):
                      headers=h).status_code == 422
     assert post_json(client, f"{NOTIFICATIONS}read/", {"ids": [huge]}, headers=h).status_code == 422
     assert post_json(client, f"{THREADS}1/messages/", [1, 2], headers=h).status_code in (404, 422)
+
+
+def test_a_forged_sender_is_ignored(client, headers, cashier, manager):
+    thread = services.thread_create(actor=cashier, subject="A", body="one", participant_ids=[manager.pk])
+    response = post_json(client, f"{THREADS}{thread.pk}/messages/", {"body": "from me", "sender_id": manager.pk},
+                         headers=headers(cashier))
+    assert response.status_code == 201 and response.json()["sender_id"] == cashier.pk
+    assert Message.objects.get(pk=response.json()["id"]).sender == cashier
