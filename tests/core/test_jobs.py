@@ -1,0 +1,197 @@
+"""Background job progress (apps/core/jobs.py): lifecycle, the conditional start, throttling, stale
+jobs, the job.progress push on commit, and GET /api/jobs/{id}/."""
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core import jobs
+from apps.core.models import JobRun
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _private_root(settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
+
+
+@pytest.fixture
+def layer():
+    """A channel layer that records what is sent."""
+    fake = mock.Mock()
+    sent = []
+
+    async def group_send(group, event):
+        sent.append((group, event))
+
+    fake.group_send = group_send
+    fake.sent = sent
+    with mock.patch("channels.layers.get_channel_layer", return_value=fake):
+        yield fake
+
+
+def test_lifecycle_queued_running_done(operations_manager):
+    job = jobs.job_create("export", operations_manager, total=4)
+    assert job.status == JobRun.Status.QUEUED and job.current == 0
+    assert jobs.job_start(job)
+    assert job.status == JobRun.Status.RUNNING and job.started_at and job.heartbeat_at and job.attempts == 1
+    assert jobs.job_progress(job, 2, message="Half way")
+    job.refresh_from_db()
+    assert (job.current, job.total, job.message) == (2, 4, "Half way")
+    jobs.job_finish(job, message="Exported")
+    job.refresh_from_db()
+    assert job.status == JobRun.Status.DONE and job.current == job.total == 4 and job.finished_at
+
+
+def test_a_failed_job_keeps_its_error_and_can_be_restarted(operations_manager):
+    job = jobs.job_create("export", operations_manager)
+    jobs.job_start(job)
+    jobs.job_fail(job, "RuntimeError: disk full")
+    job.refresh_from_db()
+    assert job.status == JobRun.Status.FAILED and job.error == "RuntimeError: disk full"
+    assert jobs.job_restart(job) and job.status == JobRun.Status.QUEUED
+    assert jobs.job_start(job) and job.attempts == 2 and job.error == ""
+
+
+def test_start_is_conditional_a_second_worker_does_nothing(operations_manager):
+    job = jobs.job_create("end_of_day", operations_manager)
+    assert jobs.job_start(job) is True
+    started_at = job.started_at
+    second = JobRun.objects.get(pk=job.pk)
+    assert jobs.job_start(second) is False
+    job.refresh_from_db()
+    assert job.attempts == 1 and job.started_at == started_at and job.status == JobRun.Status.RUNNING
+    assert jobs.job_restart(job) is False  # running with a fresh heartbeat: not restartable
+
+
+def test_progress_is_throttled_by_time_and_percent(operations_manager, settings):
+    settings.JOB_PROGRESS_SECONDS = 2
+    settings.JOB_PROGRESS_PERCENT = 5
+    job = jobs.job_create("export", operations_manager, total=1000)
+    jobs.job_start(job)
+    writes = [jobs.job_progress(job, n) for n in range(1, 40)]
+    assert not any(writes)  # under 2 s since start wrote the heartbeat, and under 5 %
+    assert JobRun.objects.get(pk=job.pk).current == job.current == 0
+    assert jobs.job_progress(job, job.current + 50)  # 5 % more: written at once
+    later = timezone.now() + timedelta(seconds=3)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        assert jobs.job_progress(job, job.current + 1)  # 2 s later: written
+    assert jobs.job_progress(job, 1000)  # complete: always written
+    assert JobRun.objects.get(pk=job.pk).current == 1000
+
+
+def test_stale_running_job_is_shown_failed_and_can_be_restarted(operations_manager, settings):
+    settings.JOB_STALE_SECONDS = 60
+    job = jobs.job_create("end_of_day", operations_manager)
+    jobs.job_start(job)
+    assert list(jobs.stale_jobs()) == [] and jobs.job_status(job) == "running"
+    JobRun.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=61))
+    job.refresh_from_db()
+    assert list(jobs.stale_jobs()) == [job]
+    assert jobs.job_status(job) == "failed"
+    assert jobs.job_restart(job) and job.status == JobRun.Status.QUEUED
+    assert jobs.job_start(job)
+
+
+def test_progress_is_pushed_to_the_starter_only_on_commit(operations_manager, layer,
+                                                          django_capture_on_commit_callbacks):
+    job = jobs.job_create("export", operations_manager, total=10)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        jobs.job_start(job)
+        jobs.job_progress(job, 5, message="Half")
+    assert layer.sent == [] and len(callbacks) == 2  # nothing before the commit
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.job_progress(job, 10)
+    [(group, event)] = layer.sent
+    assert group == f"user-{operations_manager.pk}"
+    assert event == {"type": "job.progress", "id": job.pk, "kind": "export", "status": "running", "current": 10,
+                     "total": 10}
+
+
+def test_a_rolled_back_progress_is_not_pushed(operations_manager, layer, django_capture_on_commit_callbacks):
+    job = jobs.job_create("export", operations_manager, total=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                jobs.job_progress(job, 3)
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+    assert layer.sent == []
+
+
+def test_a_push_that_fails_does_not_fail_the_job(operations_manager, django_capture_on_commit_callbacks):
+    job = jobs.job_create("export", operations_manager, total=2)
+    with mock.patch("channels.layers.get_channel_layer", side_effect=OSError("redis down")), \
+            django_capture_on_commit_callbacks(execute=True):
+        assert jobs.job_progress(job, 1)
+    assert JobRun.objects.get(pk=job.pk).current == 1
+
+
+# --- the API ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def api_get(api, totp_device, code_for):
+    """api_get(user, url): a GET with the user's Bearer token (signed in once, with a code if the role needs one)."""
+    from django.test import Client
+
+    headers = {}
+
+    def get(user, url):
+        if user.pk not in headers:
+            otp = code_for(totp_device(user)) if user.role != "customer" and user.role != "cashier" else None
+            headers[user.pk] = api(user, otp=otp)
+        return Client().get(url, headers=headers[user.pk])
+
+    return get
+
+
+FIELDS = {"id", "kind", "status", "current", "total", "message", "started_at", "finished_at", "result_url"}
+
+
+def test_the_starter_reads_the_job_with_exactly_the_documented_fields(api_get, operations_manager):
+    job = jobs.job_create("export", operations_manager, total=3)
+    jobs.job_start(job)
+    jobs.job_progress(job, 1, message="Members")
+    response = api_get(operations_manager, f"/api/jobs/{job.pk}/")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert set(body) == FIELDS
+    assert body["status"] == "running" and body["current"] == 1 and body["total"] == 3
+    assert body["message"] == "Members" and body["result_url"] is None and body["finished_at"] is None
+
+
+def test_someone_else_gets_404_and_an_admin_may_read(api_get, operations_manager, make_user, administrator):
+    job = jobs.job_create("export", operations_manager)
+    other = make_user("operations_manager")
+    assert api_get(other, f"/api/jobs/{job.pk}/").status_code == 404
+    assert api_get(other, "/api/jobs/999999/").status_code == 404
+    assert api_get(administrator, f"/api/jobs/{job.pk}/").status_code == 200
+
+
+def test_a_result_file_is_downloaded_only_through_the_checked_url(api_get, operations_manager, make_user):
+    job = jobs.job_create("export", operations_manager, total=1)
+    jobs.job_start(job)
+    jobs.job_finish(job, result_name="members.csv", result_content=ContentFile(b"id,name\n1,Ama\n"))
+    with pytest.raises(ValueError):
+        job.result_file.url  # private storage: no public media URL
+    body = api_get(operations_manager, f"/api/jobs/{job.pk}/").json()
+    assert body["status"] == "done" and body["result_url"] == f"/api/jobs/{job.pk}/result/"
+    download = api_get(operations_manager, body["result_url"])
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"id,name\n1,Ama\n"
+    other = make_user("operations_manager")
+    assert api_get(other, body["result_url"]).status_code == 404
+
+
+def test_a_stale_job_is_reported_failed(api_get, operations_manager, settings):
+    settings.JOB_STALE_SECONDS = 60
+    job = jobs.job_create("end_of_day", operations_manager)
+    jobs.job_start(job)
+    JobRun.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    assert api_get(operations_manager, f"/api/jobs/{job.pk}/").json()["status"] == "failed"
