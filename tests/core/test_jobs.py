@@ -179,7 +179,7 @@ def test_a_result_file_is_downloaded_only_through_the_checked_url(api_get, opera
     jobs.job_start(job)
     jobs.job_finish(job, result_name="members.csv", result_content=ContentFile(b"id,name\n1,Ama\n"))
     with pytest.raises(ValueError):
-        job.result_file.url  # private storage: no public media URL
+        _ = job.result_file.url  # private storage: no public media URL
     body = api_get(operations_manager, f"/api/jobs/{job.pk}/").json()
     assert body["status"] == "done" and body["result_url"] == f"/api/jobs/{job.pk}/result/"
     download = api_get(operations_manager, body["result_url"])
