@@ -231,9 +231,24 @@ def job_restart(job: JobRun) -> bool:
 
 
 def can_see(user, job: JobRun) -> bool:
-    """Who started the job, or an administrator."""
+    """Who started the job, or an administrator (the API's rule)."""
     if not user.is_authenticated:
         return False
     from .roles import Role
 
     return job.started_by_id == user.pk or user.is_superuser or getattr(user, "role", None) == Role.ADMIN
+
+
+# kind -> permission: console pages that show a kind of job to everyone who may use the page (the
+# end-of-day page shows a run to every operations manager, whoever started it).
+VIEWER_PERMS: dict[str, str] = {}
+
+
+def register_viewers(kind: str, perm: str) -> None:
+    VIEWER_PERMS[kind] = perm
+
+
+def can_watch(user, job: JobRun) -> bool:
+    """The console's rule: can_see, or the permission registered for the job's kind."""
+    perm = VIEWER_PERMS.get(job.kind)
+    return can_see(user, job) or bool(perm and user.is_authenticated and user.has_perm(perm))
