@@ -1,7 +1,7 @@
 """Background job progress (apps/core/jobs.py): lifecycle, the conditional start, throttling, stale
 jobs, the job.progress push on commit, and GET /api/jobs/{id}/."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from unittest import mock
 
 import pytest
@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core import jobs
-from apps.core.models import JobRun
+from apps.core.models import BusinessDay, EndOfDayRun, JobRun
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +195,122 @@ def test_a_stale_job_is_reported_failed(api_get, operations_manager, settings):
     jobs.job_start(job)
     JobRun.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
     assert api_get(operations_manager, f"/api/jobs/{job.pk}/").json()["status"] == "failed"
+
+
+# --- end of day -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def chain(monkeypatch):
+    """Two steps; the second sees the job's progress as written between the steps."""
+    from apps.core import eod
+
+    seen = []
+
+    def first(**kwargs):
+        return {"first": "ok"}
+
+    def second(business_date, actor):
+        run = EndOfDayRun.objects.select_related("job").get(business_date=business_date)
+        seen.append((run.job.status, run.job.current, run.job.total))
+        return {"second": "ok"}
+
+    monkeypatch.setattr(eod, "STEPS", {"first": eod.Step("first", 10, first, "First"),
+                                       "second": eod.Step("second", 20, second, "Second")})
+    return seen
+
+
+def _closing_run(user, day=date(2026, 3, 2)):
+    BusinessDay.objects.create(date=day, status=BusinessDay.Status.CLOSING)
+    return EndOfDayRun.objects.create(business_date=day, started_by=user)
+
+
+def test_the_end_of_day_run_is_a_job_that_reaches_done_with_current_equal_total(chain, operations_manager, layer,
+                                                                                 django_capture_on_commit_callbacks):
+    from apps.core import eod
+
+    run = _closing_run(operations_manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = eod.run_chain(run.pk)
+    assert run.status == EndOfDayRun.Status.COMPLETED
+    job = run.job
+    assert job.kind == "end_of_day" and job.started_by == operations_manager
+    assert job.status == JobRun.Status.DONE and job.current == job.total == 2 and job.finished_at
+    assert chain == [("running", 1, 2)]  # while the second step ran, the first was counted done
+    events = [event for group, event in layer.sent if group == f"user-{operations_manager.pk}"]
+    assert events[-1] == {"type": "job.progress", "id": job.pk, "kind": "end_of_day", "status": "done",
+                          "current": 2, "total": 2}
+    assert eod.run_chain(run.pk).job.attempts == 1  # done: nothing runs again
+
+
+def test_a_second_worker_on_a_running_run_does_nothing(chain, operations_manager):
+    from apps.core import eod
+
+    run = _closing_run(operations_manager)
+    job = eod.run_job(run)
+    jobs.job_start(job)  # the first worker has it
+    assert eod.run_chain(run.pk).status == EndOfDayRun.Status.RUNNING
+    assert chain == [] and not run.steps.exists()
+
+
+def test_a_failed_step_fails_the_job_and_resuming_finishes_it(operations_manager, monkeypatch):
+    from apps.core import eod
+
+    calls = []
+
+    def flaky(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("power cut")
+        return {}
+
+    monkeypatch.setattr(eod, "STEPS", {"flaky": eod.Step("flaky", 10, flaky, "Flaky")})
+    run = eod.run_chain(_closing_run(operations_manager).pk)
+    assert run.status == EndOfDayRun.Status.FAILED
+    assert run.job.status == JobRun.Status.FAILED and run.job.error == "RuntimeError: power cut"
+    assert run.job.message == "Stopped at Flaky."
+    run = eod.run_chain(run.pk)
+    assert run.status == EndOfDayRun.Status.COMPLETED
+    assert (run.job.status, run.job.current, run.job.total, run.job.attempts) == ("done", 1, 1, 2)
+
+
+def test_a_run_whose_worker_died_is_released_and_resumed_from_the_page(chain, operations_manager, settings,
+                                                                       django_capture_on_commit_callbacks):
+    from apps.core import eod
+    from tests.support import add_totp_device, staff_client_for
+
+    settings.JOB_STALE_SECONDS = 60
+    run = _closing_run(operations_manager)
+    job = eod.run_job(run)
+    jobs.job_start(job)
+    EndOfDayRun.objects.filter(pk=run.pk).update(status=EndOfDayRun.Status.RUNNING)
+    add_totp_device(operations_manager)
+    ops = staff_client_for(operations_manager)
+    page = ops.get("/admin/business-day/").content.decode()
+    assert 'data-testid="job-progress" data-status="running"' in page and 'hx-trigger="every 2s"' in page
+    assert "Resume from the failed step" not in page
+    JobRun.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    page = ops.get("/admin/business-day/").content.decode()
+    assert 'data-status="failed"' in page and "The worker stopped" in page and "Resume from the failed step" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        ops.post("/admin/business-day/", {"action": "resume", "run": run.pk})
+    run.refresh_from_db()
+    job.refresh_from_db()
+    assert run.status == EndOfDayRun.Status.COMPLETED
+    assert job.status == JobRun.Status.DONE and job.current == job.total == 2 and job.attempts == 2
+
+
+def test_the_progress_partial_polls_while_running_and_stops_when_done(chain, operations_manager, cashier):
+    from apps.core import eod
+    from tests.support import add_totp_device, staff_client_for
+
+    run = _closing_run(operations_manager)
+    job = eod.run_job(run)
+    add_totp_device(operations_manager)
+    ops = staff_client_for(operations_manager)
+    url = f"/admin/jobs/{job.pk}/progress/"
+    partial = ops.get(url).content.decode()
+    assert 'data-status="queued"' in partial and 'hx-get="' + url + '"' in partial
+    eod.run_chain(run.pk)
+    partial = ops.get(url).content.decode()
+    assert 'data-status="done"' in partial and "hx-get" not in partial and "2 of 2" in partial
+    assert staff_client_for(cashier).get(url).status_code == 404
