@@ -11,9 +11,10 @@ Progress is written outside the caller's transaction where the database allows i
 `GET /api/jobs/{id}/`) sees it while a long step is still running:
 
 - PostgreSQL: when the caller is inside `transaction.atomic()`, the update goes through a second
-  connection of this thread in autocommit, with a short lock_timeout. If that connection cannot see
-  the row (the job was made in the same, still open transaction) or it is locked by that
-  transaction, the update falls back to the caller's connection (visible at its commit).
+  connection in autocommit (opened for the write, closed after it), with a short lock_timeout. If
+  that connection cannot see the row (the job was made in the same, still open transaction) or the
+  row is locked by that transaction, the update falls back to the caller's connection (visible at
+  its commit).
 - SQLite: one writer at a time, so there is no second connection to write with: inside an atomic
   block progress is written in the caller's transaction and becomes visible when it commits.
   Callers that want live progress on SQLite write it between their transactions (the end-of-day
@@ -28,14 +29,13 @@ kills a task after `Q_CLUSTER["timeout"]`, which is shorter): it is shown as fai
 """
 
 import logging
-import threading
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models import F, Q
 from django.db.models.sql import UpdateQuery
-from django.db.models.sql.constants import CURSOR
+from django.db.models.sql.constants import ROW_COUNT
 from django.utils import timezone
 
 from .models import JobRun
@@ -62,43 +62,35 @@ def stale_seconds() -> float:
 
 # --- writing ------------------------------------------------------------------------------------
 
-_side = threading.local()
-
-
 def _side_connection():
-    """This thread's second PostgreSQL connection (autocommit, no pool), made when first needed."""
+    """A second connection to the default PostgreSQL database (autocommit, no pool, short lock wait).
+    One per write: writes are throttled, so this costs a connection every few seconds at most and
+    leaves nothing open between them."""
     main = connections[DEFAULT_DB_ALIAS]
-    conn = getattr(_side, "conn", None)
-    if conn is None:
-        settings_dict = {**main.settings_dict,
-                         "OPTIONS": {k: v for k, v in main.settings_dict.get("OPTIONS", {}).items() if k != "pool"}}
-        conn = main.__class__(settings_dict, alias=DEFAULT_DB_ALIAS)
-        with conn.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '500ms'")
-        _side.conn = conn
+    settings_dict = {**main.settings_dict,
+                     "OPTIONS": {k: v for k, v in main.settings_dict.get("OPTIONS", {}).items() if k != "pool"}}
+    conn = main.__class__(settings_dict, alias=DEFAULT_DB_ALIAS)
+    with conn.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '500ms'")
     return conn
 
 
-def _close_side_connection() -> None:
-    conn = getattr(_side, "conn", None)
-    if conn is not None:
-        _side.conn = None
-        try:
-            conn.close()
-        except DatabaseError:
-            pass
-
-
 def _update_aside(pk: int, fields: dict) -> int:
+    """UPDATE through a second connection; 0 when it cannot (the row is not visible to it, locked by
+    the caller's own transaction, or the connection failed)."""
     query = UpdateQuery(JobRun)
     query.add_filter("pk", pk)
     query.add_update_values(fields)
+    conn = None
     try:
-        return query.get_compiler(connection=_side_connection()).execute_sql(CURSOR)
-    except DatabaseError:  # locked by the caller's own transaction, or the connection broke
+        conn = _side_connection()
+        return query.get_compiler(connection=conn).execute_sql(ROW_COUNT) or 0
+    except DatabaseError:
         log.debug("Job %s: progress written in the caller's transaction", pk, exc_info=True)
-        _close_side_connection()
         return 0
+    finally:
+        if conn is not None:
+            conn.close()
 
 
 def _write(job: JobRun, **fields) -> None:
@@ -186,14 +178,12 @@ def job_finish(job: JobRun, *, message: str = "", result_url: str = "", result_n
         job.result_file.save(result_name or f"job-{job.pk}", result_content, save=False)
         fields["result_file"] = job.result_file.name
     _write(job, **fields)
-    _close_side_connection()
     _push_later(job)
 
 
 def job_fail(job: JobRun, error: str, message: str = "") -> None:
     _write(job, status=Status.FAILED, finished_at=timezone.now(), error=error,
            message=(message or "Stopped with an error.")[:200])
-    _close_side_connection()
     _push_later(job)
 
 

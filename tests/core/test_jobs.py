@@ -314,3 +314,39 @@ def test_the_progress_partial_polls_while_running_and_stops_when_done(chain, ope
     partial = ops.get(url).content.decode()
     assert 'data-status="done"' in partial and "hx-get" not in partial and "2 of 2" in partial
     assert staff_client_for(cashier).get(url).status_code == 404
+
+
+# --- progress outside the caller's transaction ------------------------------------------------------
+
+def _current_seen_by_another_connection(job_pk: int) -> int | None:
+    from django.db import connections
+
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT current FROM core_jobrun WHERE id = %s", [job_pk])
+            row = cursor.fetchone()
+        return row[0] if row else None
+    finally:
+        other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_inside_a_transaction_is_seen_at_once_on_postgresql(operations_manager):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer: progress inside a transaction is seen at its commit (jobs.py)")
+    job = jobs.job_create("export", operations_manager, total=10)
+    jobs.job_start(job)
+    with transaction.atomic():
+        assert jobs.job_progress(job, 5)
+        assert _current_seen_by_another_connection(job.pk) == 5  # before the caller's commit
+        inner = jobs.job_create("export", operations_manager, total=10)  # made in this very transaction
+        assert jobs.job_progress(inner, 5)  # the second connection cannot see it: written here instead
+        assert JobRun.objects.get(pk=inner.pk).current == 5
+        JobRun.objects.select_for_update().get(pk=job.pk)  # the caller holds the row's lock
+        assert jobs.job_progress(job, 8)  # no deadlock: lock_timeout, then written in the transaction
+        assert JobRun.objects.get(pk=job.pk).current == 8
+    jobs.job_finish(job)
+    assert JobRun.objects.get(pk=job.pk).status == "done"
