@@ -57,7 +57,8 @@ def business_day_view(request):
         if run.job_id is None and run.status == EndOfDayRun.Status.RUNNING:
             run.job = eod.run_job(run)  # queued, waiting for a worker: the bar shows it and starts polling
         # The progress bar (polled every 2 s while the run goes): the newest run, and any still running.
-        run.progress = progress_context(run.job) if run.job and (position == 0 or run.status == "running") else None
+        run.progress = (progress_context(run.job, reload_when_over=True)
+                        if run.job and (position == 0 or run.status == "running") else None)
         run.stale = bool(run.progress) and run.status == "running" and run.progress["status"] == "failed"
     labels = {step.name: step.label for step in eod.ordered_steps()}
     current = business_days.open_business_day()

@@ -313,6 +313,8 @@ def test_the_progress_partial_polls_while_running_and_stops_when_done(chain, ope
     eod.run_chain(run.pk)
     partial = ops.get(url).content.decode()
     assert 'data-status="done"' in partial and "hx-get" not in partial and "2 of 2" in partial
+    assert "HX-Refresh" not in ops.get(url, headers={"HX-Request": "true"})
+    assert ops.get(url + "?reload=1", headers={"HX-Request": "true"})["HX-Refresh"] == "true"
     assert staff_client_for(cashier).get(url).status_code == 404
 
 
