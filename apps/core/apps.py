@@ -32,6 +32,10 @@ class CoreConfig(AppConfig):
         self._grant_permissions()
         post_migrate.connect(_sync_roles, dispatch_uid="coastal.sync_roles")
         self._sidebar()
+        from . import job_views
+        from .admin_site import register_admin_urls
+
+        register_admin_urls(job_views.admin_urls)
 
     @staticmethod
     def _sidebar():

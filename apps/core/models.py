@@ -2,9 +2,13 @@
 
 import base64
 import mimetypes
+import os
+from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
@@ -118,6 +122,77 @@ class CloseOverride(models.Model):
         return f"Override on {self.business_date:%d %b %Y}: {self.item_text}"
 
 
+def job_private_root() -> Path:
+    """Where job results are kept: settings.PRIVATE_MEDIA_ROOT when set, else var/private beside
+    MEDIA_ROOT. Outside MEDIA_ROOT, so no public media URL ever serves them."""
+    root = getattr(settings, "PRIVATE_MEDIA_ROOT", None)
+    return Path(root) if root else Path(settings.MEDIA_ROOT).parent / "private"
+
+
+class JobResultStorage(FileSystemStorage):
+    """Private file storage for job results, with no URL: a result is read only through the
+    permission-checked download (`GET /api/jobs/{id}/result/`)."""
+
+    def __init__(self):
+        super().__init__(base_url=None)
+
+    @property
+    def base_location(self):
+        return str(job_private_root())
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    def url(self, name):
+        raise ValueError("Job results have no public URL; use the job's result_url.")
+
+
+def job_result_storage():
+    return JobResultStorage()
+
+
+class JobRun(models.Model):
+    """One long background job (end of day, an export, statements, ...) and how far it has got. The
+    service functions in apps/core/jobs.py are the only writers; see that module for the rules."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=48, db_index=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    current = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(null=True, blank=True)
+    message = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    result_file = models.FileField(upload_to="jobs/%Y/%m/", storage=job_result_storage, blank=True)
+    result_url = models.CharField(max_length=500, blank=True, help_text="A permission-checked page with the result.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "background job"
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat")]
+
+    def __str__(self):
+        return f"{self.kind} #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return 100 if self.status == self.Status.DONE else None
+        return min(100, int(self.current * 100 / self.total))
+
+
 class EndOfDayRun(models.Model):
     """One end-of-day chain for a business date. Steps run in order; a failed step stops the chain
     and the run can be resumed, skipping the steps already done."""
@@ -133,6 +208,7 @@ class EndOfDayRun(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True)
+    job = models.OneToOneField(JobRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="end_of_day_run")
 
     class Meta:
         ordering = ["-business_date"]

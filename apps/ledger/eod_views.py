@@ -8,6 +8,7 @@ from unfold.widgets import UnfoldAdminDateWidget, UnfoldAdminDecimalFieldWidget
 
 from apps.core import eod
 from apps.core.closing import checklist
+from apps.core.job_views import progress_context
 from apps.core.models import BusinessDay, CloseOverride, EndOfDayRun
 
 from . import business_days, dividends
@@ -46,10 +47,19 @@ def business_day_view(request):
                     "Override recorded with your reason; the item no longer stops the close.",
                     item_key=request.POST.get("item", ""), reason=request.POST.get("reason", ""))
         elif action == "resume":
-            run = get_object_or_404(EndOfDayRun, pk=request.POST.get("run"))
+            run = get_object_or_404(EndOfDayRun.objects.select_related("job"), pk=request.POST.get("run"))
+            if request.user.has_perm("core.change_businessday"):
+                eod.release_stale(run)  # a run whose worker died is failed first, so it can be resumed
             _report(request, business_days.end_of_day_resume, "End of day resumed.", run=run)
         return redirect("admin:business_day")
-    runs = EndOfDayRun.objects.select_related("started_by").prefetch_related("steps")[:10]
+    runs = EndOfDayRun.objects.select_related("started_by", "job").prefetch_related("steps")[:10]
+    for position, run in enumerate(runs):
+        if run.job_id is None and run.status == EndOfDayRun.Status.RUNNING:
+            run.job = eod.run_job(run)  # queued, waiting for a worker: the bar shows it and starts polling
+        # The progress bar (polled every 2 s while the run goes): the newest run, and any still running.
+        run.progress = (progress_context(run.job, reload_when_over=True)
+                        if run.job and (position == 0 or run.status == "running") else None)
+        run.stale = bool(run.progress) and run.status == "running" and run.progress["status"] == "failed"
     labels = {step.name: step.label for step in eod.ordered_steps()}
     current = business_days.open_business_day()
     overrides = {}

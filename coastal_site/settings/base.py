@@ -204,6 +204,12 @@ Q_CLUSTER = {
     "catch_up": False,
     "label": "Background jobs",
 }
+# Background job progress (apps/core/jobs.py): written at most every JOB_PROGRESS_SECONDS unless the
+# percent done moved by JOB_PROGRESS_PERCENT; a running job with no heartbeat for JOB_STALE_SECONDS
+# (above the task timeout, after which django-q2 has killed the task) is shown failed and may be restarted.
+JOB_PROGRESS_SECONDS = 2
+JOB_PROGRESS_PERCENT = 5
+JOB_STALE_SECONDS = 900
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:

@@ -14,6 +14,7 @@ from ..support import new_client
 def test_each_app_api_module_brings_its_routers_under_their_prefixes(db):
     mounted = [(prefix, router.tags) for prefix, router in app_routers()]
     assert mounted == [  # INSTALLED_APPS order
+        ("/jobs/", ["jobs"]),  # core's background job progress
         ("/users/", ["auth"]),
         ("/audit/", ["audit"]),
         ("/threads/", ["messaging"]),

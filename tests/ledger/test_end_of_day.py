@@ -247,6 +247,8 @@ def test_closing_runs_the_chain_and_closes_the_day(operations_manager, cashier, 
     assert run.status == EndOfDayRun.Status.COMPLETED
     assert [s.name for s in run.steps.all()] == [step.name for step in eod.ordered_steps()]
     assert run.summary["verify_ledger"] == {"verify_ledger": "ok"}
+    assert (run.job.kind, run.job.status) == ("end_of_day", "done")  # its job, for the progress bar and the API
+    assert run.job.current == run.job.total == len(eod.ordered_steps())
     day = BusinessDay.objects.get(date=today)
     assert day.status == BusinessDay.Status.CLOSED
     last = day.history.order_by("-history_id").first()  # the day's history says who closed it
@@ -298,6 +300,7 @@ def test_a_crashed_chain_stops_and_resumes_without_posting_twice(operations_mana
         end_of_day_resume(actor=operations_manager, run=run)
     run.refresh_from_db()
     assert run.status == EndOfDayRun.Status.COMPLETED
+    assert run.job.status == "done" and run.job.attempts == 2 and run.job.current == run.job.total
     assert Transaction.objects.filter(transaction_type__in=["interest", "fee"]).count() == posted
     assert BusinessDay.objects.get(date=month_end).status == BusinessDay.Status.CLOSED
     assert eod.failed_runs_count() == 0 and len(mailoutbox) == 1
