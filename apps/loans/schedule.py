@@ -411,6 +411,13 @@ def _generate(terms, money, principal, disbursement_date, first_repayment_date, 
                     emi = money(value)
                 # The instalment less this period's own interest (not interest brought forward).
                 period_principal = zero if principal_grace else money(emi - own_interest)
+                if period_principal < 0 and multiple is not None and terms.interest_calculation == "period":
+                    # Fineract would schedule a negative principal here (the instalment rounded to
+                    # the multiple is below the period's interest); Coastal refuses such terms.
+                    raise ValueError(
+                        f"An instalment rounded to a multiple of {multiple} ({emi}) does not cover the "
+                        f"interest of instalment {number} ({own_interest}): lend more, or use a smaller "
+                        "instalment multiple.")
             else:
                 period_principal = zero if principal_grace else fixed_principal
 
