@@ -440,8 +440,8 @@ def test_properties_of_any_valid_schedule(loan):
 
 def test_an_instalment_multiple_below_the_interest_is_refused_not_a_negative_principal():
     """Hypothesis found it: 30.000 over 6 repayments at 25.0009 % a month, paid every 2 months,
-    instalments rounded to 5: the instalment (15) is below the first period's interest (15.001). Fineract would schedule a
-    principal of -0.001; Coastal refuses with a reason the preview shows."""
+    instalments rounded to 5: the instalment (15) is below the first period's interest (15.001).
+    Fineract would schedule a principal of -0.001; Coastal refuses with a reason the preview shows."""
     terms = ScheduleTerms(
         interest_method="declining_balance", amortization="equal_instalments", interest_rate=D("25.0009"),
         interest_rate_period="month", interest_calculation="period", days_in_year="actual", repayment_every=2,
