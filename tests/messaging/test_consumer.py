@@ -57,20 +57,20 @@ async def test_a_posted_message_reaches_a_participants_socket_and_reads_reach_su
     socket, connected, _ = await connect(manager)
     assert connected
     message = await database_sync_to_async(services.message_post)(actor=cashier, thread_id=thread.pk, body="hello")
-    event = await socket.receive_json_from(timeout=2)
+    event = await socket.receive_json_from(timeout=10)
     assert event == {"type": "message.new", "thread_id": thread.pk, "message_id": message.pk,
                      "sender_id": cashier.pk}
 
     await socket.send_json_to({"type": "subscribe", "thread_id": thread.pk})
-    assert await socket.receive_json_from(timeout=2) == {"type": "subscribed", "thread_id": thread.pk}
+    assert await socket.receive_json_from(timeout=10) == {"type": "subscribed", "thread_id": thread.pk}
     await database_sync_to_async(services.mark_read)(actor=cashier, thread_id=thread.pk, message_id=message.pk)
     # the cashier's post had already marked it read; the manager reading it is a new receipt
     await database_sync_to_async(services.mark_read)(actor=manager, thread_id=thread.pk, message_id=message.pk)
-    read = await socket.receive_json_from(timeout=2)
+    read = await socket.receive_json_from(timeout=10)
     assert read == {"type": "message.read", "thread_id": thread.pk, "user_id": manager.pk, "message_id": message.pk}
 
     await database_sync_to_async(services.notify)(manager, "service_desk.picked_up", "Hello")
-    note = await socket.receive_json_from(timeout=2)
+    note = await socket.receive_json_from(timeout=10)
     assert note["type"] == "notification.new" and note["title"] == "Hello"
     await socket.disconnect()
 
@@ -83,7 +83,7 @@ async def test_subscribing_to_someone_elses_thread_closes_4403(settings):
     socket, connected, _ = await connect(customer)
     assert connected
     await socket.send_json_to({"type": "subscribe", "thread_id": thread.pk})
-    closed = await socket.receive_output(timeout=2)
+    closed = await socket.receive_output(timeout=10)
     assert closed == {"type": "websocket.close", "code": consumers.CLOSE_FORBIDDEN}
     await socket.disconnect()
 
@@ -106,15 +106,15 @@ async def test_oversize_frames_and_floods_close_the_socket(settings):
     socket, connected, _ = await connect(cashier)
     assert connected
     await socket.send_to(text_data="x" * (consumers.MAX_FRAME_BYTES + 1))
-    assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": consumers.CLOSE_TOO_BIG}
+    assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": consumers.CLOSE_TOO_BIG}
     await socket.disconnect()
 
     socket, connected, _ = await connect(cashier)
     for _ in range(consumers.RATE_LIMIT):
         await socket.send_json_to({"type": "ping"})
-        assert await socket.receive_json_from(timeout=2) == {"type": "pong"}
+        assert await socket.receive_json_from(timeout=10) == {"type": "pong"}
     await socket.send_json_to({"type": "ping"})
-    assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": consumers.CLOSE_TOO_MANY}
+    assert await socket.receive_output(timeout=10) == {"type": "websocket.close", "code": consumers.CLOSE_TOO_MANY}
     await socket.disconnect()
 
 
