@@ -83,7 +83,6 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.users",
     "apps.audit",
-    "apps.messaging",
     "apps.members",
     "apps.ledger",
     "apps.cash",
