@@ -1,3 +1,9 @@
 """Websocket routes. Apps add their consumers here (messaging, notifications)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from apps.messaging.consumers import LiveConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/", LiveConsumer.as_asgi()),
+]

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.users",
     "apps.audit",
+    "apps.messaging",
     "apps.members",
     "apps.ledger",
     "apps.cash",

@@ -17,6 +17,8 @@ def test_each_app_api_module_brings_its_routers_under_their_prefixes(db):
         ("/jobs/", ["jobs"]),  # core's background job progress
         ("/users/", ["auth"]),
         ("/audit/", ["audit"]),
+        ("/threads/", ["messaging"]),
+        ("/notifications/", ["notifications"]),
         ("/accounts/", ["accounts"]),
         ("/transactions/", ["transactions"]),
         ("/cash-drawers/", ["cash drawers"]),

@@ -1,0 +1,120 @@
+"""Threads between people (staff ↔ staff, staff ↔ member), their messages and attachments, and the
+in-app notifications shown in the bell. Text is stored plain; templates escape it on output."""
+
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+
+MAX_SUBJECT_CHARS = 200
+MAX_BODY_CHARS = 4000
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+
+
+def private_root() -> Path:
+    """settings.PRIVATE_MEDIA_ROOT when set, else var/private beside MEDIA_ROOT: never under MEDIA_ROOT,
+    so no public media URL serves an attachment (the same place as loan documents)."""
+    root = getattr(settings, "PRIVATE_MEDIA_ROOT", None)
+    return Path(root) if root else Path(settings.MEDIA_ROOT).parent / "private"
+
+
+class PrivateStorage(FileSystemStorage):
+    """Files under `private_root()` (read when used, so a settings override applies) with no URL:
+    attachments are read only through the permission-checked download endpoint."""
+
+    def __init__(self):
+        super().__init__(base_url=None)
+
+    @property
+    def base_location(self):
+        return str(private_root())
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    def url(self, name):
+        raise ValueError("Message attachments have no public URL; use the download endpoint.")
+
+
+def private_storage():
+    return PrivateStorage()
+
+
+class Thread(models.Model):
+    subject = models.CharField(max_length=MAX_SUBJECT_CHARS)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # A member's thread: it waits in the service-desk queue until a member of staff picks it up.
+    service_desk = models.BooleanField(default=False, db_index=True)
+    picked_up_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    picked_up_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-last_message_at", "-pk"]
+
+    def __str__(self):
+        return self.subject
+
+
+class Message(models.Model):
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self):
+        return f"Message {self.pk} in thread {self.thread_id}"
+
+
+class Participant(models.Model):
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    last_read = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    muted = models.BooleanField(default=False)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["thread", "user"], name="messaging_one_participant")]
+
+    def __str__(self):
+        return f"{self.user} in {self.thread_id}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="messaging/%Y/%m/", storage=private_storage, max_length=255)
+    name = models.CharField(max_length=150)
+    size = models.PositiveIntegerField()
+    content_type = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=64)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["user", "read_at"], name="messaging_notif_unread")]
+
+    def __str__(self):
+        return self.title

@@ -1,0 +1,299 @@
+"""Threads, messages, read receipts, the service-desk queue and notifications.
+
+Every write is one atomic block; live events (`message.new`, `message.read`, `notification.new`) go
+through the channel layer only after the commit (`transaction.on_commit`), carrying ids and small
+payloads, to per-user groups (`user-<id>`) and per-thread groups (`thread-<id>`). A refusal is a
+`ValidationError` (bad input, 422), `PermissionDenied` (403), `Http404` (not a thread the caller is
+in) or `MessagingRefused` (a rule, 409); nothing is stored when one is raised.
+"""
+
+import logging
+import os
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from apps.core.errors import RuleRefused
+from apps.core.notify import NOTIFICATION_KINDS
+from apps.core.roles import Role
+from apps.core.text import has_control_characters
+
+from .models import (
+    MAX_ATTACHMENT_BYTES,
+    MAX_BODY_CHARS,
+    MAX_SUBJECT_CHARS,
+    Attachment,
+    Message,
+    Notification,
+    Participant,
+    Thread,
+)
+
+log = logging.getLogger(__name__)
+
+SERVICE_DESK_ROLES = (Role.CASHIER, Role.MANAGER, Role.OPERATIONS_MANAGER)
+MAX_PARTICIPANTS = 50
+# The first bytes of each accepted kind of file: the name alone does not decide it.
+ATTACHMENT_TYPES = {
+    "application/pdf": ((b"%PDF-",), (".pdf",)),
+    "image/jpeg": ((b"\xff\xd8\xff",), (".jpg", ".jpeg")),
+    "image/png": ((b"\x89PNG\r\n\x1a\n",), (".png",)),
+}
+
+
+class MessagingRefused(RuleRefused):
+    status = 409
+
+
+def user_group(user_id: int) -> str:
+    return f"user-{user_id}"
+
+
+def thread_group(thread_id: int) -> str:
+    return f"thread-{thread_id}"
+
+
+def _send_after_commit(group: str, event: dict) -> None:
+    """Send `event` to a channel-layer group once the surrounding transaction commits (at once when none is
+    open). A layer that cannot be reached loses the live event only: the rows are saved and polled."""
+
+    def send():
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(group, event)
+        except Exception:
+            log.exception("Could not send %s to %s", event.get("type"), group)
+
+    transaction.on_commit(send)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+def threads_visible_to(user) -> QuerySet:
+    """The threads `user` takes part in, with `unread` (messages from others after their last read) and
+    `last_message_id`. A member sees only their own threads; anyone else's answers as missing."""
+    if not user.is_authenticated or not user.is_active:
+        return Thread.objects.none()
+    mine = Participant.objects.filter(thread=OuterRef("thread"), user=user)
+    unread = (Message.objects.filter(thread=OuterRef("pk")).exclude(sender=user)
+              .filter(pk__gt=Coalesce(Subquery(mine.values("last_read_id")[:1]), Value(0)))
+              .order_by().values("thread").annotate(n=Count("pk")).values("n"))
+    last = Message.objects.filter(thread=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    return (Thread.objects.filter(participants__user=user)
+            .annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
+                      last_message_id=Subquery(last, output_field=IntegerField())))
+
+
+def service_desk_queue(user) -> QuerySet:
+    """Members' threads nobody has picked up yet (cashiers, managers, operations managers)."""
+    if user.role not in SERVICE_DESK_ROLES:
+        raise PermissionDenied("Only cashiers, managers and operations managers work the service-desk queue.")
+    last = Message.objects.filter(thread=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    unread = Message.objects.filter(thread=OuterRef("pk")).order_by().values("thread").annotate(
+        n=Count("pk")).values("n")
+    return (Thread.objects.filter(service_desk=True, picked_up_by__isnull=True)
+            .annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
+                      last_message_id=Subquery(last, output_field=IntegerField())))
+
+
+def thread_for(user, thread_id: int) -> Thread:
+    """A thread `user` takes part in, or Http404 (missing and not-yours answer alike)."""
+    thread = threads_visible_to(user).filter(pk=thread_id).first()
+    if thread is None:
+        raise Http404("No such thread.")
+    return thread
+
+
+def is_participant(user, thread_id: int) -> bool:
+    return bool(user and user.is_authenticated and user.is_active
+                and Participant.objects.filter(thread_id=thread_id, user=user).exists())
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+def _clean_text(field: str, value: str, *, limit: int, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError({field: "This field is required."})
+    if len(value) > limit:
+        raise ValidationError({field: f"At most {limit} characters ({len(value)} given)."})
+    if has_control_characters(value):
+        raise ValidationError({field: "Remove the control characters from this text."})
+    return value
+
+
+def _check_file(file) -> tuple[str, str]:
+    """(content type, clean name) of an acceptable attachment: PDF, JPEG or PNG by its first bytes and its
+    name, from 1 byte to 5 MB. ValidationError otherwise."""
+    size = getattr(file, "size", 0) or 0
+    if size <= 0 or size > MAX_ATTACHMENT_BYTES:
+        raise ValidationError({"file": "The file must be between 1 byte and 5 MB."})
+    name = os.path.basename((getattr(file, "name", "") or "").replace("\\", "/"))[-150:] or "attachment"
+    if has_control_characters(name):
+        raise ValidationError({"file": "The file name contains control characters."})
+    file.seek(0)
+    head = file.read(16)
+    file.seek(0)
+    for content_type, (magics, suffixes) in ATTACHMENT_TYPES.items():
+        if name.lower().endswith(suffixes) and head.startswith(magics):
+            return content_type, name
+    raise ValidationError({"file": "Attach a PDF, JPEG or PNG file."})
+
+
+def _post(*, thread: Thread, sender, body: str, file=None, checked=None) -> Message:
+    message = Message.objects.create(thread=thread, sender=sender, body=body)
+    if file is not None:
+        content_type, name = checked
+        Attachment.objects.create(message=message, file=file, name=name, size=file.size, content_type=content_type)
+    Thread.objects.filter(pk=thread.pk).update(last_message_at=message.created_at)
+    Participant.objects.filter(thread=thread, user=sender).update(last_read=message)
+    recipients = list(Participant.objects.filter(thread=thread).values_list("user_id", flat=True))
+    event = {"type": "message.new", "thread_id": thread.pk, "message_id": message.pk, "sender_id": sender.pk}
+    for user_id in recipients:
+        _send_after_commit(user_group(user_id), event)
+    return message
+
+
+def thread_create(*, actor, subject: str, body: str, participant_ids=()) -> Thread:
+    """Start a thread with a first message. Staff name the other participants (staff or members); a
+    member's thread has only the member and goes to the service-desk queue."""
+    subject = _clean_text("subject", subject, limit=MAX_SUBJECT_CHARS, required=True)
+    body = _clean_text("body", body, limit=MAX_BODY_CHARS, required=True)
+    ids = set(participant_ids or ())
+    service_desk = actor.role == Role.CUSTOMER
+    if service_desk and ids - {actor.pk}:
+        raise ValidationError({"participant_ids": "Members cannot choose participants: the service desk answers."})
+    ids.discard(actor.pk)
+    if not service_desk:
+        if not ids:
+            raise ValidationError({"participant_ids": "Name at least one other participant."})
+        if len(ids) > MAX_PARTICIPANTS:
+            raise ValidationError({"participant_ids": f"At most {MAX_PARTICIPANTS} participants."})
+        found = set(get_user_model().objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True))
+        if found != ids:
+            missing = ", ".join(str(i) for i in sorted(ids - found))
+            raise ValidationError({"participant_ids": f"No active user with id {missing}."})
+    with transaction.atomic():
+        thread = Thread.objects.create(subject=subject, created_by=actor, service_desk=service_desk)
+        Participant.objects.bulk_create([Participant(thread=thread, user_id=uid)
+                                         for uid in [actor.pk, *sorted(ids)]])
+        _post(thread=thread, sender=actor, body=body)
+        if service_desk:
+            for role in SERVICE_DESK_ROLES:
+                notify(role, "service_desk.thread_new", f"New message from {actor.get_full_name() or 'a member'}",
+                       subject, link=f"/api/threads/{thread.pk}/messages/")
+    return thread
+
+
+def message_post(*, actor, thread_id: int, body: str = "", file=None) -> Message:
+    """Post to a thread the actor takes part in; the sender is always the actor. A body up to
+    MAX_BODY_CHARS, an optional PDF/JPEG/PNG attachment up to 5 MB; at least one of the two."""
+    body = _clean_text("body", body, limit=MAX_BODY_CHARS, required=file is None)
+    checked = _check_file(file) if file is not None else None
+    with transaction.atomic():
+        thread = Thread.objects.select_for_update().filter(pk=thread_id, participants__user=actor).first()
+        if thread is None or not actor.is_active:
+            raise Http404("No such thread.")
+        return _post(thread=thread, sender=actor, body=body, file=file, checked=checked)
+
+
+def mark_read(*, actor, thread_id: int, message_id: int) -> Participant:
+    """Mark the thread read up to `message_id` (a message of that thread); the mark never moves back."""
+    with transaction.atomic():
+        participant = (Participant.objects.select_for_update()
+                       .filter(thread_id=thread_id, user=actor).first())
+        if participant is None:
+            raise Http404("No such thread.")
+        if not Message.objects.filter(pk=message_id, thread_id=thread_id).exists():
+            raise ValidationError({"message_id": f"Thread {thread_id} has no message {message_id}."})
+        if participant.last_read_id is None or participant.last_read_id < message_id:
+            participant.last_read_id = message_id
+            participant.save(update_fields=["last_read"])
+            _send_after_commit(thread_group(thread_id), {"type": "message.read", "thread_id": thread_id,
+                                                         "user_id": actor.pk, "message_id": message_id})
+    return participant
+
+
+def thread_pick_up(*, actor, thread_id: int) -> Thread:
+    """Take a member's thread from the service-desk queue: the caller becomes a participant. Once."""
+    if actor.role not in SERVICE_DESK_ROLES:
+        raise PermissionDenied("Only cashiers, managers and operations managers pick up members' threads.")
+    with transaction.atomic():
+        thread = Thread.objects.select_for_update().filter(pk=thread_id, service_desk=True).first()
+        if thread is None:
+            raise Http404("No such thread.")
+        if thread.picked_up_by_id is not None:
+            raise MessagingRefused("already_picked_up", "Someone has already picked this thread up.")
+        thread.picked_up_by, thread.picked_up_at = actor, timezone.now()
+        thread.save(update_fields=["picked_up_by", "picked_up_at"])
+        Participant.objects.get_or_create(thread=thread, user=actor)
+        notify(thread.created_by, "service_desk.picked_up", f"{actor.get_full_name() or 'Staff'} is answering",
+               thread.subject, link=f"/api/threads/{thread.pk}/messages/")
+    return thread
+
+
+def thread_mute(*, actor, thread_id: int, muted: bool) -> Participant:
+    with transaction.atomic():
+        updated = Participant.objects.filter(thread_id=thread_id, user=actor).update(muted=muted)
+        if not updated:
+            raise Http404("No such thread.")
+    return Participant.objects.get(thread_id=thread_id, user=actor)
+
+
+# --- notifications -------------------------------------------------------------------------------
+
+def notify(recipient, kind: str, title: str, body: str = "", link: str = "") -> list[Notification]:
+    """Tell a user, or every active user holding a role (`recipient` a role string), about something.
+    `kind` must be registered with apps.core.notify.register_notification_kind (KeyError otherwise).
+    Creates the Notification rows and, after the commit, sends `notification.new` to each person's
+    group. A kind registered with roles keeps its e-mail (sent after the commit) to recipients holding
+    one of those roles."""
+    registered = NOTIFICATION_KINDS[kind]
+    users = get_user_model().objects.filter(is_active=True)
+    if isinstance(recipient, str):
+        if recipient not in Role.values:
+            raise ValueError(f"Unknown role {recipient!r}.")
+        users = list(users.filter(role=recipient).order_by("pk"))
+    else:
+        users = [recipient] if recipient.is_active else []
+    title, link = title[:200], link[:500]
+    with transaction.atomic():
+        rows = Notification.objects.bulk_create(
+            [Notification(user=user, kind=kind, title=title, body=body, link=link) for user in users])
+        if not rows or rows[0].pk is None:  # databases that do not return ids from a bulk insert
+            rows = list(Notification.objects.filter(user__in=users, kind=kind, title=title).order_by("-pk")
+                        [:len(users)])
+        for row in rows:
+            _send_after_commit(user_group(row.user_id), {"type": "notification.new", "id": row.pk,
+                                                         "kind": kind, "title": title})
+        emails = [u.email for u in users if u.role in registered.roles and u.email]
+        if emails:
+            transaction.on_commit(lambda: _email(emails, title, body))
+    return rows
+
+
+def _email(recipients: list[str], subject: str, body: str) -> None:
+    try:
+        send_mail(subject, body, None, recipients)
+    except Exception:  # an unreachable mail server loses the e-mail only: the notification is saved
+        log.exception("Could not e-mail the notification %r", subject)
+
+
+def notifications_mark_read(*, actor, ids=None, all_: bool = False) -> int:
+    """Mark own notifications read (the given ids, or all); others' ids are ignored. Returns how many."""
+    mine = Notification.objects.filter(user=actor, read_at__isnull=True)
+    if not all_:
+        mine = mine.filter(pk__in=list(ids or ()))
+    with transaction.atomic():
+        return mine.update(read_at=timezone.now())
+
