@@ -148,7 +148,8 @@ def loan_page_context(loan: Loan, on) -> dict:
 
 
 class LoanActionView(UnfoldModelAdminViewMixin, TemplateView):
-    """One action on one loan: edit → review → confirm. Subclasses say what to show and what to call."""
+    """One action on one loan: edit → review → confirm. Subclasses give `preview(form) -> dict` (what
+    would happen, nothing written) and `confirm(form) -> response` (do it)."""
 
     permission_required = ("loans.view_loan",)
     template_name = "loans/loan_action.html"
@@ -209,12 +210,6 @@ class LoanActionView(UnfoldModelAdminViewMixin, TemplateView):
                                  "Check the details and confirm again.")
             return
         add_service_error(form, exc, self.field_map)
-
-    def preview(self, form) -> dict:
-        raise NotImplementedError
-
-    def confirm(self, form):
-        raise NotImplementedError
 
 
 class DisburseView(LoanActionView):
@@ -320,7 +315,18 @@ class DocumentUploadView(LoanActionView):
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "single_step": True}
 
-    def confirm(self, form):
+    def post(self, request, *args, **kwargs):
+        """No review step: the form posts straight to the upload."""
+        form = self.new_form(data=request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=422)
+        try:
+            return self.add(form)
+        except SERVICE_ERRORS as exc:
+            self.refuse(form, exc)
+            return self.render_to_response(self.get_context_data(form=form, refused=True), status=409)
+
+    def add(self, form):
         data = form.cleaned_data
         applications.loan_document_add(actor=self.request.user, loan=self.loan, kind=data["kind"], file=data["file"],
                                        request=self.request)
