@@ -1,4 +1,6 @@
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import channel_layers, get_channel_layer
 
 from apps.core.roles import Role
 
@@ -24,3 +26,21 @@ def private_media(settings, tmp_path):
 @pytest.fixture
 def other_customer(make_user):
     return make_user("customer")
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """An empty, new channel layer for every test.
+
+    pytest-asyncio gives each test its own event loop, and channels_redis ties its receive state to
+    the loop that first receives; a layer kept from an earlier test can also hold group memberships
+    of consumers that are gone, whose undelivered events share one Redis key with the live
+    consumers of that layer until the key is full. Redis outlives test runs, so the worker's key
+    space is flushed too."""
+    channel_layers.backends.clear()
+    layer = get_channel_layer()
+    if hasattr(layer, "flush"):
+        async_to_sync(layer.flush)()
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
