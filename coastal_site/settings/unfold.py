@@ -1,6 +1,7 @@
 """The staff console's look. The sidebar is drawn per request from what the apps registered
 (apps/core/sidebar.py, filled from each app's AppConfig.ready()): each role sees only what it may use."""
 
+from django.templatetags.static import static
 from django.urls import reverse_lazy
 
 UNFOLD = {
@@ -16,6 +17,8 @@ UNFOLD = {
     "ENVIRONMENT": "apps.core.dashboard.environment_badge",
     "DASHBOARD_CALLBACK": "apps.core.dashboard.dashboard_callback",
     "LOGIN": {"redirect_after": lambda request: reverse_lazy("admin:index")},
+    # Live events (apps/messaging/static/messaging/live.js): "live:<type>" DOM events on <body>.
+    "SCRIPTS": [lambda request: static("messaging/live.js")],
     "BORDER_RADIUS": "6px",
     "COLORS": {
         "primary": {
