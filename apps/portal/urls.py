@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import banking, loans, statements, views
+from . import banking, loans, messages, notifications, statements, views
 
 app_name = "portal"
 
@@ -27,4 +27,16 @@ urlpatterns = [
     path("my/loans/calculator/", loans.loan_calculator, name="loan_calculator"),
     path("my/loans/guarantees/", loans.guarantee_requests, name="guarantees"),
     path("my/loans/guarantees/<int:pk>/", loans.guarantee_answer, name="guarantee_answer"),
+    # messages with the credit union (the messaging app's threads) and the notification bell
+    path("my/messages/", messages.inbox, name="messages"),
+    path("my/messages/list/", messages.inbox_list, name="messages_list"),
+    path("my/messages/unread/", messages.messages_nav, name="messages_nav"),
+    path("my/messages/new/", messages.thread_new, name="message_new"),
+    path("my/messages/<int:pk>/", messages.thread_detail, name="thread"),
+    path("my/messages/<int:pk>/list/", messages.thread_messages, name="thread_messages"),
+    path("my/messages/<int:pk>/attachments/<int:attachment>/", messages.attachment_download,
+         name="message_attachment"),
+    path("my/notifications/", notifications.notification_list, name="notifications"),
+    path("my/notifications/read/", notifications.notifications_read, name="notifications_read"),
+    path("my/notifications/bell/", notifications.notification_bell, name="notification_bell"),
 ]
