@@ -40,7 +40,8 @@ def teller(make_user):
     return make_user("cashier", first_name="Ama", last_name="Owusu")
 
 
-def answered(member, teller, *, subject="Lost card", body="Please block my card", reply="Blocked. A new one is on its way."):
+def answered(member, teller, *, subject="Lost card", body="Please block my card",
+             reply="Blocked. A new one is on its way."):
     """A member's thread that `teller` picked up and answered."""
     thread = services.thread_create(actor=member, subject=subject, body=body)
     services.thread_pick_up(actor=teller, thread_id=thread.pk)
@@ -58,7 +59,8 @@ def test_the_inbox_lists_the_members_own_threads_with_preview_and_unread(member,
     answered(member, teller)
     services.thread_create(actor=member, subject="Statement request", body="Could I have June's statement?")
     theirs = services.thread_create(actor=other_member, subject="Kojo's loan", body="About my loan")
-    staff_only = services.thread_create(actor=teller, subject="Drawer count", body="Staff only", participant_ids=[manager.pk])
+    staff_only = services.thread_create(actor=teller, subject="Drawer count", body="Staff only",
+                                        participant_ids=[manager.pk])
     response = staff_client_for(member).get(INBOX)
     assert response.status_code == 200
     page = response.content.decode()
@@ -188,7 +190,8 @@ def test_an_attachment_only_reply_is_accepted(member, teller):
     response = staff_client_for(member).post(f"/my/messages/{thread.pk}/",
                                              {"body": "", "file": SimpleUploadedFile("scan.pdf", PDF)})
     assert response.status_code == 302
-    assert Message.objects.filter(thread=thread, sender=member).order_by("-pk").first().attachments.get().name == "scan.pdf"
+    last = Message.objects.filter(thread=thread, sender=member).order_by("-pk").first()
+    assert last.body == "" and last.attachments.get().name == "scan.pdf"
 
 
 @pytest.mark.parametrize("upload, error", [
