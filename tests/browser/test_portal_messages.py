@@ -47,6 +47,7 @@ def test_a_staff_answer_appears_live_and_the_member_replies(browser, live_server
         expect(page.get_by_test_id("notification-count")).to_have_text("1")
         page.get_by_test_id("messages-nav").click()
         expect(page.get_by_role("heading", name="Messages")).to_be_visible()
+        page.screenshot(path=str(SHOTS / "portal-inbox-360.png"), full_page=True)
         page.get_by_role("link", name="Lost card").click()
         messages = page.get_by_test_id("message-list").get_by_test_id("message")
         expect(messages).to_have_count(1)
@@ -60,7 +61,7 @@ def test_a_staff_answer_appears_live_and_the_member_replies(browser, live_server
         page.wait_for_timeout(1500)
         expect(messages).to_have_count(1)
         live_event(page, "message.new", {"type": "message.new", "thread_id": chat["thread"].pk})
-        expect(messages).to_have_count(2)
+        expect(messages).to_have_count(2, timeout=5000)  # the event, well before the 20 s poll
         answer = messages.nth(1)
         expect(answer).to_contain_text("Ama Owusu")
         expect(answer).to_contain_text("<b>A new card</b> is on its way.")  # shown as typed, not as markup
@@ -82,6 +83,7 @@ def test_a_staff_answer_appears_live_and_the_member_replies(browser, live_server
 
         page.get_by_test_id("notification-bell").click()
         expect(page.get_by_test_id("notification")).to_have_count(2)
+        page.screenshot(path=str(SHOTS / "portal-notifications-360.png"), full_page=True)
         page.get_by_test_id("mark-all-read").click()
         expect(page.get_by_test_id("notification-count")).to_have_count(0)
         width = page.evaluate("() => document.documentElement.scrollWidth")

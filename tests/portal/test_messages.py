@@ -145,7 +145,7 @@ def test_the_thread_page_shows_messages_oldest_first_with_staff_named_and_marks_
     assert shown[0].startswith("You") and shown[0].endswith("Please block my card")
     assert re.match(r"Ama Owusu \S.* staff ", shown[1]) and shown[1].endswith("Blocked. A new one is on its way.")
     assert 'data-testid="message-list"' in page
-    assert f"live:message.new[detail.thread_id=={thread.pk}] from:body" in page
+    assert f"live:message.new[detail.thread_id=={thread.pk}&&" in page
     assert services.thread_for(member, thread.pk).unread == 0
     assert 'data-testid="messages-unread"' not in page  # the header's count already reflects it
 
