@@ -5,25 +5,36 @@ members have the same page in the portal (apps/portal/notification_settings.py).
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import path
 
 from . import services
 
 
+class _Refused(Exception):
+    pass
+
+
 def save_preferences(request) -> list[str]:
-    """Save the form's choices (checkboxes `email:<kind>` and `sms:<kind>`) for every kind whose choice
-    changed; returns the refusals, in words (nothing is saved for a refused kind)."""
+    """Save the form's choices (checkboxes `email:<kind>` and `sms:<kind>`; a box not sent is off) for every
+    kind whose choice changed, all or nothing: returns the refusals in words, and then nothing is saved."""
     errors = []
-    for row in services.preferences_for(request.user):
-        email = f"email:{row['kind']}" in request.POST
-        sms = f"sms:{row['kind']}" in request.POST
-        if (email, sms) == (row["email"], row["sms"]):
-            continue  # unchanged (a kind still on its default keeps following it)
-        try:
-            services.preference_set(actor=request.user, kind=row["kind"], email=email, sms=sms)
-        except ValidationError as exc:
-            errors.extend(f"{row['label']}: {message}" for message in exc.messages)
+    try:
+        with transaction.atomic():
+            for row in services.preferences_for(request.user):
+                email = f"email:{row['kind']}" in request.POST
+                sms = f"sms:{row['kind']}" in request.POST
+                if (email, sms) == (row["email"], row["sms"]):
+                    continue  # unchanged (a kind still on its default keeps following it)
+                try:
+                    services.preference_set(actor=request.user, kind=row["kind"], email=email, sms=sms)
+                except ValidationError as exc:
+                    errors.extend(f"{row['label']}: {message}" for message in exc.messages)
+            if errors:
+                raise _Refused
+    except _Refused:
+        pass
     return errors
 
 

@@ -30,9 +30,9 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from apps.core import notify as registry
 from apps.core.errors import RuleRefused
 from apps.core.institution import institution
-from apps.core.notify import NOTIFICATION_KINDS, kinds_for_role
 from apps.core.roles import Role
 from apps.core.text import has_control_characters
 
@@ -326,7 +326,7 @@ def notify(recipient, kind: str, title: str, body: str = "", link: str = "", *, 
     gateway makes this raise: the row is saved and the failure logged. `link` is the page where the person
     acts (a path; e-mails carry it in full). With a `key` ("instalment-42") a person who already has a
     notification of this kind and key is not told again: a re-run end of day notifies nobody twice."""
-    registered = NOTIFICATION_KINDS[kind]
+    registered = registry.NOTIFICATION_KINDS[kind]
     users = _recipients(recipient)
     key = key[:100]
     if key and users:
@@ -385,7 +385,7 @@ def _sms(numbers: list[str], title: str) -> None:
 def preferences_for(user) -> list[dict]:
     """Every kind a person of `user`'s role can receive, with how they hear about it now: `email` and
     `sms` (their choice, else the kind's default) and whether that is their own choice (`chosen`)."""
-    kinds = kinds_for_role(user.role)
+    kinds = registry.kinds_for_role(user.role)
     chosen = {p.kind: p for p in NotificationPreference.objects.filter(user=user, kind__in=[k.code for k in kinds])}
     rows = []
     for kind in kinds:
@@ -401,7 +401,7 @@ def preferences_for(user) -> list[dict]:
 def preference_set(*, actor, kind: str, email: bool, sms: bool) -> NotificationPreference:
     """Choose whether one kind of notification also comes by e-mail and by SMS (the bell always shows it).
     Only the kinds of the actor's role: a member chooses only the notifications members receive."""
-    registered = NOTIFICATION_KINDS.get(kind)
+    registered = registry.NOTIFICATION_KINDS.get(kind)
     if registered is None:
         raise ValidationError({"kind": f"There is no kind of notification called {kind!r}."[:200]})
     if actor.role not in registered.roles:
