@@ -15,10 +15,10 @@ class MessagingConfig(AppConfig):
         register_notification_kind(
             "service_desk.thread_new", "New member message", roles=SERVICE_DESK_ROLES,
             description="A member wrote to the credit union; the thread waits in the service-desk queue "
-                        f"for {', '.join(SERVICE_DESK_ROLES)}.")
+                        "for a cashier, a manager or an operations manager to pick it up.")
         register_notification_kind(
             "service_desk.picked_up", "Your message was picked up", roles=(Role.CUSTOMER,),
-            description="A member of staff took the member's thread from the service-desk queue.")
+            description="Someone at the credit union took up your message and will answer it.")
 
         # Notifications: a sign-in from a new device (users' kind), the notification settings page.
         from django.contrib.auth.signals import user_logged_in

@@ -339,8 +339,10 @@ def notify(recipient, kind: str, title: str, body: str = "", link: str = "", *, 
         with transaction.atomic():
             rows = Notification.objects.bulk_create(
                 [Notification(user=user, kind=kind, title=title, body=body, link=link, key=key) for user in users])
-    except IntegrityError:  # the same keyed notification, raised at the same moment elsewhere: told once
-        return []
+    except IntegrityError:
+        if not key:
+            raise
+        return []  # the same keyed notification, raised at the same moment elsewhere: told once
     if rows[0].pk is None:  # databases that do not return ids from a bulk insert
         rows = list(Notification.objects.filter(user__in=users, kind=kind, title=title).order_by("-pk")[:len(users)])
     for row in rows:
@@ -403,7 +405,7 @@ def preference_set(*, actor, kind: str, email: bool, sms: bool) -> NotificationP
     Only the kinds of the actor's role: a member chooses only the notifications members receive."""
     registered = registry.NOTIFICATION_KINDS.get(kind)
     if registered is None:
-        raise ValidationError({"kind": f"There is no kind of notification called {kind!r}."[:200]})
+        raise ValidationError({"kind": f"There is no kind of notification called “{kind[:64]}”."})
     if actor.role not in registered.roles:
         if actor.role == Role.CUSTOMER:
             raise ValidationError({"kind": f"“{registered.label}” is for staff: members cannot choose it."})

@@ -2,7 +2,7 @@
 
 `settings.SMS_BACKEND` is the dotted path of a `SmsBackend` subclass. The default,
 `apps.messaging.sms.LoggingSmsBackend`, sends nothing: it writes one log line per message (the number
-and the first characters of the text), which is what the demo, development and the tests use.
+and the first characters of the text): the default for development, trial runs and the tests.
 
 A real gateway plugs in as a subclass that implements `send_messages`:
 

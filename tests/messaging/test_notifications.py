@@ -209,6 +209,7 @@ def test_console_page_needs_csrf(cashier, kinds):
 def test_member_saves_settings_in_the_portal(customer, kinds):
     client = new_client()
     client.force_login(customer)
+    assert "/my/notifications/settings/" in client.get("/my/sessions/").content.decode()  # from Security
     response = client.get("/my/notifications/settings/")
     html = response.content.decode()
     assert response.status_code == 200 and "Notification settings" in html and "Quiet" in html
