@@ -27,6 +27,25 @@ class CashConfig(AppConfig):
         register_check("cheques", 50, closing.cheques_not_cleared, "Cheques not cleared")
         self._grant_permissions()
         self._sidebar()
+        self._notifications()
+
+    @staticmethod
+    def _notifications():
+        from apps.core.notify import register_notification_kind
+        from apps.core.roles import Role
+
+        register_notification_kind(
+            "cash.advance_waiting", "Cash advance or return waiting", roles=(Role.MANAGER,),
+            description="A cashier asked for cash from the vault, or to return some; it waits on Drawer sign-offs.")
+        register_notification_kind(
+            "cash.drawer_variance", "Drawer closed over or short", roles=(Role.MANAGER, Role.OPERATIONS_MANAGER),
+            description="A cashier's count at close differed from what the drawer should hold.")
+        register_notification_kind(
+            "cash.cheque_cleared", "Cheque cleared", roles=(Role.CUSTOMER,),
+            description="A cheque you paid in has cleared and the money is yours to use.")
+        register_notification_kind(
+            "cash.cheque_bounced", "Cheque returned unpaid", roles=(Role.CUSTOMER,), email_default=True,
+            description="A cheque you paid in was returned by the bank it is drawn on.")
 
     @staticmethod
     def _sidebar():

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit.services import record
@@ -24,6 +25,7 @@ from apps.ledger.posting import Idempotency, Line, idempotency_key_used, idempot
 from apps.members import services as member_services
 from apps.members.models import Member, MemberDocument
 from apps.members.selectors import can_collect_from, members_visible_to
+from apps.messaging.services import notify
 
 from .models import (
     CashDrawer,
@@ -228,10 +230,27 @@ def drawer_close(*, actor, drawer: CashDrawer, denominations, total=None, reques
         drawer.status = CashDrawer.Status.PENDING_APPROVAL
         drawer.save()
         record(actor, "cash.drawer_close_pending", drawer, request=request, variance=drawer.variance)
+        _tell_drawer_variance(actor, drawer, waits=True)
         return drawer
     _settle_drawer(actor, drawer)
     record(actor, "cash.drawer_close", drawer, request=request, variance=drawer.variance)
+    _tell_drawer_variance(actor, drawer, waits=False)
     return drawer
+
+
+def _tell_drawer_variance(actor, drawer: CashDrawer, *, waits: bool) -> None:
+    """A drawer closed over or short: tell the managers and operations managers (none for an exact count)."""
+    if not drawer.variance:
+        return
+    over_short = "over" if drawer.variance > 0 else "short"
+    name = actor.get_full_name() or actor.email
+    body = (f"{name} closed the drawer for {drawer.business_date:%d %b %Y}: counted "
+            f"{format_money(drawer.counted_balance)}, expected {format_money(drawer.expected_balance)}. "
+            + ("It is above the tolerance and waits for a manager's sign-off." if waits
+               else "It was within the tolerance and has been posted to cash over and short."))
+    notify([Role.MANAGER, Role.OPERATIONS_MANAGER], "cash.drawer_variance",
+           f"{name}'s drawer is {format_money(abs(drawer.variance))} {over_short}", body,
+           link=reverse("admin:cash_cashdrawer_change", args=[drawer.pk]), key=f"drawer-{drawer.pk}")
 
 
 def _variance_lines(gl: GLAccount, variance: Decimal) -> list[Line]:
@@ -329,6 +348,11 @@ def cash_movement_request(*, actor, kind: str, amount, reason: str, request=None
     movement = CashMovement.objects.create(kind=kind, drawer=drawer, amount=amount, reason=reason.strip()[:255],
                                            requested_by=actor)
     record(actor, f"cash.{kind}_request", movement, request=request, amount=amount)
+    notify(Role.MANAGER, "cash.advance_waiting",
+           f"{'Cash advance' if kind == CashMovement.Kind.ADVANCE else 'Return to the vault'} of "
+           f"{format_money(amount)} waits for a decision",
+           f"{actor.get_full_name() or actor.email} asks: {movement.reason}",
+           link=reverse("admin:cash_drawer_signoffs"), key=f"movement-{movement.pk}")
     return movement
 
 
@@ -435,7 +459,19 @@ def cheque_clear(*, actor, cheque: ChequeDeposit, request=None) -> ChequeDeposit
     cheque.status, cheque.decided_by, cheque.decided_at = ChequeDeposit.Status.CLEARED, actor, timezone.now()
     cheque.save()
     record(actor, "cash.cheque_clear", cheque, request=request)
+    _tell_depositor(cheque, "cash.cheque_cleared", f"Your cheque of {format_money(cheque.amount)} has cleared",
+                    f"Cheque {cheque.cheque_number} from {cheque.drawer_bank} has cleared: the money is yours "
+                    f"to use in account {cheque.account.account_number}.")
     return cheque
+
+
+def _tell_depositor(cheque: ChequeDeposit, kind: str, title: str, body: str) -> None:
+    """Tell the member whose account the cheque was paid into (if they have a portal login)."""
+    account = Account.objects.select_related("member__user").get(pk=cheque.account_id)
+    user = account.member.user
+    if user is not None:
+        notify(user, kind, title, body, link=reverse("portal:account", args=[account.pk]),
+               key=f"cheque-{cheque.pk}")
 
 
 @transaction.atomic
@@ -460,6 +496,11 @@ def cheque_bounce(*, actor, cheque: ChequeDeposit, reason: str, fee=None, reques
     cheque.bounce_reason, cheque.bounce_fee = reason.strip()[:255], charged
     cheque.save()
     record(actor, "cash.cheque_bounce", cheque, request=request, reason=reason, fee=charged, fee_pending=fee_pending)
+    _tell_depositor(cheque, "cash.cheque_bounced", f"Your cheque of {format_money(cheque.amount)} was returned",
+                    f"Cheque {cheque.cheque_number} from {cheque.drawer_bank} was returned unpaid: "
+                    f"{cheque.bounce_reason}. Its amount has been taken back out of account "
+                    f"{cheque.account.account_number}"
+                    + (f", with a returned cheque fee of {format_money(charged)}." if charged else "."))
     return cheque
 
 

@@ -1,65 +1,54 @@
-"""Telling staff about something that needs them now (a failed end of day, ...).
+"""The kinds of notification the apps raise: a registry, filled from each app's AppConfig.ready().
 
-A notification is an e-mail to every active user holding one of the given roles; the console shows
-the same state on its own pages (badges), so a lost e-mail loses no information. Sending never
-raises: the failure it reports matters more than the e-mail.
-
-Each kind of notification is registered by the app that sends it, from its AppConfig.ready():
+Core only keeps the list (core imports no app); telling people is `apps.messaging.services.notify`,
+which makes the bell row, sends the live event and, per each person's preferences, the e-mail and the
+SMS. An app registers each kind it raises:
 
     register_notification_kind("eod.step_failed", "End of day stopped",
-                               roles=(Role.OPERATIONS_MANAGER, Role.ADMIN))
+                               roles=(Role.OPERATIONS_MANAGER, Role.ADMIN), email_default=True,
+                               description="An end-of-day step failed; ...")
 
-and sent with `notify("eod.step_failed", subject=..., body=...)`, which reaches the kind's roles.
-The registry says what can be sent to whom (for a list of kinds people may choose from later); it
-knows no app.
+- `roles`: who receives the kind: `notify(kind.roles, kind.code, ...)` reaches them all, and only a
+  person holding one of these roles may choose how they hear about it (the notification settings
+  pages list a person the kinds of their role). A kind for members names `Role.CUSTOMER`.
+- `email_default` / `sms_default`: whether the kind also goes by e-mail / SMS for someone who has not
+  chosen (no `NotificationPreference` row). Urgent kinds (a stopped end of day, a sign-in from a new
+  device) e-mail by default; the bell row is always made.
 """
 
-import logging
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
-
-from .institution import institution
-
-log = logging.getLogger(__name__)
+from .roles import Role
 
 
 @dataclass(frozen=True)
 class NotificationKind:
     code: str
     label: str
-    roles: tuple[str, ...]  # who receives it
+    roles: tuple[str, ...]  # who receives it, and who may choose how
     description: str = ""
+    email_default: bool = False
+    sms_default: bool = False
+
+    @property
+    def for_members(self) -> bool:
+        return Role.CUSTOMER in self.roles
 
 
 NOTIFICATION_KINDS: dict[str, NotificationKind] = {}
 
 
-def register_notification_kind(code: str, label: str, *, roles=(), description: str = "") -> NotificationKind:
-    kind = NotificationKind(code=code, label=label, roles=tuple(roles), description=description)
+def register_notification_kind(code: str, label: str, *, roles=(), description: str = "",
+                               email_default: bool = False, sms_default: bool = False) -> NotificationKind:
+    unknown = [role for role in roles if role not in Role.values]
+    if unknown:
+        raise ValueError(f"Notification kind {code!r} names unknown roles: {', '.join(map(str, unknown))}.")
+    kind = NotificationKind(code=code, label=label, roles=tuple(roles), description=description,
+                            email_default=email_default, sms_default=sms_default)
     NOTIFICATION_KINDS[code] = kind
     return kind
 
 
-def notify(code: str, *, subject: str, body: str) -> int:
-    """Send a registered kind of notification to its roles (KeyError for a kind nobody registered)."""
-    return notify_roles(NOTIFICATION_KINDS[code].roles, subject=subject, body=body)
-
-
-def staff_with_roles(roles) -> list[str]:
-    return list(get_user_model().objects.filter(role__in=roles, is_active=True).exclude(email="")
-                .order_by("email").values_list("email", flat=True))
-
-
-def notify_roles(roles, *, subject: str, body: str) -> int:
-    """E-mail everyone active in `roles`; returns how many were sent (0 when sending failed)."""
-    recipients = staff_with_roles(roles)
-    if not recipients:
-        log.warning("No one to notify (%s): %s", ", ".join(roles), subject)
-        return 0
-    try:
-        return send_mail(f"[{institution().short_name}] {subject}", body, None, recipients)
-    except Exception:  # an unreachable mail server must not hide the failure being reported
-        log.exception("Could not send the notification %r to %s", subject, recipients)
-        return 0
+def kinds_for_role(role: str) -> list[NotificationKind]:
+    """The kinds a person holding `role` can receive (and choose how), by label."""
+    return sorted((kind for kind in NOTIFICATION_KINDS.values() if role in kind.roles), key=lambda k: k.label)

@@ -108,14 +108,14 @@ class LedgerConfig(AppConfig):
         from . import tasks
 
         register_notification_kind(
-            "eod.step_failed", "End of day stopped", roles=(Role.OPERATIONS_MANAGER, Role.ADMIN),
+            "eod.step_failed", "End of day stopped", roles=(Role.OPERATIONS_MANAGER, Role.ADMIN), email_default=True,
             description="An end-of-day step failed; the run waits to be resumed from the business day page.")
         register_notification_kind(
             "business_day.still_open", "Business day still open", roles=(Role.OPERATIONS_MANAGER,),
-            description="The nightly close found checklist items nobody resolved or overrode.")
+            email_default=True, description="The nightly close found checklist items nobody resolved or overrode.")
         register_notification_kind(
-            "ledger.approvals_waiting", "Movements waiting for approval", roles=(Role.MANAGER,),
-            description="Large movements and reversals wait for a second person (the Approvals badge).")
+            "ledger.approvals_waiting", "Movement waiting for approval", roles=(Role.MANAGER,),
+            description="A large movement or a reversal waits for a second person on the Approvals page.")
         end_of_day_failed.connect(tasks.end_of_day_stopped, dispatch_uid="ledger.end_of_day_stopped")
 
     @staticmethod

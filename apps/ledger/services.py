@@ -370,6 +370,7 @@ def _submit_locked(*, actor, txn, audit: tuple | None) -> Transaction:
     if check.needs_approval:
         txn.status = Transaction.Status.PENDING
         hold_place(transaction=txn, lines=check.lines, actor=actor)
+        _tell_approvers(txn, actor)
     else:
         txn.status, txn.completed_at = Transaction.Status.COMPLETED, timezone.now()
         entry_post(entries=[Entry(lines=check.lines, description=txn.description or txn.get_transaction_type_display(),
@@ -379,6 +380,19 @@ def _submit_locked(*, actor, txn, audit: tuple | None) -> Transaction:
         record(actor, action, target(txn) if callable(target) else target,
                **{key: value(txn) if callable(value) else value for key, value in details.items()})
     return txn
+
+
+def _tell_approvers(txn: Transaction, actor) -> None:
+    """A movement now waits for a second person: tell the managers (bell; e-mail and SMS by choice)."""
+    from django.urls import reverse
+
+    from apps.messaging.services import notify
+
+    notify(Role.MANAGER, "ledger.approvals_waiting",
+           f"{txn.get_transaction_type_display()} of {format_money(txn.amount)} waits for approval",
+           f"{txn.reference}, started by {actor.get_full_name() or actor.email}"
+           + (f": {txn.description}" if txn.description else "."),
+           link=reverse("admin:ledger_approvals"), key=f"transaction-{txn.pk}")
 
 
 def _account(account_or_id, field: str, *, member: bool = False, reuse: bool = False) -> Account:

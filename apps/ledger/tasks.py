@@ -43,37 +43,37 @@ def scheduled_end_of_day() -> str:
     return f"closing {run.business_date}"
 
 
-def _business_day_page() -> str:
-    from django.conf import settings
+def _tell(kind: str, *, title: str, body: str) -> None:
+    """Notify everyone the kind is for (its roles), linking to the business day page."""
     from django.urls import reverse
 
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("admin:business_day")
+    from apps.core.notify import NOTIFICATION_KINDS
+    from apps.messaging.services import notify
+
+    notify(NOTIFICATION_KINDS[kind].roles, kind, title, body, link=reverse("admin:business_day"))
 
 
 def _tell_operations_the_day_is_still_open(day, reason: str) -> None:
     """The nightly close found checklist items nobody resolved or overrode: the day stays open, and the
     people who can close it are told where to look."""
-    from apps.core.notify import notify
-
-    notify("business_day.still_open",
-           subject=f"{day.date:%d %b %Y} is still open: the closing checklist is not done",
-           body=f"The nightly close did not run end of day for {day.date:%A %d %B %Y}.\n\n{reason}\n\n"
-                f"Resolve or override each item, then close the day:\n{_business_day_page()}\n")
+    _tell("business_day.still_open",
+          title=f"{day.date:%d %b %Y} is still open: the closing checklist is not done",
+          body=f"The nightly close did not run end of day for {day.date:%A %d %B %Y}.\n\n{reason}\n\n"
+               "Resolve or override each item on the business day page, then close the day.")
 
 
 def end_of_day_stopped(sender, *, run, step, error: str, **kwargs) -> None:
-    """core.eod.end_of_day_failed: audit the failure and e-mail the operations managers and
-    administrators who can resume the run (connected in LedgerConfig.ready)."""
+    """core.eod.end_of_day_failed: audit the failure and notify the operations managers and
+    administrators who can resume the run (e-mailed unless they turned it off; connected in
+    LedgerConfig.ready)."""
     from apps.audit.services import record
-    from apps.core.notify import notify
 
     record(run.started_by, "eod.step_failed", run, step=step.name, error=error)
-    notify("eod.step_failed",
-           subject=f"End of day for {run.business_date:%d %b %Y} stopped at “{step.label}”",
-           body=(f"The end-of-day run for {run.business_date:%A %d %B %Y}, started by {run.started_by}, stopped "
-                 f"at the step “{step.label}”:\n\n    {error}\n\nThe business date stays closed to postings and "
-                 f"the steps already done are kept. Fix the cause, then resume the run from the business day "
-                 f"page:\n{_business_day_page()}\n"))
+    _tell("eod.step_failed",
+          title=f"End of day for {run.business_date:%d %b %Y} stopped at “{step.label}”",
+          body=(f"The end-of-day run for {run.business_date:%A %d %B %Y}, started by {run.started_by}, stopped "
+                f"at the step “{step.label}”:\n\n    {error}\n\nThe business date stays closed to postings and "
+                "the steps already done are kept. Fix the cause, then resume the run from the business day page."))
 
 
 def scheduled_open_day() -> str:

@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit.services import record
@@ -37,6 +38,7 @@ from apps.ledger.models import ZERO, Account, Product
 from apps.ledger.posting import Idempotency, idempotent
 from apps.members.models import Member
 from apps.members.selectors import members_visible_to
+from apps.messaging.services import notify
 
 from .models import Loan, LoanDocument, LoanGuarantee, LoanProduct, LoansPolicy
 from .services import loan_terms_validate
@@ -193,6 +195,11 @@ def _apply(actor, member, product, account, amount, term, purpose, pledges, requ
         record(actor, "loan.apply", loan, request=request, number=loan.number, member=member.member_number,
                amount=str(amount), term=term, product=product.code,
                guarantors=[{"member": g.member_number, "amount": str(a)} for g, a in pledges])
+        notify(Role.MANAGER, "loans.application_waiting",
+               f"Loan application {loan.number} for {format_money(amount)} waits for a decision",
+               f"{member.full_name} ({member.member_number}) applied for {product.name}, {format_money(amount)} over "
+               f"{term} instalments: {loan.purpose}", link=reverse("admin:loans_loan_change", args=[loan.pk]),
+               key=f"loan-{loan.pk}")
     return loan
 
 

@@ -12,7 +12,23 @@ class LoansConfig(AppConfig):
         self._grant_permissions()
         self._sidebar()
         self._eod_steps()
+        self._notifications()
         register_admin_urls(_admin_urls)
+
+    @staticmethod
+    def _notifications():
+        from apps.core.notify import register_notification_kind
+        from apps.core.roles import Role
+
+        register_notification_kind(
+            "loans.application_waiting", "Loan application waiting", roles=(Role.MANAGER,),
+            description="A member applied for a loan; it waits for a manager's decision.")
+        register_notification_kind(
+            "loans.instalment_due", "Loan instalment due soon", roles=(Role.CUSTOMER,),
+            description="A reminder a few days before a loan instalment falls due.")
+        register_notification_kind(
+            "loans.instalment_overdue", "Loan instalment overdue", roles=(Role.CUSTOMER,), email_default=True,
+            description="An instalment was not paid by its due date.")
 
     @staticmethod
     def _grant_permissions():

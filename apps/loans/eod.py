@@ -62,6 +62,7 @@ from django.db.models import DecimalField, Exists, ExpressionWrapper, F, Min, Ou
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 
+from apps.core.money import format_money
 from apps.ledger.errors import LedgerError
 from apps.ledger.models import GLAccount
 from apps.ledger.posting import Entry, Line, entry_post
@@ -211,7 +212,54 @@ def arrears_ageing(*, business_date: date, actor) -> dict:
             changed.append((pk, new_days, new_npl))
     _update_rows(Loan, ["days_in_arrears", "non_performing"], changed)
     return {"loan_aged": total, "loan_in_arrears": in_arrears, "loan_non_performing": non_performing,
-            "loan_ageing_changed": len(changed)}
+            "loan_ageing_changed": len(changed), **instalment_notices(business_date)}
+
+
+DUE_NOTICE_DAYS = 3  # a member is reminded of an instalment this many days before it falls due
+NOTICE_CATCH_UP_DAYS = 7  # days end of day did not run are caught up, this far back
+
+
+def instalment_notices(business_date: date) -> dict:
+    """Tell each member (with a portal login) about an instalment falling due within DUE_NOTICE_DAYS
+    (`loans.instalment_due`) and one that became overdue (`loans.instalment_overdue`: due before the
+    business date and not paid, the loan's first day in arrears for it). Once per instalment and kind
+    (the notification's key), so a re-run tells nobody twice; an old arrears is not announced again
+    after NOTICE_CATCH_UP_DAYS."""
+    from django.urls import reverse
+
+    from apps.messaging.models import Notification
+    from apps.messaging.services import notify
+
+    sent = {"loan_due_notices": 0, "loan_overdue_notices": 0}
+    wanted = (
+        ("loans.instalment_due", "loan_due_notices",
+         Q(due_date__gt=business_date, due_date__lte=business_date + timedelta(days=DUE_NOTICE_DAYS))),
+        ("loans.instalment_overdue", "loan_overdue_notices",
+         Q(due_date__lt=business_date, due_date__gte=business_date - timedelta(days=NOTICE_CATCH_UP_DAYS))),
+    )
+    for kind, counter, when in wanted:
+        rows = list(LoanInstalment.objects.filter(when, loan__status=ACTIVE, loan__member__user__isnull=False)
+                    .alias(left=_outstanding()).filter(left__gte=HALF_PESEWA).annotate(owed=_outstanding())
+                    .select_related("loan__member__user").order_by("due_date", "pk"))
+        told = set(Notification.objects.filter(kind=kind, key__in=[f"instalment-{i.pk}" for i in rows])
+                   .values_list("key", flat=True))
+        for instalment in rows:
+            key = f"instalment-{instalment.pk}"
+            if key in told:
+                continue
+            loan, owed = instalment.loan, format_money(instalment.owed)
+            if kind == "loans.instalment_due":
+                title = f"Loan {loan.number}: {owed} is due on {instalment.due_date:%d %b %Y}"
+                body = (f"Instalment {instalment.number} of your loan {loan.number} falls due on "
+                        f"{instalment.due_date:%A %d %B %Y}. Pay it in at a branch or from your account before then.")
+            else:
+                title = f"Loan {loan.number}: {owed} is overdue"
+                body = (f"Instalment {instalment.number} of your loan {loan.number} was due on "
+                        f"{instalment.due_date:%A %d %B %Y} and {owed} is still unpaid. Penalties may be charged: "
+                        "pay it as soon as you can, or talk to us.")
+            if notify(loan.member.user, kind, title, body, link=reverse("portal:loan", args=[loan.pk]), key=key):
+                sent[counter] += 1
+    return sent
 
 
 # --- 3. interest accrual ---------------------------------------------------------------------------
@@ -410,7 +458,9 @@ STEPS = (
         "loan_si_no_funds": "Loans due with no funds", "loan_si_refused": "Standing instructions refused"}),
     ("loan_arrears_ageing", 55, arrears_ageing, "Loans: arrears ageing", {
         "loan_aged": "Active loans aged", "loan_in_arrears": "Loans in arrears",
-        "loan_non_performing": "Loans non-performing (over 90 days)", "loan_ageing_changed": "Loans re-aged"}),
+        "loan_non_performing": "Loans non-performing (over 90 days)", "loan_ageing_changed": "Loans re-aged",
+        "loan_due_notices": "Members reminded of an instalment due", "loan_overdue_notices":
+            "Members told an instalment is overdue"}),
     ("loan_interest_accrual", 60, interest_accrual, "Loans: interest accrual", {
         "loan_interest_loans": "Loans accrued", "loan_interest_accrued": ("Loan interest accrued", True)}),
     ("loan_penalties", 65, penalties_charge, "Loans: penalties on overdue instalments", {

@@ -9,6 +9,17 @@ class MembersConfig(AppConfig):
     def ready(self):
         self._grant_permissions()
         self._sidebar()
+        self._notifications()
+
+    @staticmethod
+    def _notifications():
+        from apps.core.notify import register_notification_kind
+        from apps.core.roles import Role
+
+        # The roles granted members.verify_kyc below.
+        register_notification_kind(
+            "members.kyc_waiting", "KYC waiting for review", roles=(Role.OPERATIONS_MANAGER,),
+            description="A member was registered, or their Ghana Card changed: their KYC waits for verification.")
 
     @staticmethod
     def _sidebar():

@@ -45,6 +45,8 @@ def member_register(*, actor, assign_to_self: bool = False, request=None, **fiel
                     member.assigned_banker = actor
                     member.save(update_fields=["assigned_banker"])
                 record(actor, "member.register", member, request=request)
+                _tell_kyc_reviewers(actor, member, f"{member.full_name} was registered: KYC waits for review",
+                                    key=f"member-{member.pk}-registered")
                 return member
         except IntegrityError:
             if attempt == 2:
@@ -139,7 +141,21 @@ def member_update(*, actor, member: Member, request=None, **fields) -> Member:
     member.save()
     if changed:
         record(actor, "member.update", member, request=request, fields=changed, kyc_reset=kyc_reset)
+    if kyc_reset:
+        _tell_kyc_reviewers(actor, member, f"{member.full_name}'s Ghana Card changed: KYC waits for review again")
     return member
+
+
+def _tell_kyc_reviewers(actor, member: Member, title: str, *, key: str = "") -> None:
+    """Tell the people who verify KYC (the roles granted members.verify_kyc) that a member waits."""
+    from django.urls import reverse
+
+    from apps.core.notify import NOTIFICATION_KINDS
+    from apps.messaging.services import notify
+
+    notify(NOTIFICATION_KINDS["members.kyc_waiting"].roles, "members.kyc_waiting", title,
+           f"Member {member.member_number}, by {actor.get_full_name() or actor.email}. Check the documents, then "
+           "verify or reject the KYC.", link=reverse("admin:members_member_change", args=[member.pk]), key=key)
 
 
 @transaction.atomic

@@ -245,3 +245,35 @@ def notifications_read(request, payload: NotificationsReadIn):
     marked = services.notifications_mark_read(actor=request.user, ids=payload.ids, all_=payload.all)
     unread = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
     return {"marked": marked, "unread": unread}
+
+
+# --- notification preferences --------------------------------------------------------------------
+
+class PreferenceOut(Schema):
+    kind: str
+    label: str
+    description: str
+    email: bool = Field(..., description="Also sent by e-mail (the person's choice, else the kind's default).")
+    sms: bool = Field(..., description="Also sent by text message.")
+    email_default: bool
+    sms_default: bool
+    chosen: bool = Field(..., description="False while the kind follows its defaults.")
+
+
+class PreferenceIn(Schema):
+    kind: str = Field(..., min_length=1, max_length=64)
+    email: bool
+    sms: bool
+
+
+@notifications_router.get("/preferences/", response=list[PreferenceOut],
+                          summary="How each kind of notification the caller can receive reaches them")
+def preference_list(request):
+    return services.preferences_for(request.user)
+
+
+@notifications_router.put("/preferences/", response=PreferenceOut,
+                          summary="Choose whether one kind also comes by e-mail and by text message")
+def preference_set(request, payload: PreferenceIn):
+    services.preference_set(actor=request.user, kind=payload.kind, email=payload.email, sms=payload.sms)
+    return next(row for row in services.preferences_for(request.user) if row["kind"] == payload.kind)

@@ -109,12 +109,36 @@ class Notification(models.Model):
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     link = models.CharField(max_length=500, blank=True)
+    # What the notification is about, when it must be raised once only ("instalment-42"): notify skips
+    # a person who already has one of this kind and key, so a re-run end of day tells nobody twice.
+    key = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-pk"]
         indexes = [models.Index(fields=["user", "read_at"], name="messaging_notif_unread")]
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "key"], condition=~models.Q(key=""),
+                                               name="messaging_notif_once")]
 
     def __str__(self):
         return self.title
+
+
+class NotificationPreference(models.Model):
+    """How one person hears about one kind of notification besides the bell: by e-mail, by SMS. No row
+    means the kind's defaults (`email_default`, `sms_default` in apps.core.notify)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notification_preferences")
+    kind = models.CharField(max_length=64)
+    email = models.BooleanField()
+    sms = models.BooleanField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user", "kind"]
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="messaging_one_preference")]
+
+    def __str__(self):
+        return f"{self.user} {self.kind}: e-mail {'on' if self.email else 'off'}, SMS {'on' if self.sms else 'off'}"

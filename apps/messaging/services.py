@@ -4,28 +4,39 @@ Every write is one atomic block; live events (`message.new`, `message.read`, `no
 through the channel layer only after the commit (`transaction.on_commit`), carrying ids and small
 payloads, to per-user groups (`user-<id>`) and per-thread groups (`thread-<id>`). A refusal is a
 `ValidationError` (bad input, 422), `PermissionDenied` (403), `Http404` (not a thread the caller is
-in) or `MessagingRefused` (a rule, 409); nothing is stored when one is raised.
+in), `MessagingRefused` (a rule, 409) or `MessagingRateLimited` (too many messages, 429); nothing is
+stored when one is raised.
+
+Notifications: `notify` is the one way to tell people (bell row, live event, e-mail and SMS per each
+person's `NotificationPreference`, else the kind's defaults); `preferences_for` and `preference_set`
+read and choose those preferences.
 """
 
 import logging
 import os
+import time
+from functools import partial
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
-from django.db import transaction
+from django.core.mail import send_mass_mail
+from django.db import IntegrityError, transaction
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from apps.core import notify as registry
 from apps.core.errors import RuleRefused
-from apps.core.notify import NOTIFICATION_KINDS
+from apps.core.institution import institution
 from apps.core.roles import Role
 from apps.core.text import has_control_characters
 
+from . import sms
 from .models import (
     MAX_ATTACHMENT_BYTES,
     MAX_BODY_CHARS,
@@ -33,6 +44,7 @@ from .models import (
     Attachment,
     Message,
     Notification,
+    NotificationPreference,
     Participant,
     Thread,
 )
@@ -51,6 +63,30 @@ ATTACHMENT_TYPES = {
 
 class MessagingRefused(RuleRefused):
     status = 409
+
+
+class MessagingRateLimited(MessagingRefused):
+    status = 429
+
+
+def _rate_limit_check(actor) -> None:
+    """At most `settings.MESSAGING_RATE_LIMIT` = (messages, seconds) new threads and messages per person
+    in each window of that many seconds (30 in 60 by default), counted in Django's cache, so every web
+    process shares the count when the cache is shared (Redis). Over it: MessagingRateLimited (429)."""
+    limit, seconds = getattr(settings, "MESSAGING_RATE_LIMIT", (30, 60))
+    window = int(time.time() // seconds)
+    key = f"messaging-rate:{actor.pk}:{window}"
+    cache.add(key, 0, timeout=seconds + 5)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the window's key expired between add and incr
+        cache.set(key, 1, timeout=seconds + 5)
+        count = 1
+    if count > limit:
+        wait = max(1, int((window + 1) * seconds - time.time()) + 1)
+        raise MessagingRateLimited(
+            "rate_limited", f"You are sending messages too quickly: at most {limit} in {seconds} seconds. "
+                            f"Wait {wait} seconds, then send it again.")
 
 
 def user_group(user_id: int) -> str:
@@ -183,6 +219,7 @@ def thread_create(*, actor, subject: str, body: str, participant_ids=()) -> Thre
         if found != ids:
             missing = ", ".join(str(i) for i in sorted(ids - found))
             raise ValidationError({"participant_ids": f"No active user with id {missing}."})
+    _rate_limit_check(actor)
     with transaction.atomic():
         thread = Thread.objects.create(subject=subject, created_by=actor, service_desk=service_desk)
         Participant.objects.bulk_create([Participant(thread=thread, user_id=uid)
@@ -200,6 +237,7 @@ def message_post(*, actor, thread_id: int, body: str = "", file=None) -> Message
     MAX_BODY_CHARS, an optional PDF/JPEG/PNG attachment up to 5 MB; at least one of the two."""
     body = _clean_text("body", body, limit=MAX_BODY_CHARS, required=file is None)
     checked = _check_file(file) if file is not None else None
+    _rate_limit_check(actor)
     with transaction.atomic():
         thread = Thread.objects.select_for_update().filter(pk=thread_id, participants__user=actor).first()
         if thread is None or not actor.is_active:
@@ -252,41 +290,133 @@ def thread_mute(*, actor, thread_id: int, muted: bool) -> Participant:
 
 # --- notifications -------------------------------------------------------------------------------
 
-def notify(recipient, kind: str, title: str, body: str = "", link: str = "") -> list[Notification]:
-    """Tell a user, or every active user holding a role (`recipient` a role string), about something.
-    `kind` must be registered with apps.core.notify.register_notification_kind (KeyError otherwise).
-    Creates the Notification rows and, after the commit, sends `notification.new` to each person's
-    group. A kind registered with roles keeps its e-mail (sent after the commit) to recipients holding
-    one of those roles."""
-    registered = NOTIFICATION_KINDS[kind]
-    users = get_user_model().objects.filter(is_active=True)
-    if isinstance(recipient, str):
-        if recipient not in Role.values:
-            raise ValueError(f"Unknown role {recipient!r}.")
-        users = list(users.filter(role=recipient).order_by("pk"))
-    else:
-        users = [recipient] if recipient.is_active else []
+def _recipients(recipient) -> list:
+    """The active users `recipient` names: a user, a role, or a list of roles and users."""
+    many = recipient if isinstance(recipient, (list, tuple, set, frozenset)) else [recipient]
+    roles = [r for r in many if isinstance(r, str)]
+    unknown = [r for r in roles if r not in Role.values]
+    if unknown:
+        raise ValueError(f"Unknown role {unknown[0]!r}.")
+    users = {u.pk: u for u in many if not isinstance(u, str) and u is not None and u.is_active}
+    if roles:
+        users.update({u.pk: u for u in get_user_model().objects.filter(is_active=True, role__in=roles)})
+    return [users[pk] for pk in sorted(users)]
+
+
+def phone_for(user) -> str:
+    """The number to text: the user's own, else the one on their member profile (members' phone)."""
+    member = getattr(user, "member", None)  # the members app's profile (Member.user), if there is one
+    return (getattr(user, "phone_number", "") or getattr(member, "phone", "") or "").strip()
+
+
+def _absolute(link: str) -> str:
+    if link.startswith("/"):
+        return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + link
+    return link
+
+
+def notify(recipient, kind: str, title: str, body: str = "", link: str = "", *, key: str = "") -> list[Notification]:
+    """Tell people about something: `recipient` a user, a role (every active holder), or a list of roles
+    and users (`kind.roles` reaches everyone the kind is for). `kind` must be registered with
+    apps.core.notify.register_notification_kind (KeyError otherwise).
+
+    Makes one Notification row (the bell) per person and, after the commit, sends `notification.new` to
+    each person's group and, per each person's preference (else the kind's default), an e-mail (Django's
+    e-mail backend) and an SMS (apps/messaging/sms.py). Neither an unreachable mail server nor an SMS
+    gateway makes this raise: the row is saved and the failure logged. `link` is the page where the person
+    acts (a path; e-mails carry it in full). With a `key` ("instalment-42") a person who already has a
+    notification of this kind and key is not told again: a re-run end of day notifies nobody twice."""
+    registered = registry.NOTIFICATION_KINDS[kind]
+    users = _recipients(recipient)
+    key = key[:100]
+    if key and users:
+        told = set(Notification.objects.filter(kind=kind, key=key, user__in=users).values_list("user_id", flat=True))
+        users = [u for u in users if u.pk not in told]
+    if not users:
+        return []
     title, link = title[:200], link[:500]
-    with transaction.atomic():
-        rows = Notification.objects.bulk_create(
-            [Notification(user=user, kind=kind, title=title, body=body, link=link) for user in users])
-        if not rows or rows[0].pk is None:  # databases that do not return ids from a bulk insert
-            rows = list(Notification.objects.filter(user__in=users, kind=kind, title=title).order_by("-pk")
-                        [:len(users)])
-        for row in rows:
-            _send_after_commit(user_group(row.user_id), {"type": "notification.new", "id": row.pk,
-                                                         "kind": kind, "title": title})
-        emails = [u.email for u in users if u.role in registered.roles and u.email]
-        if emails:
-            transaction.on_commit(lambda: _email(emails, title, body))
+    try:
+        with transaction.atomic():
+            rows = Notification.objects.bulk_create(
+                [Notification(user=user, kind=kind, title=title, body=body, link=link, key=key) for user in users])
+    except IntegrityError:
+        if not key:
+            raise
+        return []  # the same keyed notification, raised at the same moment elsewhere: told once
+    if rows[0].pk is None:  # databases that do not return ids from a bulk insert
+        rows = list(Notification.objects.filter(user__in=users, kind=kind, title=title).order_by("-pk")[:len(users)])
+    for row in rows:
+        _send_after_commit(user_group(row.user_id), {"type": "notification.new", "id": row.pk,
+                                                     "kind": kind, "title": title})
+    chosen = {p.user_id: p for p in NotificationPreference.objects.filter(kind=kind, user__in=users)}
+    by_email, by_sms = [], []
+    for user in users:
+        preference = chosen.get(user.pk)
+        if (preference.email if preference else registered.email_default) and user.email:
+            by_email.append(user.email)
+        if preference.sms if preference else registered.sms_default:
+            phone = phone_for(user)
+            if phone:
+                by_sms.append(phone)
+    if by_email:
+        transaction.on_commit(partial(_email, by_email, title, body, _absolute(link)))
+    if by_sms:
+        transaction.on_commit(partial(_sms, by_sms, title))
     return rows
 
 
-def _email(recipients: list[str], subject: str, body: str) -> None:
+def _email(recipients: list[str], title: str, body: str, link: str) -> None:
+    """One e-mail per person (nobody sees who else was told)."""
+    subject = f"[{institution().short_name}] {title}"
+    text = "\n\n".join(part for part in (body.strip(), f"Open: {link}" if link else "") if part) or title
     try:
-        send_mail(subject, body, None, recipients)
+        send_mass_mail([(subject, text + "\n", None, [address]) for address in recipients], fail_silently=False)
     except Exception:  # an unreachable mail server loses the e-mail only: the notification is saved
-        log.exception("Could not e-mail the notification %r", subject)
+        log.exception("Could not e-mail the notification %r to %d people", title, len(recipients))
+
+
+def _sms(numbers: list[str], title: str) -> None:
+    """The title only, no link: members are taught that their credit union never texts them links."""
+    text = f"{institution().short_name}: {title}"
+    for number in numbers:
+        sms.send_sms(number, text)
+
+
+# --- notification preferences --------------------------------------------------------------------
+
+def preferences_for(user) -> list[dict]:
+    """Every kind a person of `user`'s role can receive, with how they hear about it now: `email` and
+    `sms` (their choice, else the kind's default) and whether that is their own choice (`chosen`)."""
+    kinds = registry.kinds_for_role(user.role)
+    chosen = {p.kind: p for p in NotificationPreference.objects.filter(user=user, kind__in=[k.code for k in kinds])}
+    rows = []
+    for kind in kinds:
+        preference = chosen.get(kind.code)
+        rows.append({"kind": kind.code, "label": kind.label, "description": kind.description,
+                     "email": preference.email if preference else kind.email_default,
+                     "sms": preference.sms if preference else kind.sms_default,
+                     "email_default": kind.email_default, "sms_default": kind.sms_default,
+                     "chosen": preference is not None})
+    return rows
+
+
+def preference_set(*, actor, kind: str, email: bool, sms: bool) -> NotificationPreference:
+    """Choose whether one kind of notification also comes by e-mail and by SMS (the bell always shows it).
+    Only the kinds of the actor's role: a member chooses only the notifications members receive."""
+    registered = registry.NOTIFICATION_KINDS.get(kind)
+    if registered is None:
+        raise ValidationError({"kind": f"There is no kind of notification called “{kind[:64]}”."})
+    if actor.role not in registered.roles:
+        if actor.role == Role.CUSTOMER:
+            raise ValidationError({"kind": f"“{registered.label}” is for staff: members cannot choose it."})
+        raise ValidationError({"kind": f"“{registered.label}” is not sent to {Role(actor.role).label.lower()}s."})
+    if sms and not phone_for(actor):
+        raise ValidationError({"sms": "We have no phone number for you: ask the credit union to add one, then "
+                                      "turn text messages on."})
+    with transaction.atomic():
+        preference, _ = NotificationPreference.objects.update_or_create(
+            user=actor, kind=kind, defaults={"email": bool(email), "sms": bool(sms)})
+    return preference
 
 
 def notifications_mark_read(*, actor, ids=None, all_: bool = False) -> int:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import banking, loans, messages, notifications, statements, views
+from . import banking, loans, messages, notification_settings, notifications, statements, views
 
 app_name = "portal"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("my/", views.dashboard, name="dashboard"),
     path("my/sessions/", views.sessions, name="sessions"),
     path("my/password/", views.password_change, name="password_change"),
+    path("my/notifications/settings/", notification_settings.notification_settings, name="notification_settings"),
     path("my/accounts/", banking.account_list, name="accounts"),
     path("my/accounts/<int:pk>/", banking.account_detail, name="account"),
     path("my/accounts/<int:pk>/statement/", statements.account_statement, name="account_statement"),

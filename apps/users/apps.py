@@ -16,6 +16,17 @@ class UsersConfig(AppConfig):
         self._sidebar()
         register_card("security", position=20, template="admin/dashboard/security.html",
                       context="apps.users.dashboard.security_card")
+        self._notifications()
+
+    @staticmethod
+    def _notifications():
+        from apps.core.notify import register_notification_kind
+        from apps.core.roles import Role
+
+        # Raised by messaging's user_logged_in receiver (apps/messaging/signin.py): users does not import messaging.
+        register_notification_kind(
+            "users.new_device", "Sign-in from a new device", roles=tuple(Role), email_default=True,
+            description="Someone signed in to your account from a device or network not seen before.")
 
     @staticmethod
     def _sidebar():

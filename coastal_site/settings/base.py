@@ -326,6 +326,13 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Coastal <no-reply@coa
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = "[Coastal] "
 
+# --- notifications and messaging -----------------------------------------------------------------
+# Text messages go through this backend (apps/messaging/sms.py explains how a gateway plugs in); the
+# default only logs them.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "apps.messaging.sms.LoggingSmsBackend")
+# At most this many new threads and messages per person per window of seconds; more answer 429.
+MESSAGING_RATE_LIMIT = (int(os.environ.get("MESSAGING_RATE_LIMIT", "30")), 60)
+
 # --- wagtail -------------------------------------------------------------------------------
 # Wagtail's own name for the CMS (it asks editors to type it to confirm deleting pages). The
 # institution's name, contacts and logo are the "Institution" setting in /cms/ (apps/core/institution.py).

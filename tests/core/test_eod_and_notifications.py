@@ -1,5 +1,5 @@
 """core.eod reports a stopped run through a signal (core imports no app); ledger listens, audits and
-e-mails the kind of notification it registered."""
+notifies (bell and e-mail) the kind of notification it registered in core's registry."""
 
 from datetime import date
 
@@ -9,6 +9,7 @@ from apps.audit.models import AuditEvent
 from apps.core import eod, notify
 from apps.core.models import BusinessDay, EndOfDayRun
 from apps.core.roles import Role
+from apps.messaging.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +26,19 @@ def stopped_run(operations_manager, monkeypatch):
 
 
 def test_a_stopped_run_is_audited_and_mailed_by_the_listeners(stopped_run, operations_manager, administrator,
-                                                                manager, mailoutbox):
-    run = eod.run_chain(stopped_run.pk)
+                                                                manager, mailoutbox,
+                                                                django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # e-mails go after the commit
+        run = eod.run_chain(stopped_run.pk)
     assert run.status == EndOfDayRun.Status.FAILED
     event = AuditEvent.objects.get(action="eod.step_failed")
     assert event.details["step"] == "broken" and event.details["error"] == "RuntimeError: disk full"
-    [mail] = mailoutbox
-    assert sorted(mail.to) == sorted([operations_manager.email, administrator.email])  # the kind's roles
-    assert "A broken step" in mail.subject and "RuntimeError: disk full" in mail.body
+    # the kind's roles, one e-mail each (nobody sees who else was told); not the manager
+    assert sorted(address for mail in mailoutbox for address in mail.to) == sorted(
+        [operations_manager.email, administrator.email])
+    assert all("A broken step" in mail.subject and "RuntimeError: disk full" in mail.body for mail in mailoutbox)
+    told = Notification.objects.filter(kind="eod.step_failed")
+    assert sorted(told.values_list("user_id", flat=True)) == sorted([operations_manager.pk, administrator.pk])
 
 
 def test_a_listener_that_fails_does_not_hide_the_failure(stopped_run, caplog):
@@ -64,14 +70,21 @@ def test_the_apps_register_the_kinds_they_send():
     assert all(kind.label for kind in kinds.values())
 
 
-def test_a_registered_kind_reaches_its_roles(monkeypatch, cashier, manager, mailoutbox):
+def test_a_registered_kind_reaches_its_roles(monkeypatch, cashier, manager, mailoutbox,
+                                             django_capture_on_commit_callbacks):
+    from apps.messaging.services import notify as tell
+
     monkeypatch.setattr(notify, "NOTIFICATION_KINDS", {})
-    notify.register_notification_kind("test.kind", "A test", roles=[Role.CASHIER])
-    assert notify.notify("test.kind", subject="Hello", body="Body") == 1
+    kind = notify.register_notification_kind("test.kind", "A test", roles=[Role.CASHIER], email_default=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert len(tell(kind.roles, "test.kind", "Hello", "Body")) == 1
     [mail] = mailoutbox
     assert mail.to == [cashier.email] and mail.subject.endswith("Hello")
     with pytest.raises(KeyError):
-        notify.notify("nobody.registered.this", subject="x", body="y")
+        tell(kind.roles, "nobody.registered.this", "x", "y")
+    assert notify.kinds_for_role(Role.CASHIER) == [kind] and notify.kinds_for_role(Role.MANAGER) == []
+    with pytest.raises(ValueError):
+        notify.register_notification_kind("test.bad", "Bad", roles=["teller"])
 
 
 def test_the_job_pages_name_each_job_in_the_words_its_app_registered():

@@ -19,7 +19,7 @@ VISIBLE = {
                     "Transactions"],
         "Cash": ["My drawer", "Deposit a cheque", "Cash advances", "Cheques", "Cash drawers"],
         "Loans": ["Loan applications", "Loan approvals", "Loan products", "Schedule preview"],
-        "My account": ["My sessions", "Backup codes", "Change password"],
+        "My account": ["My sessions", "Notification settings", "Backup codes", "Change password"],
     },
     "mobile_banker": {
         "Overview": ["Dashboard"],
@@ -28,7 +28,7 @@ VISIBLE = {
         "Cash": ["Collection runs"],
         "Field": ["Collection sheet", "Remit to cashier", "Register a member"],
         "Loans": ["Loan officer portfolio", "Loan applications", "Loan products", "Schedule preview"],
-        "My account": ["My sessions", "Backup codes", "Change password"],
+        "My account": ["My sessions", "Notification settings", "Backup codes", "Change password"],
     },
     "manager": {
         "Overview": ["Dashboard"],
@@ -42,7 +42,7 @@ VISIBLE = {
         "People": ["Users", "Sign-in activity"],
         "Security": ["Audit log", "Failed sign-ins"],
         "Operations": ["Holidays", "Non-working days"],
-        "My account": ["My sessions", "Backup codes", "Change password"],
+        "My account": ["My sessions", "Notification settings", "Backup codes", "Change password"],
     },
     "operations_manager": {
         "Overview": ["Dashboard"],
@@ -56,7 +56,7 @@ VISIBLE = {
         "People": ["Users"],
         "Security": ["Audit log"],
         "Operations": ["Scheduled jobs", "Failed jobs", "Holidays", "Non-working days", "Website content"],
-        "My account": ["My sessions", "Backup codes", "Change password"],
+        "My account": ["My sessions", "Notification settings", "Backup codes", "Change password"],
     },
     "admin": {
         "Overview": ["Dashboard"],
@@ -71,7 +71,7 @@ VISIBLE = {
         "Security": ["Audit log", "Failed sign-ins", "All sessions", "Authenticator devices"],
         "Operations": ["Scheduled jobs", "Finished jobs", "Failed jobs", "Holidays", "Non-working days",
                        "Website content"],
-        "My account": ["My sessions", "Backup codes", "Change password"],
+        "My account": ["My sessions", "Notification settings", "Backup codes", "Change password"],
     },
 }
 GROUP_ORDER = ["Overview", "Members", "Banking", "Cash", "Field", "Loans", "Ledger setup", "People", "Security",

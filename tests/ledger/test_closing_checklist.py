@@ -13,6 +13,7 @@ from apps.ledger import services
 from apps.ledger.business_days import business_day_close, close_item_override
 from apps.ledger.errors import LedgerError
 from apps.members.services import member_assign
+from apps.messaging.models import Notification
 from tests.support import add_totp_device, staff_client_for
 
 from .factories import fund, make_member, on_day, open_account, open_drawer
@@ -124,13 +125,17 @@ def test_the_override_form_on_the_page_refuses_an_empty_reason_and_changes_nothi
 
 
 def test_the_nightly_close_leaves_an_unfinished_day_open_and_tells_operations(busy_day, operations_manager,
-                                                                             mailoutbox):
+                                                                             mailoutbox,
+                                                                             django_capture_on_commit_callbacks):
     from apps.ledger.tasks import scheduled_end_of_day
 
-    outcome = scheduled_end_of_day()
+    with django_capture_on_commit_callbacks(execute=True):  # the e-mail goes after the commit
+        outcome = scheduled_end_of_day()
     assert "cannot close yet" in outcome
     assert BusinessDay.objects.get(date=timezone.localdate()).status == BusinessDay.Status.OPEN
     assert not EndOfDayRun.objects.exists()
     [mail] = mailoutbox
     assert mail.to == [operations_manager.email] and "closing checklist is not done" in mail.subject
     assert "/admin/business-day/" in mail.body and "4 checklist items" in mail.body
+    [bell] = Notification.objects.filter(kind="business_day.still_open")  # and the bell shows it
+    assert bell.user == operations_manager and bell.link == "/admin/business-day/"

@@ -134,11 +134,11 @@ def test_notify_a_role_reaches_every_active_holder(make_user, sent, django_captu
     assert sorted(r.user_id for r in rows) == sorted(m.pk for m in managers)
     assert {g for g, _ in sent} == {f"user-{m.pk}" for m in managers}
     assert all(e["type"] == "notification.new" and e["kind"] == "test.plain" for _, e in sent)
-    assert mail.outbox == []  # a kind registered without roles is not e-mailed
+    assert mail.outbox == []  # a kind that does not e-mail by default, and nobody chose e-mail
 
 
-def test_notify_keeps_the_email_of_a_kind_registered_with_roles(make_user, django_capture_on_commit_callbacks):
-    register_notification_kind("test.mailed", "Mailed", roles=("operations_manager",))
+def test_notify_emails_a_kind_that_emails_by_default(make_user, django_capture_on_commit_callbacks):
+    register_notification_kind("test.mailed", "Mailed", roles=("operations_manager",), email_default=True)
     ops = make_user("operations_manager")
     with django_capture_on_commit_callbacks(execute=True):
         services.notify("operations_manager", "test.mailed", "End of day stopped", "Step 3 failed")
