@@ -65,12 +65,9 @@ def person(user) -> str:
     return user.get_full_name() or user.email
 
 
-def _page(request, rows, per_page: int, *, default_last: bool = False):
-    paginator = Paginator(rows, per_page)
+def _page(request, rows, per_page: int):
     number = request.GET.get("page", "")
-    if not number.isdigit():
-        number = paginator.num_pages if default_last else 1
-    return paginator.get_page(number)
+    return Paginator(rows, per_page).get_page(number if number.isdigit() else 1)
 
 
 def _local(url: str) -> bool:
@@ -129,13 +126,13 @@ def thread_mute(request, thread_id: int):
 # --- a thread ------------------------------------------------------------------------------------
 
 def _thread_messages_context(request, thread) -> dict:
-    """The messages of one page (oldest first; the newest page unless ?page= names another), marked read
-    up to the last one shown, with each other participant's read receipt under the last message they
-    read."""
+    """The messages of one page, oldest first on the page: page 1 is the newest MESSAGES_PER_PAGE, page 2
+    the ones before, and so on. Marked read up to the last one shown, with each other participant's read
+    receipt under the last message they read."""
     rows = (Message.objects.filter(thread=thread).select_related("sender").prefetch_related("attachments")
-            .order_by("pk"))
-    page = _page(request, rows, MESSAGES_PER_PAGE, default_last=True)
-    shown = list(page.object_list)
+            .order_by("-pk"))
+    page = _page(request, rows, MESSAGES_PER_PAGE)
+    shown = list(reversed(page.object_list))
     mine = Participant.objects.get(thread=thread, user=request.user)
     if shown and (mine.last_read_id is None or mine.last_read_id < shown[-1].pk):
         services.mark_read(actor=request.user, thread_id=thread.pk, message_id=shown[-1].pk)
@@ -151,7 +148,7 @@ def _thread_messages_context(request, thread) -> dict:
         message.read_by = receipts.get(message.pk, [])
         message.mine = message.sender_id == request.user.pk
     return {"thread": thread, "thread_messages": shown, "page": page, "participants": participants,
-            "live": not page.has_next()}
+            "live": page.number == 1}
 
 
 def _thread_page(request, thread, form, *, status=200):

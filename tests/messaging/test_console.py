@@ -308,3 +308,22 @@ def test_the_api_searches_and_mutes(client, api, cashier, manager, make_user, th
     outsider = api(make_user("cashier"))
     assert post_json(client, f"/api/threads/{thread.pk}/mute/", {"muted": True}, headers=outsider).status_code == 404
     assert post_json(client, f"/api/threads/{thread.pk}/mute/", {"muted": "maybe"}, headers=headers).status_code == 422
+
+
+def test_a_long_thread_opens_on_its_newest_page(console, cashier, manager, thread):
+    from apps.messaging.admin_views import MESSAGES_PER_PAGE
+
+    for n in range(MESSAGES_PER_PAGE + 4):
+        services.message_post(actor=cashier, thread_id=thread.pk, body=f"Line {n}")
+    client = console(manager)
+    newest = client.get(thread_url(thread))
+    shown = [m.body for m in newest.context["thread_messages"]]
+    assert len(shown) == MESSAGES_PER_PAGE and shown[-1] == f"Line {MESSAGES_PER_PAGE + 3}"
+    assert "Earlier messages" in newest.content.decode() and "Later messages" not in newest.content.decode()
+    last = thread.messages.order_by("-pk").first()
+    assert Participant.objects.get(thread=thread, user=manager).last_read_id == last.pk
+    first = client.get(thread_url(thread), {"page": "2"})
+    assert [m.body for m in first.context["thread_messages"]] == ["Can I have more float?", "Line 0", "Line 1",
+                                                                  "Line 2", "Line 3"]
+    assert "Later messages" in first.content.decode()
+    assert Participant.objects.get(thread=thread, user=manager).last_read_id == last.pk  # never moves back
