@@ -17,6 +17,7 @@ from urllib.parse import quote as urlquote
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, path, reverse
@@ -222,14 +223,14 @@ def thread_new(request):
 @require_GET
 def service_desk(request):
     """Members' threads nobody has picked up, oldest first (cashiers, managers, operations managers)."""
-    queue = services.service_desk_queue(request.user).select_related("created_by").order_by("created_at", "pk")
+    earliest = Message.objects.filter(thread=OuterRef("pk")).order_by("pk").values("pk")[:1]
+    queue = (services.service_desk_queue(request.user).select_related("created_by")
+             .annotate(first_message_id=Subquery(earliest)).order_by("created_at", "pk"))
     page = _page(request, queue, THREADS_PER_PAGE)
     rows = list(page.object_list)
-    first = {}
-    for message in Message.objects.filter(thread__in=rows).order_by("-pk"):
-        first[message.thread_id] = message  # the loop ends on each thread's earliest message
+    first = Message.objects.in_bulk([thread.first_message_id for thread in rows if thread.first_message_id])
     for thread in rows:
-        thread.first_message = first.get(thread.pk)
+        thread.first_message = first.get(thread.first_message_id)
     context = {**admin.site.each_context(request), "title": "Service desk", "threads": rows, "page": page}
     return render(request, "messaging/service_desk.html", context)
 
