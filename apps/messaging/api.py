@@ -69,6 +69,8 @@ class ThreadOut(Schema):
     participants: list[ParticipantOut]
     last_message: MessageOut | None
     unread: int = Field(..., description="Messages from others after the caller's last read one.")
+    muted: bool = Field(..., description="The caller muted the thread: its unread messages are left out of "
+                                         "the caller's unread total.")
     service_desk: bool
     picked_up_by: int | None
     created_at: datetime
@@ -133,6 +135,12 @@ class ThreadFilters(Schema):
     queue: Literal["service_desk"] | None = Field(
         None, description="service_desk (cashier, manager, operations manager): members' threads nobody has "
                           "picked up.")
+    search: str = Field("", max_length=100, description="Own threads whose subject or any message's text "
+                                                        "contains these words (case-insensitive).")
+
+
+class MuteIn(Schema):
+    muted: bool
 
 
 class NotificationFilters(Schema):
@@ -150,7 +158,7 @@ def _thread_out(user, thread_id: int):
 def thread_list(request, filters: Query[ThreadFilters]):
     if filters.queue == "service_desk":
         return services.service_desk_queue(request.user).order_by("created_at", "pk")
-    return services.threads_visible_to(request.user).order_by("-last_message_at", "-pk")
+    return services.threads_visible_to(request.user, search=filters.search).order_by("-last_message_at", "-pk")
 
 
 @threads_router.post("/", response={201: ThreadOut}, summary="Start a thread (a member's goes to the service desk)")
@@ -164,6 +172,13 @@ def thread_create(request, payload: ThreadIn):
                      summary="Take a member's thread from the service-desk queue")
 def thread_pick_up(request, thread_id: int):
     services.thread_pick_up(actor=request.user, thread_id=thread_id)
+    return _thread_out(request.user, thread_id)
+
+
+@threads_router.post("/{int:thread_id}/mute/", response=ThreadOut,
+                     summary="Mute or unmute an own thread (a muted thread's messages leave the unread total)")
+def thread_mute(request, thread_id: int, payload: MuteIn):
+    services.thread_mute(actor=request.user, thread_id=thread_id, muted=payload.muted)
     return _thread_out(request.user, thread_id)
 
 

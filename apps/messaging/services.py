@@ -25,9 +25,21 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.core import notify as registry
@@ -115,9 +127,11 @@ def _send_after_commit(group: str, event: dict) -> None:
 
 # --- reading -------------------------------------------------------------------------------------
 
-def threads_visible_to(user) -> QuerySet:
-    """The threads `user` takes part in, with `unread` (messages from others after their last read) and
-    `last_message_id`. A member sees only their own threads; anyone else's answers as missing."""
+def threads_visible_to(user, search: str = "") -> QuerySet:
+    """The threads `user` takes part in, with `unread` (messages from others after their last read),
+    `last_message_id` and `muted` (the user's own mute). A member sees only their own threads; anyone
+    else's answers as missing. `search` keeps the threads whose subject or any message's text contains
+    it (case-insensitive)."""
     if not user.is_authenticated or not user.is_active:
         return Thread.objects.none()
     mine = Participant.objects.filter(thread=OuterRef("thread"), user=user)
@@ -125,9 +139,34 @@ def threads_visible_to(user) -> QuerySet:
               .filter(pk__gt=Coalesce(Subquery(mine.values("last_read_id")[:1]), Value(0)))
               .order_by().values("thread").annotate(n=Count("pk")).values("n"))
     last = Message.objects.filter(thread=OuterRef("pk")).order_by("-pk").values("pk")[:1]
-    return (Thread.objects.filter(participants__user=user)
-            .annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
-                      last_message_id=Subquery(last, output_field=IntegerField())))
+    muted = Participant.objects.filter(thread=OuterRef("pk"), user=user).values("muted")[:1]
+    threads = (Thread.objects.filter(participants__user=user)
+               .annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
+                         last_message_id=Subquery(last, output_field=IntegerField()),
+                         muted=Coalesce(Subquery(muted, output_field=BooleanField()), Value(False))))
+    search = (search or "").strip()
+    if search:
+        said = Message.objects.filter(thread=OuterRef("pk"), body__icontains=search)
+        threads = threads.filter(Q(subject__icontains=search) | Exists(said))
+    return threads
+
+
+def unread_total(user) -> int:
+    """Messages from others the user has not read yet, in the threads they have not muted (the Inbox
+    badge). A muted thread keeps its own unread count but adds nothing here."""
+    if not user.is_authenticated or not user.is_active:
+        return 0
+    # One filter() call: the participant conditions and the F() share one join to the user's row.
+    return (Message.objects.filter(thread__participants__user=user, thread__participants__muted=False,
+                                   pk__gt=Coalesce(F("thread__participants__last_read_id"), Value(0)))
+            .exclude(sender=user).count())
+
+
+def notifications_unread(user) -> int:
+    """How many of the user's notifications are unread (the bell's count)."""
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
 def service_desk_queue(user) -> QuerySet:
@@ -139,7 +178,8 @@ def service_desk_queue(user) -> QuerySet:
         n=Count("pk")).values("n")
     return (Thread.objects.filter(service_desk=True, picked_up_by__isnull=True)
             .annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
-                      last_message_id=Subquery(last, output_field=IntegerField())))
+                      last_message_id=Subquery(last, output_field=IntegerField()),
+                      muted=Value(False, output_field=BooleanField())))
 
 
 def thread_for(user, thread_id: int) -> Thread:
@@ -228,7 +268,7 @@ def thread_create(*, actor, subject: str, body: str, participant_ids=()) -> Thre
         if service_desk:
             for role in SERVICE_DESK_ROLES:
                 notify(role, "service_desk.thread_new", f"New message from {actor.get_full_name() or 'a member'}",
-                       subject, link=f"/api/threads/{thread.pk}/messages/")
+                       subject, link=reverse("admin:messaging_service_desk"))
     return thread
 
 
@@ -276,7 +316,7 @@ def thread_pick_up(*, actor, thread_id: int) -> Thread:
         thread.save(update_fields=["picked_up_by", "picked_up_at"])
         Participant.objects.get_or_create(thread=thread, user=actor)
         notify(thread.created_by, "service_desk.picked_up", f"{actor.get_full_name() or 'Staff'} is answering",
-               thread.subject, link=f"/api/threads/{thread.pk}/messages/")
+               thread.subject, link=reverse("portal:thread", args=[thread.pk]))
     return thread
 
 

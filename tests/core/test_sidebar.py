@@ -1,5 +1,6 @@
 """The sidebar is drawn from what the apps registered (apps/core/sidebar.py); each role sees what it
-saw when the whole sidebar was one list in coastal_site/settings/unfold.py (and the Loans group since)."""
+saw when the whole sidebar was one list in coastal_site/settings/unfold.py (and the Loans and Messages groups
+since)."""
 
 import pytest
 from django.contrib import admin
@@ -14,6 +15,7 @@ pytestmark = pytest.mark.django_db
 VISIBLE = {
     "cashier": {
         "Overview": ["Dashboard"],
+        "Messages": ["Inbox", "Service desk", "Notifications"],
         "Members": ["Members", "Register a member"],
         "Banking": ["Deposit", "Withdrawal", "Transfer", "Payment", "Fee", "Shares pay-out (member exit)", "Accounts",
                     "Transactions"],
@@ -23,6 +25,7 @@ VISIBLE = {
     },
     "mobile_banker": {
         "Overview": ["Dashboard"],
+        "Messages": ["Inbox", "Notifications"],
         "Members": ["Members"],
         "Banking": ["Field deposit", "Accounts", "Transactions"],
         "Cash": ["Collection runs"],
@@ -32,6 +35,7 @@ VISIBLE = {
     },
     "manager": {
         "Overview": ["Dashboard"],
+        "Messages": ["Inbox", "Service desk", "Notifications"],
         "Members": ["Members"],
         "Banking": ["Transfer", "Payment", "Fee", "Shares pay-out (member exit)", "Accounts", "Transactions", "Journal",
                     "Approvals"],
@@ -46,6 +50,7 @@ VISIBLE = {
     },
     "operations_manager": {
         "Overview": ["Dashboard"],
+        "Messages": ["Inbox", "Service desk", "Notifications"],
         "Members": ["Members", "Register a member"],
         "Banking": ["Fee", "Shares pay-out (member exit)", "Accounts", "Transactions", "Journal"],
         "Cash": ["Cheques", "Cash drawers", "Collection runs", "Large cash", "Denominations", "Cash policy"],
@@ -60,6 +65,7 @@ VISIBLE = {
     },
     "admin": {
         "Overview": ["Dashboard"],
+        "Messages": ["Inbox", "Notifications"],
         "Members": ["Members", "Register a member"],
         "Banking": ["Accounts", "Transactions", "Journal"],
         "Cash": ["Cash advances", "Cheques", "Cash drawers", "Floats", "Collection runs", "Large cash", "Denominations",
@@ -74,8 +80,8 @@ VISIBLE = {
         "My account": ["My sessions", "Notification settings", "Backup codes", "Change password"],
     },
 }
-GROUP_ORDER = ["Overview", "Members", "Banking", "Cash", "Field", "Loans", "Ledger setup", "People", "Security",
-               "Operations", "My account"]
+GROUP_ORDER = ["Overview", "Messages", "Members", "Banking", "Cash", "Field", "Loans", "Ledger setup", "People",
+               "Security", "Operations", "My account"]
 
 
 def _visible(request) -> dict:
