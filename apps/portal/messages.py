@@ -18,7 +18,6 @@ from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -61,17 +60,14 @@ class NewThreadForm(ReplyForm):
 def member_threads(user, search: str = ""):
     """The member's own threads, newest activity first, those whose subject or any message contains
     `search` when one is given."""
-    threads = services.threads_visible_to(user)
-    if search:
-        threads = threads.filter(Q(subject__icontains=search) | Q(messages__body__icontains=search)).distinct()
-    return threads.order_by("-last_message_at", "-pk")
+    return services.threads_visible_to(user, search=search).order_by("-last_message_at", "-pk")
 
 
 def unread_messages(user) -> int:
     """Messages from others in the member's threads that the member has not read yet."""
     if not user.is_authenticated or user.role != Role.CUSTOMER:
         return 0
-    return sum(services.threads_visible_to(user).values_list("unread", flat=True))
+    return services.unread_total(user)
 
 
 def _search_term(request) -> str:
