@@ -44,6 +44,7 @@ class Item:
     position: int
     url: str = ""
     link: str = ""
+    query: str = ""
     permission: Callable | None = None
     badge: Callable | str | None = None
     badge_variant: str = ""
@@ -64,14 +65,16 @@ def register_group(key: str, title: str, *, position: int, collapsible: bool = F
 
 
 def register_item(group: str, title: str, icon: str, *, position: int, url: str = "", link: str = "",
-                  permission: Callable | None = None, badge: Callable | str | None = None, badge_variant: str = "",
-                  active: Callable | None = None, **extra) -> Item:
-    """Add an item to a registered group. Registering the same title in the same group twice replaces it."""
+                  query: str = "", permission: Callable | None = None, badge: Callable | str | None = None,
+                  badge_variant: str = "", active: Callable | None = None, **extra) -> Item:
+    """Add an item to a registered group. Registering the same title in the same group twice replaces it.
+    `query` ("kyc_status__exact=pending") is added to the reversed `url`: a filtered list as its own item."""
     if group not in GROUPS:
         raise LookupError(f"Register the sidebar group {group!r} before its items.")
     if bool(url) == bool(link):
         raise ValueError("A sidebar item needs either a URL name (url=) or a fixed address (link=).")
-    item = Item(group=group, title=title, icon=icon, position=position, url=url, link=link, permission=permission,
+    item = Item(group=group, title=title, icon=icon, position=position, url=url, link=link, query=query,
+                permission=permission,
                 badge=badge, badge_variant=badge_variant, active=active, extra=extra)
     ITEMS[:] = [other for other in ITEMS if (other.group, other.title) != (group, title)] + [item]
     return item
@@ -109,27 +112,34 @@ def show_all_applications(request) -> bool:
 
 # --- drawing ----------------------------------------------------------------------------------------
 
-def _badge(item: Item, request):
+def badge_of(item: Item, request):
+    """The item's badge for this request (its callback's value), or None when there is nothing to count."""
     if item.badge is None or not request.user.is_authenticated:
         return None
     func = import_string(item.badge) if isinstance(item.badge, str) else item.badge
     return func(request) or None
 
 
+def link_of(item: Item) -> str | None:
+    """The item's address, or None when its page is not mounted."""
+    if not item.url:
+        return item.link
+    try:
+        return reverse(item.url) + (f"?{item.query}" if item.query else "")
+    except NoReverseMatch:
+        return None
+
+
 def _entry(item: Item, request) -> dict | None:
-    if item.url:
-        try:
-            link = reverse(item.url)
-        except NoReverseMatch:
-            return None
-    else:
-        link = item.link
+    link = link_of(item)
+    if link is None:
+        return None
     entry = {"title": item.title, "icon": item.icon, "link": link, "permission": item.permission, **item.extra}
     if item.active is not None:
         entry["active"] = item.active
     # Work the badge out now and leave it off when there is nothing to count: given a callback's dotted
     # path, unfold draws the badge whatever it returns, so "nothing waiting" came out as a red "NONE".
-    badge = _badge(item, request) if item.permission is None or item.permission(request) else None
+    badge = badge_of(item, request) if item.permission is None or item.permission(request) else None
     if badge:
         entry["badge"] = badge
         if item.badge_variant:

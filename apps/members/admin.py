@@ -41,6 +41,13 @@ from .selectors import members_visible_to
 KYC_COLOURS = {"Pending": "warning", "Verified": "success", "Rejected": "danger"}
 STATUS_COLOURS = {"Active": "success", "Exited": "info"}
 
+
+
+def kyc_waiting_badge(request) -> int:
+    """Members whose KYC waits for a verifier (the sidebar's "KYC to verify"), among those the user sees."""
+    return members_visible_to(request.user).filter(kyc_status=Member.Kyc.PENDING).count()
+
+
 # Bulk member import (a CSV of many members at once).
 IMPORT_ROLES = (Role.OPERATIONS_MANAGER, Role.ADMIN)
 

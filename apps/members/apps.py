@@ -23,6 +23,8 @@ class MembersConfig(AppConfig):
 
     @staticmethod
     def _sidebar():
+        from django.urls import reverse
+
         from apps.core import sidebar
         from apps.core.roles import Role
 
@@ -36,6 +38,13 @@ class MembersConfig(AppConfig):
                               position=20,
                               permission=lambda request: request.user.has_perm("members.add_member")
                               and getattr(request.user, "role", None) != Role.MOBILE_BANKER)
+        # The verifiers' queue; its badge is redrawn live by the console's badge script (messaging).
+        sidebar.register_item("members", "KYC to verify", "verified_user", url="admin:members_member_changelist",
+                              query="kyc_status__exact=pending", position=30,
+                              permission=sidebar.has_perm("members.verify_kyc"),
+                              badge="apps.members.admin.kyc_waiting_badge", badge_variant="warning",
+                              active=lambda request: request.path == reverse("admin:members_member_changelist")
+                              and request.GET.get("kyc_status__exact") == "pending")
 
     @staticmethod
     def _grant_permissions():

@@ -20,9 +20,8 @@ from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core import sidebar
@@ -311,12 +310,10 @@ def sidebar_badges(request):
     for item in sidebar.ITEMS:
         if item.badge is None or (item.permission is not None and not item.permission(request)):
             continue
-        try:
-            link = reverse(item.url) if item.url else item.link
-        except NoReverseMatch:
+        link = sidebar.link_of(item)
+        if link is None:
             continue
-        func = import_string(item.badge) if isinstance(item.badge, str) else item.badge
-        value = func(request) or None
+        value = sidebar.badge_of(item, request)
         items.append({"title": str(item.title), "link": link, "badge": str(value) if value else None,
                       "variant": item.badge_variant or "danger"})
     return JsonResponse({"items": items})

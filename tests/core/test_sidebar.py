@@ -51,7 +51,7 @@ VISIBLE = {
     "operations_manager": {
         "Overview": ["Dashboard"],
         "Messages": ["Inbox", "Service desk", "Notifications"],
-        "Members": ["Members", "Register a member"],
+        "Members": ["Members", "Register a member", "KYC to verify"],
         "Banking": ["Fee", "Shares pay-out (member exit)", "Accounts", "Transactions", "Journal"],
         "Cash": ["Cheques", "Cash drawers", "Collection runs", "Large cash", "Denominations", "Cash policy"],
         "Loans": ["Loan officer portfolio", "Loan applications", "Loan products", "Schedule preview",
