@@ -286,7 +286,9 @@ def test_a_run_whose_worker_died_is_released_and_resumed_from_the_page(chain, op
     add_totp_device(operations_manager)
     ops = staff_client_for(operations_manager)
     page = ops.get("/admin/business-day/").content.decode()
-    assert 'data-testid="job-progress" data-status="running"' in page and 'hx-trigger="every 2s"' in page
+    assert 'data-testid="job-progress" data-status="running"' in page
+    # redrawn at once by this job's websocket push, and polled every 2 s when the socket is down
+    assert f'hx-trigger="every 2s, live:job.progress[detail.id=={job.pk}] from:body"' in page
     assert "Resume from the failed step" not in page
     JobRun.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
     page = ops.get("/admin/business-day/").content.decode()
