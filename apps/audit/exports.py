@@ -98,7 +98,8 @@ def _counted(iter_queryset, job):
             done += 1
             if done % EXPORT_PROGRESS_ROWS == 0:
                 export_progress(job, done, total)
-        export_progress(job, done, total)
+        if done % EXPORT_PROGRESS_ROWS:
+            export_progress(job, done, total)  # the last rows
 
     return rows
 

@@ -9,13 +9,14 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import TestCase
 from django.utils import timezone
 from pypdf import PdfReader
 from wagtail.models import Site
 
 from apps.audit.models import AuditEvent
 from apps.core.institution import institution
-from apps.core.models import BusinessDay, InstitutionSettings
+from apps.core.models import BusinessDay, InstitutionSettings, JobRun
 from apps.ledger import services
 from apps.ledger.models import ServiceCharge, Transaction
 from apps.ledger.selectors import posted_balance
@@ -432,8 +433,10 @@ def test_reversed_and_future_periods_are_422(client, api, customer, history):
 
 # --- staff console --------------------------------------------------------------------------------
 
-def test_console_statement_page_gives_the_file(cashier, history):
+def test_console_statement_page_gives_the_file(cashier, history, settings, tmp_path):
     from django.urls import reverse
+
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path)
 
     account = history["account"]
     url = reverse("admin:account_statement", args=[account.pk])
@@ -443,9 +446,15 @@ def test_console_statement_page_gives_the_file(cashier, history):
     assert page.status_code == 200
     assert account.account_number in page.content.decode() and 'name="start"' in page.content.decode()
     start, end = period(history)
-    response = console.post(url, {"start": start, "end": end, "format": "pdf"})
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the job runs once the request commits
+        response = console.post(url, {"start": start, "end": end, "format": "pdf"})
+    assert response.status_code == 302 and response["Location"] == url
+    page = console.get(url).content.decode()
+    job = JobRun.objects.get(kind="statement", started_by=cashier)
+    assert 'data-testid="job-progress" data-status="done"' in page and f"/admin/jobs/{job.pk}/result/" in page
+    response = console.get(f"/admin/jobs/{job.pk}/result/")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert check_pdf_adds_up(pdf_text(response.content))["closing"] == D("638.00")
+    assert check_pdf_adds_up(pdf_text(b"".join(response.streaming_content)))["closing"] == D("638.00")
     refused = console.post(url, {"start": end, "end": start, "format": "pdf"})
     assert refused.status_code == 422 and "on or before the end date" in refused.content.decode()
     assert AuditEvent.objects.filter(action="statement.generate", actor=cashier).count() == 1
