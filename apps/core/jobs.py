@@ -175,8 +175,9 @@ def job_run(job_id: int, work) -> str:
     """The body of a queued job's django-q2 task. Starts the job once (a second delivery of the same
     task, or a task for a job that is done, does nothing), calls `work(job)` (which reports progress
     with `job_progress` and returns `job_finish`'s keyword arguments), then finishes the job. An error
-    fails the job, with the message shown on its page, and is raised again for django-q2's record of
-    failed tasks; a JobRefused is the job's answer, not a fault, and is not raised again."""
+    fails the job (its page says so and offers Restart; the error and traceback go to the log) and is
+    not raised again: the job is the record, and with Q_CLUSTER["sync"] django-q2 would raise it into
+    the request that queued the job. A JobRefused is the job's answer, shown as its message."""
     job = JobRun.objects.select_related("started_by").filter(pk=job_id).first()
     if job is None:
         return f"Job {job_id} does not exist."
@@ -191,7 +192,7 @@ def job_run(job_id: int, work) -> str:
         log.exception("Job %s (%s) failed", job.pk, job.kind)
         job_fail(job, f"{exc.__class__.__name__}: {exc}", message="Stopped with an error; restart it, or ask "
                                                                   "an administrator if it fails again.")
-        raise
+        return f"Job {job_id} failed: {exc.__class__.__name__}: {exc}"
     job_finish(job, **result)
     return job.message
 

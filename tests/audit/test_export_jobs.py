@@ -14,7 +14,6 @@ from apps.audit import exports
 from apps.audit.models import AuditEvent
 from apps.core import jobs
 from apps.core.models import JobRun
-from apps.members.models import Member
 from tests.exports import export_job
 from tests.ledger.factories import make_member
 from tests.support import add_totp_device, staff_client_for

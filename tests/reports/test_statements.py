@@ -486,3 +486,60 @@ def test_member_downloads_own_statement_from_the_portal(customer, history):
 def test_portal_statement_is_own_accounts_only_and_members_only(customer, cashier, history):
     assert staff_client_for(customer).get(f"/my/accounts/{history['other'].pk}/statement/").status_code == 404
     assert staff_client_for(cashier).get(f"/my/accounts/{history['account'].pk}/statement/").status_code == 403
+
+
+# --- the console's statement job ------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["csv", "pdf"])
+def test_the_statement_job_makes_the_same_file_as_the_request_would(cashier, history, settings, tmp_path, fmt):
+    import time_machine
+
+    from apps.reports.services import statement_queue
+    from apps.reports.tasks import statement_job
+
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path)
+    account = history["account"]
+    start, end = period(history)
+    with time_machine.travel(timezone.now(), tick=False):  # both say "Generated" at the same minute
+        expected = statement_generate(actor=cashier, account=account, start=start, end=end, fmt=fmt).content
+        with TestCase.captureOnCommitCallbacks(execute=False) as queued:
+            job = statement_queue(actor=cashier, account=account, start=start, end=end, fmt=fmt)
+        assert job.status == "queued" and len(queued) == 1
+        statement_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == "done" and job.current == job.total == 6 + 1  # six lines, then the file
+    assert job.result_file.name.endswith(f"statement-{account.account_number}-{start:%Y-%m-%d}-{end:%Y-%m-%d}.{fmt}")
+    with job.result_file.open("rb") as file:
+        assert file.read() == expected
+    events = AuditEvent.objects.filter(action="statement.generate", actor=cashier)
+    assert events.count() == 2 and events[0].details == events[1].details
+
+
+def test_a_statement_request_that_is_refused_queues_nothing(cashier, mobile_banker, history):
+    from apps.reports.services import statement_queue
+
+    account = history["account"]
+    start, end = period(history)
+    with pytest.raises(ValidationError):
+        statement_queue(actor=cashier, account=account, start=end, end=start)
+    with pytest.raises(ValidationError):
+        statement_queue(actor=cashier, account=account, start=start, end=end, fmt="xlsx")
+    with pytest.raises(PermissionDenied):
+        statement_queue(actor=mobile_banker, account=account, start=start, end=end)  # not their member
+    assert not JobRun.objects.exists()
+
+
+def test_only_the_starter_downloads_a_console_statement(cashier, make_user, history, settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path)
+    account = history["account"]
+    start, end = period(history)
+    url = f"/admin/statements/{account.pk}/"
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        staff_client_for(cashier).post(url, {"start": start, "end": end, "format": "csv"})
+    job = JobRun.objects.get(kind="statement")
+    other = make_user("cashier")
+    assert staff_client_for(other).get(f"/admin/jobs/{job.pk}/result/").status_code == 404
+    assert f"/admin/jobs/{job.pk}/" not in staff_client_for(other).get(url).content.decode()  # not listed for them
+    own = staff_client_for(cashier).get(f"/admin/jobs/{job.pk}/result/")
+    assert own.status_code == 200
+    assert csv_value(csv_rows(b"".join(own.streaming_content).decode("utf-8-sig")), "Closing balance")[1] == "638.00"
