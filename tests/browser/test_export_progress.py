@@ -17,7 +17,7 @@ from .pages import BROWSER_TEST, SHOTS, new_page
 
 pytestmark = BROWSER_TEST
 
-MEMBERS = 15
+MEMBERS = 18
 
 
 @pytest.fixture
@@ -29,7 +29,8 @@ def worker(monkeypatch, settings, tmp_path):
     (Q_CLUSTER["sync"]), which would finish the export before its page is ever drawn, so here
     `jobs.enqueue` starts the task in a thread of its own instead, a second after the request that
     queued it, and each progress report of the export waits a little, so the bar has time to move
-    between the page's polls. Nothing else is changed: the task, its progress writes, the page and
+    between the page's polls (the live server speaks HTTP only, so this is the poll fallback: the
+    websocket push is tested in tests/core and tests/messaging). Nothing else is changed: the task, its progress writes, the page and
     its poll are production code. On in-memory SQLite the thread uses the test's database connection,
     as Django's live server thread does (a new connection would see an empty database)."""
     threads = []
@@ -58,7 +59,7 @@ def worker(monkeypatch, settings, tmp_path):
 
     def slow_progress(job, done, total):
         real_progress(job, done, total)
-        time.sleep(1.2)
+        time.sleep(1.5)
 
     settings.JOB_PROGRESS_SECONDS = 0  # every report is written, for the bar to show each step
     settings.PRIVATE_MEDIA_ROOT = str(tmp_path)
