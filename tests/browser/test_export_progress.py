@@ -10,6 +10,7 @@ from django.utils.module_loading import import_string
 
 from apps.audit import exports
 from apps.core import jobs
+from apps.core.models import JobRun
 from tests.ledger.factories import make_member
 
 from ..support import PASSWORD, add_totp_device, totp_code
@@ -29,8 +30,8 @@ def worker(monkeypatch, settings, tmp_path):
     (Q_CLUSTER["sync"]), which would finish the export before its page is ever drawn, so here
     `jobs.enqueue` starts the task in a thread of its own instead, a second after the request that
     queued it, and each progress report of the export waits a little, so the bar has time to move
-    between the page's polls (the live server speaks HTTP only, so this is the poll fallback: the
-    websocket push is tested in tests/core and tests/messaging). Nothing else is changed: the task, its progress writes, the page and
+    between the page's polls (the live server speaks HTTP only, so this is the poll fallback; the
+    push is the next test's). Nothing else is changed: the task, its progress writes, the page and
     its poll are production code. On in-memory SQLite the thread uses the test's database connection,
     as Django's live server thread does (a new connection would see an empty database)."""
     threads = []
@@ -130,4 +131,47 @@ def test_an_export_shows_its_progress_bar_moving_then_a_download(browser, live_s
     header = content.splitlines()[0].split(",")
     assert header[0] == "member_number" and "first_name" in header and "national_id_masked" in header
     assert sum(1 for line in content.splitlines()[1:] if "Boateng" in line) == MEMBERS
+    context.close()
+
+
+def test_the_bar_redraws_at_once_on_its_own_jobs_push(browser, live_server, people):
+    """The progress bar listens for live:job.progress (live.js re-dispatches the websocket's events on
+    <body>; the live server has no websocket, so the test dispatches them as live.js would): its own
+    job's event makes htmx redraw it at once, another job's does not. htmx tells which event asked
+    for each redraw (htmx:confirm's triggeringEvent; none for the 2 s poll), so the poll running
+    beside it cannot be mistaken for the push."""
+    from playwright.sync_api import expect
+
+    user = people["operations"]
+    job = jobs.job_create("export", user, total=10)
+    JobRun.objects.filter(pk=job.pk).update(title="Members export", task="apps.audit.tasks.export_job")
+    device = add_totp_device(user)
+    context, page = new_page(browser, live_server, 1400, 900)
+    page.goto("/admin/login/")
+    page.fill("input[name=username]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=otp_token]", totp_code(device))
+    page.click("#login-form button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"/admin/jobs/{job.pk}/")
+    expect(page.get_by_test_id("job-progress")).to_have_attribute("aria-valuenow", "0")
+    page.evaluate("""() => {
+        window.redrawnBy = [];
+        document.body.addEventListener("htmx:confirm", (e) => {
+            const by = e.detail.triggeringEvent;
+            window.redrawnBy.push(by && by.type && by.type.startsWith("live:") ? by.type + "#" + by.detail.id : "poll");
+        });
+    }""")
+
+    jobs.job_start(job)
+    jobs.job_progress(job, 4, force=True)
+    push = ("id => document.body.dispatchEvent("
+            "new CustomEvent('live:job.progress', {detail: {type: 'job.progress', id}}))")
+    page.evaluate(push, job.pk + 1000)  # someone else's job
+    page.wait_for_timeout(700)
+    assert not [by for by in page.evaluate("window.redrawnBy") if by != "poll"]
+    page.evaluate(push, job.pk)
+    page.wait_for_function(f"() => window.redrawnBy.includes('live:job.progress#{job.pk}')", timeout=2000)
+    expect(page.get_by_test_id("job-progress")).to_have_attribute("aria-valuenow", "4")
+    expect(page.get_by_test_id("job-progress")).to_have_attribute("data-status", "running")
     context.close()
