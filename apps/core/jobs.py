@@ -34,7 +34,8 @@ so the job is queued on commit and `job_requeue` can queue the very same work ag
 `work(job)`, then `job_finish` with what it returns, or `job_fail`. Timing (coastal_site/settings):
 Q_CLUSTER["timeout"] 600 s < Q_CLUSTER["retry"] 720 s < JOB_STALE_SECONDS 900 s. The longest task is
 the end-of-day chain (a step per transaction over every account); an export or a five-year
-statement of a busy account takes seconds to a few minutes, well inside the timeout.
+statement of a busy account is meant to take seconds to a few minutes. A task still running at the
+timeout is killed by django-q2; its job then has no heartbeat, is shown failed, and may be restarted.
 """
 
 import logging
@@ -162,7 +163,7 @@ def enqueue(task: str, job_id: int, name: str) -> None:
 
 
 def _enqueue_later(job: JobRun) -> None:
-    task, pk, name = job.task, job.pk, f"{job.title or job.kind} (job {job.pk})"
+    task, pk, name = job.task, job.pk, f"{(job.title or job.kind)[:80]} (job {job.pk})"  # django-q2: 100 at most
     transaction.on_commit(lambda: enqueue(task, pk, name))
 
 
