@@ -7,8 +7,11 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit"
 
     def ready(self):
+        from apps.core.admin import register_task_words
         from apps.core.dashboard import register_card
         from apps.core.roles import Role, grant
+
+        register_task_words("apps.audit.tasks.export_job", "Export a list to CSV")
 
         for role in (Role.MANAGER, Role.OPERATIONS_MANAGER):
             grant(role, "audit.view_auditevent")

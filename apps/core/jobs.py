@@ -26,6 +26,16 @@ Every write also pushes a small `job.progress` event (ids and counts only) to th
 A running job whose heartbeat is older than `JOB_STALE_SECONDS` has lost its worker (django-q2
 kills a task after `Q_CLUSTER["timeout"]`, which is shorter): it is shown as failed
 (`job_status`) and `job_restart` puts it back to queued.
+
+Most jobs are made with `job_queue(kind, task=..., params=...)`: the job names its django-q2
+function (called with the job's id alone) and keeps the plain-JSON parameters that function reads,
+so the job is queued on commit and `job_requeue` can queue the very same work again after a failure
+("Restart" on its page). The function's body is `job_run(job_id, work)`: the conditional start, then
+`work(job)`, then `job_finish` with what it returns, or `job_fail`. Timing (coastal_site/settings):
+Q_CLUSTER["timeout"] 600 s < Q_CLUSTER["retry"] 720 s < JOB_STALE_SECONDS 900 s. The longest task is
+the end-of-day chain (a step per transaction over every account); an export or a five-year
+statement of a busy account is meant to take seconds to a few minutes. A task still running at the
+timeout is killed by django-q2; its job then has no heartbeat, is shown failed, and may be restarted.
 """
 
 import logging
@@ -134,6 +144,60 @@ def job_create(kind: str, started_by=None, total: int | None = None, message: st
     return JobRun.objects.create(kind=kind, started_by=started_by, total=total, message=message[:200])
 
 
+def job_queue(kind: str, *, started_by, task: str, params: dict | None = None, title: str = "",
+              total: int | None = None, message: str = "Waiting for a worker.") -> JobRun:
+    """A queued job for `task` (the dotted path of a django-q2 function that takes the job's id and
+    reads `job.params`), handed to the workers once the caller's transaction commits."""
+    job = JobRun.objects.create(kind=kind, started_by=started_by, task=task, params=params or {},
+                                title=title[:120], total=total, message=message[:200])
+    _enqueue_later(job)
+    return job
+
+
+def enqueue(task: str, job_id: int, name: str) -> None:
+    """Hand the job to django-q2 (a qcluster worker in production; run here and now with
+    Q_CLUSTER["sync"], as in the tests). The one place jobs are queued from."""
+    from django_q.tasks import async_task
+
+    async_task(task, job_id, task_name=name)
+
+
+def _enqueue_later(job: JobRun) -> None:
+    task, pk, name = job.task, job.pk, f"{(job.title or job.kind)[:80]} (job {job.pk})"  # django-q2: 100 at most
+    transaction.on_commit(lambda: enqueue(task, pk, name))
+
+
+class JobRefused(Exception):
+    """Raised by a job's work when it must not go on for a reason the person who started it should
+    read (their permission was withdrawn, the account was closed): the job fails with this message."""
+
+
+def job_run(job_id: int, work) -> str:
+    """The body of a queued job's django-q2 task. Starts the job once (a second delivery of the same
+    task, or a task for a job that is done, does nothing), calls `work(job)` (which reports progress
+    with `job_progress` and returns `job_finish`'s keyword arguments), then finishes the job. An error
+    fails the job (its page says so and offers Restart; the error and traceback go to the log) and is
+    not raised again: the job is the record, and with Q_CLUSTER["sync"] django-q2 would raise it into
+    the request that queued the job. A JobRefused is the job's answer, shown as its message."""
+    job = JobRun.objects.select_related("started_by").filter(pk=job_id).first()
+    if job is None:
+        return f"Job {job_id} does not exist."
+    if not job_start(job):
+        return f"Job {job_id} is {job.status}: nothing to do."
+    try:
+        result = work(job) or {}
+    except JobRefused as exc:
+        job_fail(job, str(exc), message=str(exc))
+        return str(exc)
+    except Exception as exc:
+        log.exception("Job %s (%s) failed", job.pk, job.kind)
+        job_fail(job, f"{exc.__class__.__name__}: {exc}", message="Stopped with an error; restart it, or ask "
+                                                                  "an administrator if it fails again.")
+        return f"Job {job_id} failed: {exc.__class__.__name__}: {exc}"
+    job_finish(job, **result)
+    return job.message
+
+
 def job_start(job: JobRun) -> bool:
     """queued -> running, once: False (and nothing changes) when the job is not queued, e.g. a second
     worker was handed the same task."""
@@ -218,6 +282,22 @@ def job_restart(job: JobRun) -> bool:
     if restarted:
         _push_later(job)
     return bool(restarted)
+
+
+def job_requeue(job: JobRun) -> bool:
+    """Restart a failed (or stale) job that was made with `job_queue`: back to queued, and its task is
+    queued again on commit. False, and nothing queued, when the job is not failed or has no task of
+    its own. Only the queued -> running start runs the work, so a restart clicked twice, or arriving
+    beside django-q2's own retry, still runs it once."""
+    if not job.task or not job_restart(job):
+        return False
+    _enqueue_later(job)
+    return True
+
+
+def can_restart(user, job: JobRun) -> bool:
+    """Who may restart the job from its page: who started it, or an administrator, when it failed."""
+    return bool(job.task) and job_status(job) == Status.FAILED and can_see(user, job)
 
 
 def can_see(user, job: JobRun) -> bool:

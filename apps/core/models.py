@@ -163,6 +163,12 @@ class JobRun(models.Model):
         FAILED = "failed", "Failed"
 
     kind = models.CharField(max_length=48, db_index=True)
+    title = models.CharField(max_length=120, blank=True, help_text="What the job's page calls it, e.g. Members export.")
+    # A job queued with jobs.job_queue names its django-q2 function (called with the job's id) and the
+    # plain-JSON parameters it reads, so "Restart" can queue the very same work again. Blank for jobs
+    # that restart their own way (an end-of-day run is resumed from its page).
+    task = models.CharField(max_length=200, blank=True)
+    params = models.JSONField(default=dict, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)

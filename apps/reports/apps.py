@@ -7,8 +7,11 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports"
 
     def ready(self):
+        from apps.core.admin import register_task_words
         from apps.core.admin_site import register_admin_urls
         from apps.core.dashboard import register_card
+
+        register_task_words("apps.reports.tasks.statement_job", "Prepare an account statement")
 
         register_admin_urls(_admin_urls)
         # Each role's own work first, the bank's figures after the security card.

@@ -1,5 +1,5 @@
-"""A generated statement as a download, for every page and endpoint that serves one (the API, the
-staff console, the member portal)."""
+"""A generated statement as a download, for the pages and endpoints that serve one in the request (the
+API and the member portal; the staff console queues a background job instead, see admin_views)."""
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse

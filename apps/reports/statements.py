@@ -118,8 +118,13 @@ def _description(posting: Posting, account: Account, *, signed: Decimal, is_char
     return entry.description or (txn.get_transaction_type_display() if txn else "")
 
 
-def statement_build(*, account: Account, start: date, end: date) -> Statement:
-    """The account's statement for business dates start..end inclusive (see the module docstring)."""
+PROGRESS_LINES = 200  # lines between progress reports to `on_progress`
+
+
+def statement_build(*, account: Account, start: date, end: date, on_progress=None) -> Statement:
+    """The account's statement for business dates start..end inclusive (see the module docstring).
+    `on_progress(lines_read, lines_in_period)` is called as the lines are read (a background job's
+    progress bar); without it nothing is counted."""
     statement_period_validate(start=start, end=end)
     account = (Account.objects.select_related("member", "product__control_account").get(pk=account.pk))
     signed_by = account.product.control_account.balance_change  # what a posting does to the balance
@@ -145,7 +150,12 @@ def statement_build(*, account: Account, start: date, end: date) -> Statement:
     lines: list[StatementLine] = []
     running, total_in, total_out = opening, ZERO, ZERO
     previous_entry = None
+    expected = postings.count() if on_progress is not None else 0
+    if on_progress is not None:
+        on_progress(0, expected)
     for posting in postings.iterator(chunk_size=500):
+        if on_progress is not None and lines and len(lines) % PROGRESS_LINES == 0:
+            on_progress(len(lines), expected)
         signed = signed_by(posting.debit, posting.credit)
         txn = posting.entry.transaction
         # A fee is a second posting on the account in the same entry (see ledger.services.plan_lines).

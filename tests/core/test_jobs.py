@@ -286,7 +286,9 @@ def test_a_run_whose_worker_died_is_released_and_resumed_from_the_page(chain, op
     add_totp_device(operations_manager)
     ops = staff_client_for(operations_manager)
     page = ops.get("/admin/business-day/").content.decode()
-    assert 'data-testid="job-progress" data-status="running"' in page and 'hx-trigger="every 2s"' in page
+    assert 'data-testid="job-progress" data-status="running"' in page
+    # redrawn at once by this job's websocket push, and polled every 2 s when the socket is down
+    assert f'hx-trigger="every 2s, live:job.progress[detail.id=={job.pk}] from:body"' in page
     assert "Resume from the failed step" not in page
     JobRun.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
     page = ops.get("/admin/business-day/").content.decode()
@@ -352,3 +354,98 @@ def test_progress_inside_a_transaction_is_seen_at_once_on_postgresql(operations_
         assert JobRun.objects.get(pk=job.pk).current == 8
     jobs.job_finish(job)
     assert JobRun.objects.get(pk=job.pk).status == "done"
+
+
+# --- queued jobs: their own task, restart ---------------------------------------------------------------
+
+RUNS: list[int] = []
+
+
+def flaky_task(job_id: int) -> str:
+    """A job's task for these tests: fails on its first run (as a crash would), then finishes."""
+
+    def work(job):
+        RUNS.append(job.pk)
+        if RUNS.count(job.pk) == 1:
+            raise RuntimeError("disk full")
+        return {"message": "Finished.", "result_name": "out.csv", "result_content": ContentFile(b"a,b\n1,2\n")}
+
+    return jobs.job_run(job_id, work)
+
+
+TASK = "tests.core.test_jobs.flaky_task"
+
+
+@pytest.fixture
+def queued(operations_manager, django_capture_on_commit_callbacks):
+    RUNS.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = jobs.job_queue("export", started_by=operations_manager, task=TASK, params={"n": 1}, title="Test export")
+    job.refresh_from_db()
+    return job
+
+
+def test_a_queued_job_runs_its_task_on_commit_and_a_crash_fails_it(queued):
+    assert RUNS == [queued.pk]
+    assert queued.status == "failed" and queued.error == "RuntimeError: disk full"
+    assert queued.message.startswith("Stopped with an error")
+    assert (queued.task, queued.params, queued.title) == (TASK, {"n": 1}, "Test export")
+
+
+def test_a_restarted_job_runs_once_even_when_restarted_twice(queued, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.job_requeue(queued) is True
+        assert jobs.job_requeue(queued) is False  # already queued again: nothing more is queued
+    queued.refresh_from_db()
+    assert RUNS == [queued.pk, queued.pk]  # the first run, then one more
+    assert queued.status == "done" and queued.attempts == 2 and queued.message == "Finished."
+    assert flaky_task(queued.pk) == f"Job {queued.pk} is done: nothing to do."  # a late duplicate delivery
+    assert RUNS == [queued.pk, queued.pk] and jobs.job_requeue(queued) is False
+
+
+def test_a_job_without_a_task_of_its_own_is_not_requeued(operations_manager):
+    job = jobs.job_create("end_of_day", operations_manager)
+    jobs.job_start(job)
+    jobs.job_fail(job, "power cut")
+    assert jobs.job_requeue(job) is False and JobRun.objects.get(pk=job.pk).status == "failed"
+
+
+def test_the_job_page_offers_restart_to_the_starter_only_and_it_runs_again(
+        queued, operations_manager, make_user, administrator, django_capture_on_commit_callbacks):
+    from tests.support import add_totp_device, staff_client_for
+
+    add_totp_device(operations_manager)
+    ops = staff_client_for(operations_manager)
+    page = ops.get(f"/admin/jobs/{queued.pk}/").content.decode()
+    assert 'data-status="failed"' in page and 'data-testid="job-restart"' in page and "Test export" in page
+    other = make_user("operations_manager")
+    add_totp_device(other)
+    assert staff_client_for(other).get(f"/admin/jobs/{queued.pk}/").status_code == 404
+    assert staff_client_for(other).post(f"/admin/jobs/{queued.pk}/restart/").status_code == 404
+    add_totp_device(administrator)
+    admin_page = staff_client_for(administrator).get(f"/admin/jobs/{queued.pk}/").content.decode()
+    assert 'data-testid="job-restart"' in admin_page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = ops.post(f"/admin/jobs/{queued.pk}/restart/", headers={"Referer": f"/admin/jobs/{queued.pk}/"})
+    assert response.status_code == 302 and response["Location"] == f"/admin/jobs/{queued.pk}/"
+    queued.refresh_from_db()
+    assert queued.status == "done" and RUNS == [queued.pk, queued.pk]
+    page = ops.get(f"/admin/jobs/{queued.pk}/").content.decode()
+    assert 'data-testid="job-restart"' not in page and f'href="/admin/jobs/{queued.pk}/result/"' in page
+    again = ops.post(f"/admin/jobs/{queued.pk}/restart/", follow=True)  # done: refused, nothing queued
+    assert "Only a job that failed can be restarted" in again.content.decode() and RUNS == [queued.pk, queued.pk]
+
+
+def test_a_stale_queued_job_offers_restart(operations_manager, settings):
+    from tests.support import add_totp_device, staff_client_for
+
+    settings.JOB_STALE_SECONDS = 60
+    job = jobs.job_create("export", operations_manager)
+    JobRun.objects.filter(pk=job.pk).update(task=TASK)
+    job.refresh_from_db()
+    jobs.job_start(job)
+    JobRun.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    add_totp_device(operations_manager)
+    page = staff_client_for(operations_manager).get(f"/admin/jobs/{job.pk}/").content.decode()
+    assert 'data-status="failed"' in page and "The worker stopped: restart the job." in page
+    assert 'data-testid="job-restart"' in page

@@ -11,6 +11,7 @@ from apps.audit.models import AuditEvent
 from apps.ledger import services
 from apps.ledger.models import Account, JournalEntry, LedgerPolicy, Posting, Product, Transaction
 from apps.members.services import member_assign
+from tests.exports import export_through_job
 
 from .factories import fund, make_member, open_account
 
@@ -434,7 +435,8 @@ def test_ledger_policy_is_one_row_changed_by_operations(console, operations_mana
 
 @pytest.mark.parametrize("model", ["account", "transaction"])
 def test_exports_are_audited(console, operations_manager, susu, model):
-    response = console(operations_manager).post(reverse(f"admin:ledger_{model}_export"), {"format": "0"})
+    response = export_through_job(console(operations_manager), reverse(f"admin:ledger_{model}_export"),
+                                  {"format": "0"})
     assert response.status_code == 200
     assert susu.account_number in response.content.decode()
     event = AuditEvent.objects.get(action=f"export.{model}")

@@ -33,6 +33,7 @@ from apps.loans import reports, servicing
 from apps.loans.models import Loan, LoanInstalment, LoanTransaction
 from apps.loans.resources import LoanResource
 from apps.loans.services import loan_product_create
+from tests.exports import export_through_job
 from tests.ledger.factories import make_member, on_day, open_account
 
 from .conftest import product_fields
@@ -401,7 +402,8 @@ def _loans_list_exports() -> bool:
 @pytest.mark.skipif(not _loans_list_exports(), reason="LoanAdmin has no export yet: add AuditedExportMixin, "
                                                       "ExportMixin and get_export_resource_classes -> [LoanResource]")
 def test_the_console_loans_list_exports_csv_audited(console, manager, cashier, portfolio):
-    response = console(manager).post(reverse("admin:loans_loan_export"), {"format": "0", "resource": "0"})
+    response = export_through_job(console(manager), reverse("admin:loans_loan_export"),
+                                  {"format": "0", "resource": "0"})
     assert response.status_code == 200
     rows = {row["number"]: row for row in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))}
     assert len(rows) == 11

@@ -10,6 +10,7 @@ from django.urls import reverse
 from apps.audit.models import AuditEvent
 from apps.members.models import Member, MemberDocument
 from apps.members.services import member_assign, member_register
+from tests.exports import export_through_job
 
 pytestmark = pytest.mark.django_db
 
@@ -233,7 +234,7 @@ def test_export_is_audited_and_carries_no_plaintext_ghana_card(console, cashier,
     register(cashier, first_name="Kwesi", national_id="GHA-987654321-0")
     client = console(operations_manager)
 
-    response = client.post(reverse("admin:members_member_export"), {"format": "0", "resource": "0"})
+    response = export_through_job(client, reverse("admin:members_member_export"), {"format": "0", "resource": "0"})
 
     assert response.status_code == 200
     body = response.content.decode()

@@ -9,13 +9,14 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import TestCase
 from django.utils import timezone
 from pypdf import PdfReader
 from wagtail.models import Site
 
 from apps.audit.models import AuditEvent
 from apps.core.institution import institution
-from apps.core.models import BusinessDay, InstitutionSettings
+from apps.core.models import BusinessDay, InstitutionSettings, JobRun
 from apps.ledger import services
 from apps.ledger.models import ServiceCharge, Transaction
 from apps.ledger.selectors import posted_balance
@@ -432,8 +433,10 @@ def test_reversed_and_future_periods_are_422(client, api, customer, history):
 
 # --- staff console --------------------------------------------------------------------------------
 
-def test_console_statement_page_gives_the_file(cashier, history):
+def test_console_statement_page_gives_the_file(cashier, history, settings, tmp_path):
     from django.urls import reverse
+
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path)
 
     account = history["account"]
     url = reverse("admin:account_statement", args=[account.pk])
@@ -443,9 +446,15 @@ def test_console_statement_page_gives_the_file(cashier, history):
     assert page.status_code == 200
     assert account.account_number in page.content.decode() and 'name="start"' in page.content.decode()
     start, end = period(history)
-    response = console.post(url, {"start": start, "end": end, "format": "pdf"})
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the job runs once the request commits
+        response = console.post(url, {"start": start, "end": end, "format": "pdf"})
+    assert response.status_code == 302 and response["Location"] == url
+    page = console.get(url).content.decode()
+    job = JobRun.objects.get(kind="statement", started_by=cashier)
+    assert 'data-testid="job-progress" data-status="done"' in page and f"/admin/jobs/{job.pk}/result/" in page
+    response = console.get(f"/admin/jobs/{job.pk}/result/")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert check_pdf_adds_up(pdf_text(response.content))["closing"] == D("638.00")
+    assert check_pdf_adds_up(pdf_text(b"".join(response.streaming_content)))["closing"] == D("638.00")
     refused = console.post(url, {"start": end, "end": start, "format": "pdf"})
     assert refused.status_code == 422 and "on or before the end date" in refused.content.decode()
     assert AuditEvent.objects.filter(action="statement.generate", actor=cashier).count() == 1
@@ -477,3 +486,60 @@ def test_member_downloads_own_statement_from_the_portal(customer, history):
 def test_portal_statement_is_own_accounts_only_and_members_only(customer, cashier, history):
     assert staff_client_for(customer).get(f"/my/accounts/{history['other'].pk}/statement/").status_code == 404
     assert staff_client_for(cashier).get(f"/my/accounts/{history['account'].pk}/statement/").status_code == 403
+
+
+# --- the console's statement job ------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["csv", "pdf"])
+def test_the_statement_job_makes_the_same_file_as_the_request_would(cashier, history, settings, tmp_path, fmt):
+    import time_machine
+
+    from apps.reports.services import statement_queue
+    from apps.reports.tasks import statement_job
+
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path)
+    account = history["account"]
+    start, end = period(history)
+    with time_machine.travel(timezone.now(), tick=False):  # both say "Generated" at the same minute
+        expected = statement_generate(actor=cashier, account=account, start=start, end=end, fmt=fmt).content
+        with TestCase.captureOnCommitCallbacks(execute=False) as queued:
+            job = statement_queue(actor=cashier, account=account, start=start, end=end, fmt=fmt)
+        assert job.status == "queued" and len(queued) == 1
+        statement_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == "done" and job.current == job.total == 6 + 1  # six lines, then the file
+    assert job.result_file.name.endswith(f"statement-{account.account_number}-{start:%Y-%m-%d}-{end:%Y-%m-%d}.{fmt}")
+    with job.result_file.open("rb") as file:
+        assert file.read() == expected
+    events = AuditEvent.objects.filter(action="statement.generate", actor=cashier)
+    assert events.count() == 2 and events[0].details == events[1].details
+
+
+def test_a_statement_request_that_is_refused_queues_nothing(cashier, mobile_banker, history):
+    from apps.reports.services import statement_queue
+
+    account = history["account"]
+    start, end = period(history)
+    with pytest.raises(ValidationError):
+        statement_queue(actor=cashier, account=account, start=end, end=start)
+    with pytest.raises(ValidationError):
+        statement_queue(actor=cashier, account=account, start=start, end=end, fmt="xlsx")
+    with pytest.raises(PermissionDenied):
+        statement_queue(actor=mobile_banker, account=account, start=start, end=end)  # not their member
+    assert not JobRun.objects.exists()
+
+
+def test_only_the_starter_downloads_a_console_statement(cashier, make_user, history, settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path)
+    account = history["account"]
+    start, end = period(history)
+    url = f"/admin/statements/{account.pk}/"
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        staff_client_for(cashier).post(url, {"start": start, "end": end, "format": "csv"})
+    job = JobRun.objects.get(kind="statement")
+    other = make_user("cashier")
+    assert staff_client_for(other).get(f"/admin/jobs/{job.pk}/result/").status_code == 404
+    assert f"/admin/jobs/{job.pk}/" not in staff_client_for(other).get(url).content.decode()  # not listed for them
+    own = staff_client_for(cashier).get(f"/admin/jobs/{job.pk}/result/")
+    assert own.status_code == 200
+    assert csv_value(csv_rows(b"".join(own.streaming_content).decode("utf-8-sig")), "Closing balance")[1] == "638.00"
