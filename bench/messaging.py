@@ -70,6 +70,9 @@ def parse_args():
     parser.add_argument("--messages", type=int, default=2000, help="single-user message.new events to send")
     parser.add_argument("--rate", type=float, default=200.0, help="message.new events per second")
     parser.add_argument("--connect-concurrency", type=int, default=50, help="handshakes in flight at once")
+    parser.add_argument("--capacity", type=int, default=0,
+                        help="the publisher's channel-layer capacity (the sender enforces it; default: the "
+                             "settings', i.e. channels_redis's 100)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for an event before it is lost")
     return parser.parse_args()
 
@@ -310,6 +313,37 @@ def publisher(conn) -> None:
     connection.close()
 
 
+class QueueProbe:
+    """The deepest the server process's Redis inbox got while it ran, sampled every 10 ms in a thread.
+    channels_redis keeps one inbox (a sorted set `asgispecific.<id>!`) per server process, shared by
+    all its sockets, and drops what group_send brings once it holds `capacity` (100 by default)."""
+
+    def __init__(self, url: str):
+        import threading
+
+        self.client = redis_client(url)
+        self.stop_event = threading.Event()
+        self.deepest = 0
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        keys: list[bytes] = []
+        while not self.stop_event.wait(0.01):
+            if not keys:
+                keys = [k for k in self.client.scan_iter(match="*specific.*", count=1000) if k.endswith(b"!")]
+            for key in keys:
+                self.deepest = max(self.deepest, self.client.zcard(key))
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_event.set()
+        self.thread.join(timeout=5)
+        self.client.close()
+
+
 # --- the websocket clients ---------------------------------------------------------------------------
 
 class Client:
@@ -492,9 +526,10 @@ async def run_clients(args, users, server: Server, pub) -> int:
             tag = f"{label}{round_no}-{os.urandom(3).hex()}"
             marks = {c.user_id: len(c.received) for c in open_clients}
             server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
-            pub.send(command(tag))
-            reply = await asyncio.get_running_loop().run_in_executor(None, pub.recv)
-            arrivals = await arrivals_of(f"Bench round {tag}", marks)
+            with QueueProbe(args.redis_url) as probe:
+                pub.send(command(tag))
+                reply = await asyncio.get_running_loop().run_in_executor(None, pub.recv)
+                arrivals = await arrivals_of(f"Bench round {tag}", marks)
             missing = expected_ids - arrivals.keys()
             missed += len(missing)
             calls = [(at - reply["started"]) * 1000 for at in arrivals.values()]
@@ -508,7 +543,7 @@ async def run_clients(args, users, server: Server, pub) -> int:
             print(f"  round {round_no}: {written}sends done {(reply['sent'] - reply['started']) * 1000:.0f} ms, "
                   f"last client had it at {(last - reply['started']) * 1000:.0f} ms; "
                   f"p50 {percentile(calls, 50):.0f} ms, p99 {percentile(calls, 99):.0f} ms; lost {len(missing)}; "
-                  f"CPU daphne {server.cpu_seconds() - server_cpu:.2f} s, "
+                  f"deepest inbox {probe.deepest}; CPU daphne {server.cpu_seconds() - server_cpu:.2f} s, "
                   f"clients {time.process_time() - client_cpu:.2f} s")
         return from_start, from_commit, missed
 
@@ -534,6 +569,7 @@ async def run_clients(args, users, server: Server, pub) -> int:
           f"at {args.rate:.0f} per second")
     marks = {c.user_id: len(c.received) for c in open_clients}
     server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
+    probe = QueueProbe(args.redis_url).__enter__()
     pub.send(("messages", ids, count, args.rate))
     reply = await asyncio.get_running_loop().run_in_executor(None, pub.recv)
     expected = {(ids[seq % len(ids)], seq) for seq in range(count)}
@@ -549,10 +585,11 @@ async def run_clients(args, users, server: Server, pub) -> int:
         if expected <= latencies.keys():
             break
         await asyncio.sleep(0.05)
+    probe.__exit__()
     missing = expected - latencies.keys()
     lost += len(missing)
     print(f"  sent in {reply['elapsed']:.1f} s ({count / reply['elapsed']:.0f} per second); received "
-          f"{len(latencies.keys() & expected)}, lost {len(missing)}; CPU daphne "
+          f"{len(latencies.keys() & expected)}, lost {len(missing)}; deepest inbox {probe.deepest}; CPU daphne "
           f"{server.cpu_seconds() - server_cpu:.2f} s, clients {time.process_time() - client_cpu:.2f} s")
     print(line("from group_send", [latencies[k] for k in expected & latencies.keys()]))
 
@@ -591,8 +628,16 @@ def main():
         import django
 
         django.setup()
+        from django.conf import settings
         from django.db import connections
 
+        layer = settings.CHANNEL_LAYERS["default"]
+        if args.capacity:  # before any layer exists; the forked publisher inherits it
+            settings.CHANNEL_LAYERS = {"default": {**layer, "CONFIG": {**layer.get("CONFIG", {}),
+                                                                       "capacity": args.capacity}}}
+        print(f"Channel layer {settings.CHANNEL_LAYERS['default']['BACKEND']}, capacity "
+              f"{settings.CHANNEL_LAYERS['default'].get('CONFIG', {}).get('capacity', '100 (default)')} "
+              "for the publisher's sends")
         started = time.monotonic()
         users = setup_users(args.clients)
         print(f"Set up {len(users)} {ROLE}s with a session each in {time.monotonic() - started:.1f} s")
