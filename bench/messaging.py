@@ -252,6 +252,8 @@ class Server:
                 self.proc.wait(timeout=15)
         self.sock.close()
         self.log.close()
+        if not self.errors():  # a log worth reading stays (its path is printed with its errors)
+            os.unlink(self.log.name)
 
 
 # --- the publisher -----------------------------------------------------------------------------------
