@@ -185,9 +185,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- cache, channels, jobs ----------------------------------------------------------------
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
-    }
+    # socket_timeout above channels_redis's 5 s blocking read (redis-py's default of 5 s made the two race:
+    # "Timeout reading from ..." closed sockets, channels_redis#422); capacity: one process's sockets share
+    # one Redis inbox, and the default of 100 dropped part of a notification to a role (bench/messaging.py).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
+        "hosts": [{"address": REDIS_URL, "socket_timeout": 15}], "capacity": 5000}}}
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "coastal_cache"}
