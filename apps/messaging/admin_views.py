@@ -156,7 +156,9 @@ def _thread_page(request, thread, form, *, status=200):
     context.update(admin.site.each_context(request))
     others = [f"{person(p.user)} ({p.user.get_role_display()})" for p in context["participants"]
               if p.user_id != request.user.pk]
-    context.update({"title": thread.subject, "thread": thread, "form": form, "others": others})
+    names = {p.user_id: person(p.user) for p in context["participants"]}  # for "… is typing"
+    context.update({"title": thread.subject, "thread": thread, "form": form, "others": others,
+                    "participant_names": names})
     return render(request, "messaging/thread.html", context, status=status)
 
 

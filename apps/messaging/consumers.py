@@ -3,6 +3,8 @@
 On connect the socket joins the user's group (`user-<id>`): own notifications, new messages in own
 threads, own jobs. `{"type": "subscribe", "thread_id": N}` follows one thread's reads after a
 participant check (anyone else: closed with 4403); `{"type": "unsubscribe", "thread_id": N}` stops.
+`{"type": "typing", "thread_id": N}` on a followed thread tells its other followers
+(`message.typing` with the thread and user ids; never echoed to the typist).
 Nothing sent by the client is trusted as an identity: the user is the connection's. Each connection
 may send at most RATE_LIMIT frames per RATE_WINDOW seconds (then closed with 4429) of at most
 MAX_FRAME_BYTES each (else 4413)."""
@@ -73,12 +75,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None
-        if kind in ("subscribe", "unsubscribe"):
+        if kind in ("subscribe", "unsubscribe", "typing"):
             thread_id = content.get("thread_id")
             if not isinstance(thread_id, int) or isinstance(thread_id, bool) or not 0 < thread_id < 2**31:
                 await self.send_json({"type": "error", "code": "invalid", "detail": "thread_id must be an id."})
                 return
             group = services.thread_group(thread_id)
+            if kind == "typing":
+                await self._typing(group, thread_id)
+                return
             if kind == "unsubscribe":
                 if group in self.groups_joined:
                     await self.channel_layer.group_discard(group, self.channel_name)
@@ -96,6 +101,19 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
         else:
             await self.send_json({"type": "error", "code": "unknown_type"})
+
+    async def _typing(self, group: str, thread_id: int):
+        """Only a follower of the thread (subscribed, so checked as a participant) may say they type."""
+        if group not in self.groups_joined:
+            await self.send_json({"type": "error", "code": "not_subscribed",
+                                  "detail": "Subscribe to the thread before typing in it."})
+            return
+        await self.channel_layer.group_send(group, {"type": "message.typing", "thread_id": thread_id,
+                                                    "user_id": self.user.pk})
+
+    async def message_typing(self, event):
+        if event.get("user_id") != self.user.pk:
+            await self.send_json(event)
 
     # Group events, forwarded as they are: {type, ...ids}.
     async def message_new(self, event):

@@ -124,3 +124,23 @@ async def test_a_foreign_origin_is_refused(settings):
     _, connected, _ = await connect(cashier, origin=(b"origin", b"http://evil.example"))
     assert not connected
 
+
+
+async def test_typing_reaches_the_other_followers_of_the_thread_only(settings):
+    settings.ALLOWED_HOSTS = ["localhost"]
+    cashier, manager = await user("cashier"), await user("manager")
+    thread = await database_sync_to_async(services.thread_create)(
+        actor=cashier, subject="Float", body="first", participant_ids=[manager.pk])
+    typist, _, _ = await connect(cashier)
+    reader, _, _ = await connect(manager)
+    await typist.send_json_to({"type": "typing", "thread_id": thread.pk})
+    assert (await typist.receive_json_from(timeout=10))["code"] == "not_subscribed"  # follow it first
+    for socket in (typist, reader):
+        await socket.send_json_to({"type": "subscribe", "thread_id": thread.pk})
+        assert await socket.receive_json_from(timeout=10) == {"type": "subscribed", "thread_id": thread.pk}
+    await typist.send_json_to({"type": "typing", "thread_id": thread.pk})
+    assert await reader.receive_json_from(timeout=10) == {"type": "message.typing", "thread_id": thread.pk,
+                                                          "user_id": cashier.pk}
+    assert await typist.receive_nothing(timeout=0.3)  # never echoed to the typist
+    await typist.disconnect()
+    await reader.disconnect()

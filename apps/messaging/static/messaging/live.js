@@ -7,7 +7,9 @@
  *   scripts: document.body.addEventListener("live:message.new", (e) => e.detail.thread_id)
  * When the socket is down, <body data-live="down"> and the pages' htmx polls carry on alone; it
  * reconnects with a growing delay (1 s to 30 s). window.CoastalLive.subscribe(threadId) follows
- * one thread's reads (the server closes with 4403 when the user is not a participant).
+ * one thread's reads and typing (the server closes with 4403 when the user is not a participant);
+ * CoastalLive.typing(threadId) tells that thread's other followers this user is typing (at most
+ * every 3 s).
  */
 (function () {
   "use strict";
@@ -20,6 +22,7 @@
   var socket = null;
   var delay = 1000;
   var threads = new Set();
+  var lastTyping = {};
 
   function emit(type, detail) {
     document.body.dispatchEvent(new CustomEvent("live:" + type, { detail: detail, bubbles: true }));
@@ -65,6 +68,12 @@
     unsubscribe: function (threadId) {
       threads.delete(threadId);
       send({ type: "unsubscribe", thread_id: threadId });
+    },
+    typing: function (threadId) {
+      var now = Date.now();
+      if (!threads.has(threadId) || now - (lastTyping[threadId] || 0) < 3000) return;
+      lastTyping[threadId] = now;
+      send({ type: "typing", thread_id: threadId });
     },
   };
 
