@@ -143,7 +143,9 @@ def _thread_page(request, thread, form, status=200):
     context = _list_context(request, thread)
     others = (Participant.objects.filter(thread=thread).exclude(user=request.user).select_related("user")
               .order_by("pk"))
-    context.update({"form": form, "staff": [p.user for p in others if p.user.role != Role.CUSTOMER]})
+    staff = [p.user for p in others if p.user.role != Role.CUSTOMER]
+    names = {user.pk: user.get_full_name() or "A member of staff" for user in staff}  # for "… is typing"
+    context.update({"form": form, "staff": staff, "participant_names": names})
     return render(request, "portal/messages/thread.html", context, status=status)
 
 

@@ -1,4 +1,4 @@
-/* The console's thread page: follow this thread's read receipts and typing on the live socket
+/* A thread's page, in the console and in the member portal: follow this thread's read receipts and typing on the live socket
  * (window.CoastalLive.subscribe from live.js; the server checks that the user takes part), say who is
  * typing, tell the others while this user types, and keep the newest message in view when htmx
  * redraws the list. */
@@ -23,7 +23,7 @@
   document.body.addEventListener("live:message.new", function (event) {
     if (typing && event.detail.thread_id === threadId) typing.textContent = "";
   });
-  var composer = document.querySelector("[data-testid=composer] textarea");
+  var composer = document.querySelector("[data-thread-composer] textarea");
   if (composer && window.CoastalLive) {
     composer.addEventListener("input", function () { window.CoastalLive.typing(threadId); });
   }
