@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 HOST = "127.0.0.1"
 SHUTDOWN_SECONDS = 10  # for the application instances of a finished test to end
@@ -54,6 +55,24 @@ class _SharedConnections:
 
     def __delattr__(self, alias):
         delattr(object.__getattribute__(self, "_local"), alias)
+
+
+class _ClosingExecutor(ThreadPoolExecutor):
+    """The server loop's default executor, which runs `sync_to_async(thread_sensitive=False)`: Django
+    renders its error pages there (a 404 included, with the context processors' queries). Each call
+    closes the database connections it opened, as the end of a request does in the request's own
+    thread; otherwise those threads keep PostgreSQL connections open past the test database's end."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        def run():
+            from django.db import connections
+
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                connections.close_all()
+
+        return super().submit(run)
 
 
 class _OneAtATime:
@@ -120,6 +139,8 @@ class AsgiSite:
         self.server = daphne.server.Server(
             ASGIStaticFilesHandler(self.guarded), endpoints=["unused"], signal_handlers=False,
             application_close_timeout=SHUTDOWN_SECONDS / 2, verbosity=0)
+        self.executor = _ClosingExecutor(max_workers=4, thread_name_prefix="asgi-live-server-sync")
+        self.loop.set_default_executor(self.executor)
         self.thread = None
 
     def start(self):
@@ -175,6 +196,7 @@ class AsgiSite:
         self.reactor.callFromThread(self.reactor.stop)
         self.thread.join(SHUTDOWN_SECONDS)
         self.thread = None
+        self.executor.shutdown(wait=True)
 
     def in_reactor(self, func, *args):
         from twisted.internet.threads import blockingCallFromThread
@@ -233,6 +255,29 @@ class LiveServer:
                 return await database_sync_to_async(func)(*args, **kwargs)
 
         return self.site.run_async(run())
+
+    def open_sockets(self) -> int:
+        """How many websockets this server holds open (handshake done: the consumer accepted, so it has
+        joined its groups)."""
+        from daphne.ws_protocol import WebSocketProtocol
+
+        server = self.site.server
+
+        def count():
+            return sum(1 for protocol, details in server.connections.items()
+                       if isinstance(protocol, WebSocketProtocol) and "disconnected" not in details
+                       and protocol.state == protocol.STATE_OPEN)
+
+        return self.site.in_reactor(count)
+
+    def wait_for_sockets(self, count: int, timeout: float = 15):
+        """Wait until the server holds at least `count` open websockets: a page that listens without
+        saying so in its DOM is then sure to get the events sent after this."""
+        deadline = time.monotonic() + timeout
+        while (held := self.open_sockets()) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{held} websocket(s) open after {timeout} s, expected {count}")
+            time.sleep(0.05)
 
     # --- start and stop -----------------------------------------------------------------------------
 
