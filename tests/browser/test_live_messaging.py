@@ -21,7 +21,6 @@ from .pages import BROWSER_TEST, SHOTS, api_headers, new_page, sign_in, wait_unt
 
 pytestmark = BROWSER_TEST
 
-PORTAL_THREAD = "/portal/messages/{id}/"  # the member's Messages page for one thread
 REPLY = "Your new passbook is ready: collect it at the Osu branch from Monday."
 
 
@@ -89,13 +88,13 @@ def test_a_cashiers_reply_appears_in_the_members_open_messages_page(browser, asg
 
     member_context, page = new_page(browser, asgi_live_server, 1280, 900)
     portal_sign_in(page, user.email)
-    response = page.goto(PORTAL_THREAD.format(id=thread.pk))
-    assert response.status == 200, f"{PORTAL_THREAD.format(id=thread.pk)} answered {response.status}"
+    response = page.goto(reverse("portal:thread", args=[thread.pk]))  # the member's Messages page, one thread
+    assert response.status == 200
     messages = page.get_by_test_id("message-list")
     expect(messages.get_by_test_id("message")).to_have_count(1)
     expect(messages).to_contain_text("I lost my passbook at the market.")
     expect(messages).not_to_contain_text(REPLY)
-    asgi_live_server.wait_for_sockets(1)  # the member's page listens (nobody else has a page open)
+    wait_until_live(page)
     mark_document(page)
 
     # The cashier replies through the API, from their own browser.
@@ -104,6 +103,7 @@ def test_a_cashiers_reply_appears_in_the_members_open_messages_page(browser, asg
     reply = desk.request.post(f"/api/threads/{thread.pk}/messages/", headers=headers, data={"body": REPLY})
     assert reply.status == 201, reply.text()
 
+    # expect() waits 5 s: less than the page's 20 s poll, so the reply came with the live event.
     expect(messages.get_by_test_id("message")).to_have_count(2)
     expect(messages).to_contain_text(REPLY)
     assert_same_document(page)
@@ -152,7 +152,7 @@ def test_a_large_withdrawal_raises_the_count_on_the_managers_bell(browser, asgi_
     txn = Transaction.objects.get(from_account=account, transaction_type=Transaction.Type.WITHDRAWAL)
     assert txn.status == Transaction.Status.PENDING and txn.amount == Decimal("500.00")
 
-    expect(page.get_by_test_id("notification-count")).to_have_text(str(before + 1))
+    expect(page.get_by_test_id("notification-count")).to_have_text(str(before + 1))  # within 5 s: no poll
     assert_same_document(page)
     page.screenshot(path=str(SHOTS / "live-manager-bell.png"))
     counter.close()
