@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from apps.core import jobs
+from apps.messaging import services
 from apps.messaging.models import Notification, Thread
 
 from .pages import (
@@ -74,6 +75,25 @@ def test_the_progress_of_a_job_reaches_the_page_of_whoever_started_it(browser, a
     asgi_live_server.call(jobs.job_finish, job, message="Exported")
     wait_for_live_event(page, "job.progress", id=job.pk, status="done", current=40)
     assert [(e["status"], e["current"]) for e in live_events(page)] == [("running", 0), ("running", 10), ("done", 40)]
+    console.close()
+
+
+def test_an_idle_console_page_keeps_its_live_connection(browser, asgi_live_server, people):
+    """Nothing happens for a while (longer than the Redis layer's 5 s blocking receive): the socket
+    stays open, no reconnection, and the next notification still arrives at once."""
+    cashier, _ = people
+    console, page = new_page(browser, asgi_live_server, 1280, 900)
+    sign_in(page, cashier.email)
+    page.goto("/admin/")
+    record_live_events(page, "close", "notification.new")
+    page.wait_for_timeout(7_000)
+    closes = [event for event in live_events(page) if "code" in event]
+    assert closes == [], f"the live socket closed while the page was idle: {closes}"
+    assert page.locator("body").get_attribute("data-live") == "up"
+
+    [note] = asgi_live_server.call(services.notify, cashier, "service_desk.picked_up", "Kofi is answering",
+                                   "Lost passbook")
+    wait_for_live_event(page, "notification.new", id=note.pk)
     console.close()
 
 
