@@ -79,7 +79,8 @@ class _OneAtATime:
     """ASGI middleware: while `lock` is set (one shared SQLite connection), the database work of the
     application instances is serialized. An HTTP request holds the lock from start to end; a
     websocket holds it during its connect (the session look-up) and while it handles each received
-    frame, never while it waits for the next one, so a socket held open blocks nobody."""
+    frame, never while it waits for the next one nor while it leaves, so a socket held open or closing
+    blocks nobody."""
 
     def __init__(self, application):
         self.application = application
@@ -100,8 +101,9 @@ class _OneAtATime:
                 held = False
                 lock.release()
             event = await receive()
-            await lock.acquire()
-            held = True
+            if event["type"] != "websocket.disconnect":  # leaving touches no database; it may take a
+                await lock.acquire()                       # while (a Redis receive being cancelled)
+                held = True
             return event
 
         await lock.acquire()
