@@ -1,7 +1,8 @@
 """What every browser test shares: one Chromium per module, driven by Playwright, and the reference
 data (chart of accounts, products, denominations, role groups) put back before each test.
 
-Browser tests need live_server, so a transactional database that is flushed after each test.
+Browser tests need live_server (WSGI) or asgi_live_server (ASGI, with the /ws/ websocket: see
+asgi_server.py), so a transactional database that is flushed after each test.
 Serialized rollback cannot put the migrated data back here: once Playwright's sync API runs, Django
 hands the test thread a connection object without the serialized copy."""
 
@@ -38,3 +39,21 @@ def browser():
 @pytest.fixture(autouse=True)
 def reference_data(transactional_db):
     restore_reference_data()
+
+
+@pytest.fixture(scope="session")
+def _asgi_site():
+    """Daphne and its Twisted reactor, started in this process the first time a test asks for them."""
+    from .asgi_server import AsgiSite
+
+    site = AsgiSite().start()
+    yield site
+    site.stop()
+
+
+@pytest.fixture
+def asgi_live_server(_asgi_site, transactional_db):
+    """The project's ASGI application (HTTP and the /ws/ websocket) on http://127.0.0.1:<port>, for
+    this test only; `live_server` for the pages that need live events. See asgi_server.py."""
+    with _asgi_site.serve() as server:
+        yield server
