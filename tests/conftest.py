@@ -4,7 +4,7 @@ codes, a clean cache."""
 import itertools
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 
 from apps.users.models import User
 
@@ -30,16 +30,19 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
 
 
 def _clear_cache():
-    prefix = cache.key_prefix
-    if prefix and cache.__class__.__name__ == "RedisCache":
+    # `cache` is a proxy: the backend's class is the one to ask (asking the proxy flushed the whole
+    # shared Redis database, every worker's channel groups included, before and after each test).
+    backend = caches["default"]
+    prefix = backend.key_prefix
+    if prefix and type(backend).__name__ == "RedisCache":
         # The Redis database is shared by every xdist worker: remove only this worker's keys
         # (its KEY_PREFIX); cache.clear() would flush the other workers' keys as well.
-        client = cache._cache.get_client(write=True)
+        client = backend._cache.get_client(write=True)
         keys = list(client.scan_iter(match=f"{prefix}:*"))
         if keys:
             client.delete(*keys)
     else:
-        cache.clear()
+        backend.clear()
 
 
 @pytest.fixture(autouse=True)
