@@ -127,8 +127,12 @@ def _send_after_commit(sends: list[tuple[str, dict]]) -> None:
 
     def send():
         layer = get_channel_layer()
-        if layer is not None:
+        if layer is None:
+            return
+        try:
             async_to_sync(send_all)(layer)
+        except Exception:  # e.g. called from a thread that runs an event loop: the rows stand, the pages poll
+            log.exception("Could not send %d live events", len(sends))
 
     transaction.on_commit(send)
 
