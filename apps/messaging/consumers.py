@@ -6,8 +6,9 @@ participant check (anyone else: closed with 4403); `{"type": "unsubscribe", "thr
 `{"type": "typing", "thread_id": N}` on a followed thread tells its other followers
 (`message.typing` with the thread and user ids; never echoed to the typist).
 Nothing sent by the client is trusted as an identity: the user is the connection's. Each connection
-may send at most RATE_LIMIT frames per RATE_WINDOW seconds (then closed with 4429) of at most
-MAX_FRAME_BYTES each (else 4413)."""
+may send at most RATE_LIMIT frames per RATE_WINDOW seconds, and each person at most
+settings.SOCKET_RATE_LIMIT over all their sockets together (`services.socket_frame_allowed`), or the
+socket is closed with 4429; a frame is at most MAX_FRAME_BYTES (else 4413)."""
 
 import json
 import time
@@ -56,7 +57,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.frames.append(now)
         while self.frames and now - self.frames[0] > RATE_WINDOW:
             self.frames.popleft()
-        if len(self.frames) > RATE_LIMIT:
+        if len(self.frames) > RATE_LIMIT or not await database_sync_to_async(services.socket_frame_allowed)(
+                self.user.pk):
             await self.close(code=CLOSE_TOO_MANY)
             return
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")

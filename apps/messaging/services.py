@@ -81,24 +81,37 @@ class MessagingRateLimited(MessagingRefused):
     status = 429
 
 
-def _rate_limit_check(actor) -> None:
-    """At most `settings.MESSAGING_RATE_LIMIT` = (messages, seconds) new threads and messages per person
-    in each window of that many seconds (30 in 60 by default), counted in Django's cache, so every web
-    process shares the count when the cache is shared (Redis). Over it: MessagingRateLimited (429)."""
-    limit, seconds = getattr(settings, "MESSAGING_RATE_LIMIT", (30, 60))
+def _count_in_window(name: str, user_id: int, seconds: int) -> tuple[int, int]:
+    """Add one to the person's count for `name` in the current window of `seconds`, kept in Django's
+    cache so every process shares it when the cache is shared (Redis). Returns (count, seconds left)."""
     window = int(time.time() // seconds)
-    key = f"messaging-rate:{actor.pk}:{window}"
+    key = f"{name}:{user_id}:{window}"
     cache.add(key, 0, timeout=seconds + 5)
     try:
         count = cache.incr(key)
     except ValueError:  # the window's key expired between add and incr
         cache.set(key, 1, timeout=seconds + 5)
         count = 1
+    return count, max(1, int((window + 1) * seconds - time.time()) + 1)
+
+
+def _rate_limit_check(actor) -> None:
+    """At most `settings.MESSAGING_RATE_LIMIT` = (messages, seconds) new threads and messages per person
+    in each window of that many seconds (30 in 60 by default). Over it: MessagingRateLimited (429)."""
+    limit, seconds = getattr(settings, "MESSAGING_RATE_LIMIT", (30, 60))
+    count, wait = _count_in_window("messaging-rate", actor.pk, seconds)
     if count > limit:
-        wait = max(1, int((window + 1) * seconds - time.time()) + 1)
         raise MessagingRateLimited(
             "rate_limited", f"You are sending messages too quickly: at most {limit} in {seconds} seconds. "
                             f"Wait {wait} seconds, then send it again.")
+
+
+def socket_frame_allowed(user_id: int) -> bool:
+    """Frames one person may send over all their live sockets together: `settings.SOCKET_RATE_LIMIT` =
+    (frames, seconds), 60 in 10 s by default (each socket also has its own, smaller limit)."""
+    limit, seconds = getattr(settings, "SOCKET_RATE_LIMIT", (60, 10))
+    count, _ = _count_in_window("socket-rate", user_id, seconds)
+    return count <= limit
 
 
 def user_group(user_id: int) -> str:

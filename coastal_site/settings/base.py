@@ -334,6 +334,8 @@ EMAIL_SUBJECT_PREFIX = "[Coastal] "
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "apps.messaging.sms.LoggingSmsBackend")
 # At most this many new threads and messages per person per window of seconds; more answer 429.
 MESSAGING_RATE_LIMIT = (int(os.environ.get("MESSAGING_RATE_LIMIT", "30")), 60)
+# Frames one person may send over all their live sockets together, per 10 s (apps/messaging/consumers.py).
+SOCKET_RATE_LIMIT = (int(os.environ.get("SOCKET_RATE_LIMIT", "60")), 10)
 
 # --- wagtail -------------------------------------------------------------------------------
 # Wagtail's own name for the CMS (it asks editors to type it to confirm deleting pages). The

@@ -144,3 +144,18 @@ async def test_typing_reaches_the_other_followers_of_the_thread_only(settings):
     assert await typist.receive_nothing(timeout=0.3)  # never echoed to the typist
     await typist.disconnect()
     await reader.disconnect()
+
+
+async def test_one_person_cannot_flood_by_opening_more_sockets(settings):
+    settings.ALLOWED_HOSTS = ["localhost"]
+    settings.SOCKET_RATE_LIMIT = (6, 60)  # each socket's own limit (RATE_LIMIT) is far above this
+    cashier = await user("cashier")
+    first, _, _ = await connect(cashier)
+    second, _, _ = await connect(cashier)
+    for socket in (first, first, first, first, second, second):
+        await socket.send_json_to({"type": "ping"})
+        assert await socket.receive_json_from(timeout=10) == {"type": "pong"}
+    await second.send_json_to({"type": "ping"})
+    assert await second.receive_output(timeout=10) == {"type": "websocket.close", "code": consumers.CLOSE_TOO_MANY}
+    await first.disconnect()
+    await second.disconnect()
