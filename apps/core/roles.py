@@ -31,6 +31,7 @@ class Role(models.TextChoices):
     MANAGER = "manager", "Manager"
     OPERATIONS_MANAGER = "operations_manager", "Operations manager"
     ADMIN = "admin", "Administrator"
+    CONTENT_EDITOR = "content_editor", "Content editor"
 
     @property
     def group(self) -> str:
@@ -67,6 +68,10 @@ FACTS: dict[str, RoleFacts] = {
     Role.MANAGER: RoleFacts("Managers", staff=True, otp_required=True),
     Role.OPERATIONS_MANAGER: RoleFacts("Operations managers", staff=True, otp_required=True),
     Role.ADMIN: RoleFacts("Administrators", staff=True, otp_required=True),
+    # Edits the public website in Wagtail (/cms/) and nothing else. Not staff: `is_staff` opens the
+    # console and every member's data and money, and none of that is theirs (they sign in through
+    # the staff sign-in all the same, apps/users). A second factor: what they publish every member reads.
+    Role.CONTENT_EDITOR: RoleFacts("Content editors", staff=False, otp_required=True),
 }
 
 STAFF_ROLES = tuple(role for role in Role if role.staff)

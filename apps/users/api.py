@@ -82,17 +82,22 @@ class SessionOut(Schema):
 
 
 LOGIN_STATUS = {"locked": 423, "throttled": 429}
+CONTENT_EDITOR_REFUSED = ("Content editors work on the website at /cms/; the API (members, accounts and money) "
+                          "is not part of their role.")
 
 
 @router.post("/auth/login/", auth=None, response=TokensOut, throttle=[AnonRateThrottle("20/m")],
              summary="Sign in: tokens in the body and as httpOnly cookies")
 def login(request: HttpRequest, response: HttpResponse, payload: LoginIn):
     try:
-        user = services.sign_in(request=request, email=payload.email, password=payload.password,
-                                otp_token=payload.otp)
+        credentials = services.check_credentials(request=request, email=payload.email, password=payload.password,
+                                                 otp_token=payload.otp)
     except services.SignInError as exc:
         extra = {"retry_after": exc.retry_after} if exc.retry_after else {}
         raise ApiError(LOGIN_STATUS.get(exc.code, 401), exc.code, str(exc), **extra)
+    if credentials.user.role == Role.CONTENT_EDITOR:
+        raise ApiError(403, "role_refused", CONTENT_EDITOR_REFUSED)
+    user = services.start_session(request=request, credentials=credentials)
     pair = tokens.issue_pair(user=user, request=request)
     tokens.set_cookies(response, access=pair.access, refresh=pair.refresh)
     return {"access": pair.access, "refresh": pair.refresh, "user": user}

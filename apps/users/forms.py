@@ -1,6 +1,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from apps.core.roles import Role
+
 from .services import SignInError, check_credentials
 
 
@@ -37,7 +39,12 @@ class SignInForm(forms.Form):
             )
         except SignInError as exc:
             raise ValidationError(str(exc), code=exc.code)
-        if self.staff_only and not self.credentials.user.is_staff:
+        user = self.credentials.user
+        if not self.staff_only and user.role == Role.CONTENT_EDITOR:
+            raise ValidationError("Content editors sign in to the website editor at /cms/, not the member portal.",
+                                  code="content_editor")
+        # Content editors are not staff (no console, no member data) but sign in here for /cms/.
+        if self.staff_only and not (user.is_staff or user.role == Role.CONTENT_EDITOR):
             raise ValidationError("This account cannot use the staff console. Members sign in on the portal.",
                                   code="not_staff")
         return cleaned

@@ -43,6 +43,13 @@ class StaffLoginView(CoastalLoginView):
     form_class = StaffSignInForm
     next_page = "admin:index"  # without a `next`, staff land on the console, not the member portal
 
+    def get_default_redirect_url(self):
+        # Content editors work only in Wagtail (/cms/); the console is not theirs.
+        user = self.request.user
+        if getattr(user, "role", None) == Role.CONTENT_EDITOR:
+            return "/cms/"
+        return super().get_default_redirect_url()
+
 
 def _qr_svg(data: str) -> str:
     image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)

@@ -346,6 +346,8 @@ WAGTAILADMIN_LOGIN_URL = "admin:login"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "csv", "txt"]
 WAGTAIL_USER_EDIT_FORM = None
+# An approved workflow publishes as the second person, without the editors holding "publish".
+WAGTAIL_FINISH_WORKFLOW_ACTION = "apps.portal.workflow.publish_approved"
 
 # --- ledger ----------------------------------------------------------------------------------
 # The currency, written only here: apps.core.money.format_money puts the symbol before every amount

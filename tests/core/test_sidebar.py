@@ -45,7 +45,8 @@ VISIBLE = {
                   "Schedule preview", "Portfolio at risk"],
         "People": ["Users", "Sign-in activity"],
         "Security": ["Audit log", "Failed sign-ins"],
-        "Operations": ["Holidays", "Non-working days"],
+        # Managers approve and publish the content editors' pages and notices in /cms/ (issue 16).
+        "Operations": ["Holidays", "Non-working days", "Website content"],
         "My account": ["My sessions", "Notification settings", "Backup codes", "Change password"],
     },
     "operations_manager": {

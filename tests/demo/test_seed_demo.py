@@ -58,7 +58,8 @@ def test_seed_demo_twice_leaves_one_user_per_demo_email_and_managers_enrolled():
 def test_the_printed_logins_are_the_ones_the_readme_and_scripts_start_list():
     emails = [row[0] for row in DEMO_USERS]
     assert emails == ["admin@example.com", "manager@example.com", "operations@example.com", "cashier@example.com",
-                      "banker@example.com", "manager2@example.com", "customer@example.com"]
+                      "banker@example.com", "manager2@example.com", "editor@example.com", "editor2@example.com",
+                      "customer@example.com"]
     for document in ("README.md", "scripts/start"):
         text = (ROOT / document).read_text()
         assert set(emails) <= set(re.findall(r"[a-z0-9]+@example\.com", text)), document

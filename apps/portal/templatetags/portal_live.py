@@ -17,3 +17,12 @@ def notification_bell(context):
 @register.inclusion_tag("portal/includes/messages_nav.html", takes_context=True)
 def messages_nav(context):
     return {"unread_count": unread_messages(context["request"].user)}
+
+
+@register.inclusion_tag("portal/includes/notices_banner.html", takes_context=True)
+def notices_banner(context):
+    """The live, current notices for the viewer's audience (apps/portal/notices.py)."""
+    from ..notices import current_notices
+
+    request = context.get("request")
+    return {"notices": list(current_notices(getattr(request, "user", None))[:3])}
