@@ -65,10 +65,21 @@ for _role in ("cashier", "mobile_banker"):
     SNAPSHOT[_role] |= {"loans.add_loan", "loans.add_loandocument"}
 SNAPSHOT["manager"] |= {"loans.approve_loan"}
 SNAPSHOT["operations_manager"] |= {"loans.view_loanspolicy", "loans.change_loanspolicy"}
+# The website in Wagtail (issue 16): content editors draft pages, notices, images and documents and submit
+# them; managers and operations managers also publish, unlock and delete notices. (Page and collection
+# permissions and the approval workflow are Wagtail's own rows: tests/users/test_content_editor.py.)
+CMS_EDITING = {"wagtailadmin.access_admin", "portal.add_portalnotice", "portal.change_portalnotice",
+               "portal.lock_portalnotice", "wagtailimages.add_image", "wagtailimages.change_image",
+               "wagtailimages.choose_image", "wagtaildocs.add_document", "wagtaildocs.change_document",
+               "wagtaildocs.choose_document"}
+SNAPSHOT["content_editor"] = set(CMS_EDITING)
+for _role in ("manager", "operations_manager"):
+    SNAPSHOT[_role] |= CMS_EDITING | {"portal.publish_portalnotice", "portal.unlock_portalnotice",
+                                      "portal.delete_portalnotice"}
 # Held only by a role that declares them (User.has_perm), never through "every permission".
 DECISIONS = {"cash.approve_drawer", "ledger.approve_transaction", "members.verify_kyc", "loans.approve_loan"}
 GROUPS = {"customer": "Customers", "cashier": "Cashiers", "mobile_banker": "Mobile bankers", "manager": "Managers",
-          "operations_manager": "Operations managers", "admin": "Administrators"}
+          "operations_manager": "Operations managers", "admin": "Administrators", "content_editor": "Content editors"}
 
 
 def _held(group_name: str) -> set[str]:
@@ -101,6 +112,8 @@ def test_each_roles_facts():
 
     assert [(role.value, role.label) for role in Role] == [
         ("customer", "Customer"), ("cashier", "Cashier"), ("mobile_banker", "Mobile banker"),
-        ("manager", "Manager"), ("operations_manager", "Operations manager"), ("admin", "Administrator")]
+        ("manager", "Manager"), ("operations_manager", "Operations manager"), ("admin", "Administrator"),
+        ("content_editor", "Content editor")]
     assert STAFF_ROLES == (Role.CASHIER, Role.MOBILE_BANKER, Role.MANAGER, Role.OPERATIONS_MANAGER, Role.ADMIN)
-    assert {role for role in Role if role.otp_required} == {Role.MANAGER, Role.OPERATIONS_MANAGER, Role.ADMIN}
+    assert {role for role in Role if role.otp_required} == {Role.MANAGER, Role.OPERATIONS_MANAGER, Role.ADMIN,
+                                                            Role.CONTENT_EDITOR}
