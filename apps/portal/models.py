@@ -52,12 +52,17 @@ class SecondPersonApprovalTask(AbstractGroupApprovalTask):
     any member of the groups approve, the person who asked included."""
 
     @staticmethod
-    def _requested_by(obj):
+    def _wrote_it(obj, user) -> bool:
+        """Whether `user` submitted `obj` for approval or wrote its latest revision (an edit made
+        while it waits is theirs to have approved by someone else too)."""
         state = getattr(obj, "current_workflow_state", None)
-        return state.requested_by_id if state is not None else None
+        if state is not None and state.requested_by_id == user.pk:
+            return True
+        latest = obj.get_latest_revision() if hasattr(obj, "get_latest_revision") else None
+        return latest is not None and latest.user_id == user.pk
 
     def get_actions(self, obj, user):
-        if user.pk is not None and self._requested_by(obj) == user.pk:
+        if user.pk is not None and self._wrote_it(obj, user):
             return []
         return super().get_actions(obj, user)
 

@@ -215,6 +215,23 @@ def test_a_second_editor_approves_and_the_notice_is_published(editor, editor2):
     assert WorkflowState.objects.get(object_id=str(notice.pk)).status == WorkflowState.STATUS_APPROVED
 
 
+def test_an_editor_who_changed_the_notice_while_it_waits_cannot_approve_it(editor, editor2, make_user, totp_device):
+    notice, task_state = submit_notice(editor)
+    edit = reverse(f"{NOTICES}:edit", args=[notice.pk])
+    response = staff_client_for(editor2).post(edit, notice_form(body="Closed Friday and Saturday."))
+    assert response.status_code == 302
+    notice.refresh_from_db()
+    assert task_state.task.specific.get_actions(notice, editor2) == []
+    assert approve(editor2, notice, task_state).status_code == 302
+    notice.refresh_from_db()
+    assert not notice.live
+
+    manager = verified(make_user, totp_device, "manager")
+    assert approve(manager, notice, task_state).status_code in (200, 302)
+    notice.refresh_from_db()
+    assert notice.live and notice.body == "Closed Friday and Saturday."
+
+
 def test_a_manager_may_approve_an_editors_notice(editor, make_user, totp_device):
     manager = verified(make_user, totp_device, "manager")
     notice, task_state = submit_notice(editor)
