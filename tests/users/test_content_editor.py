@@ -251,3 +251,26 @@ def test_a_cashier_cannot_approve(editor, make_user):
     assert approve(make_user("cashier"), notice, task_state).status_code in (302, 403)
     notice.refresh_from_db()
     assert not notice.live
+
+
+def test_a_page_an_editor_submits_is_published_by_a_second_editor(editor, editor2):
+    home = HomePage.objects.get()
+    response = staff_client_for(editor).post(f"/cms/pages/add/portal/contentpage/{home.pk}/", {
+        "title": "New savings rates", "slug": "new-savings-rates", "summary": "From next month",
+        "body-count": "0", "action-submit": "action-submit"})
+    assert response.status_code == 302
+    page = Page.objects.get(slug="new-savings-rates")
+    state = WorkflowState.objects.get(object_id=str(page.pk))
+    assert state.requested_by == editor and not page.live
+    task_state = state.current_task_state
+
+    def approve_page(user):
+        url = reverse("wagtailadmin_pages:workflow_action", args=[page.pk, "approve", task_state.pk])
+        return staff_client_for(user).post(url, {"comment": ""})
+
+    approve_page(editor)
+    page.refresh_from_db()
+    assert not page.live
+    assert approve_page(editor2).status_code in (200, 302)
+    page.refresh_from_db()
+    assert page.live
