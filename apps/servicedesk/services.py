@@ -325,8 +325,11 @@ def request_transition(*, actor, request, status: str, note: str = "", outcome: 
     _require_desk(actor)
     if status not in Status.values:
         raise ValidationError({"status": f"Choose one of: {', '.join(s for s in Status.values if s != 'open')}."})
-    note = _text("note", note, limit=MAX_NOTE_CHARS, required=status in (*CLOSED, Status.WAITING_CUSTOMER))
     req = _locked(request)
+    approving = (req.kind == Kind.REFUND and status == Status.RESOLVED
+                 and req.refund_state == ServiceRequest.RefundState.WAITING)
+    note = _text("note", note, limit=MAX_NOTE_CHARS,
+                 required=status in (*CLOSED, Status.WAITING_CUSTOMER) and not approving)
     allowed = TRANSITIONS[Status(req.status)]
     if status not in allowed:
         if req.status in CLOSED:
@@ -336,9 +339,9 @@ def request_transition(*, actor, request, status: str, note: str = "", outcome: 
             reason = (f"{req.reference} is {req.get_status_display().lower()}: it can move only to {words}, "
                       f"not to {Status(status).label.lower()}.")
         raise ServiceDeskRefused("transition_not_allowed", reason)
+    if approving:
+        return refund_approve(actor=actor, request=req)
     if req.kind == Kind.REFUND and status == Status.RESOLVED:
-        if req.refund_state == ServiceRequest.RefundState.WAITING:
-            return refund_approve(actor=actor, request=req)
         return _refund_ask(actor, req, note)
     if req.kind == Kind.ACCOUNT_CHANGE and status == Status.RESOLVED:
         member_update(actor=actor, member=req.member, **req.changes)
