@@ -65,8 +65,15 @@ for _role in ("cashier", "mobile_banker"):
     SNAPSHOT[_role] |= {"loans.add_loan", "loans.add_loandocument"}
 SNAPSHOT["manager"] |= {"loans.approve_loan"}
 SNAPSHOT["operations_manager"] |= {"loans.view_loanspolicy", "loans.change_loanspolicy"}
+# The service desk's (issue 16): its queue for cashiers, managers and operations managers; operations keeps
+# the service levels; a manager is the second person who approves a refund.
+for _role in ("cashier", "manager", "operations_manager"):
+    SNAPSHOT[_role] |= {"servicedesk.view_servicerequest", "servicedesk.change_servicerequest"}
+SNAPSHOT["operations_manager"] |= {"servicedesk.view_servicelevel", "servicedesk.change_servicelevel"}
+SNAPSHOT["manager"] |= {"servicedesk.approve_refund"}
 # Held only by a role that declares them (User.has_perm), never through "every permission".
-DECISIONS = {"cash.approve_drawer", "ledger.approve_transaction", "members.verify_kyc", "loans.approve_loan"}
+DECISIONS = {"cash.approve_drawer", "ledger.approve_transaction", "members.verify_kyc", "loans.approve_loan",
+             "servicedesk.approve_refund"}
 GROUPS = {"customer": "Customers", "cashier": "Cashiers", "mobile_banker": "Mobile bankers", "manager": "Managers",
           "operations_manager": "Operations managers", "admin": "Administrators"}
 
