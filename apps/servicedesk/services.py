@@ -16,6 +16,7 @@ member's notification (sent after the commit by `messaging.services.notify`).
 """
 
 import os
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -290,7 +291,7 @@ def request_create(*, actor, kind: str, subject: str, body: str, member=None, ac
     checked = [(file, _check_file(file)) for file in files]
     now = timezone.now()
     req = ServiceRequest.objects.create(
-        reference=f"new-{now.timestamp()}-{actor.pk}"[:20], member=member, kind=kind, subject=subject, body=body,
+        reference=f"new-{uuid.uuid4().hex[:16]}", member=member, kind=kind, subject=subject, body=body,
         account=account, amount=amount, changes=changes, channel=channel, created_by=actor,
         due_by=due_by_for(kind, now), created_at=now,
         complaint_category=category if kind == Kind.COMPLAINT else "",
@@ -344,6 +345,9 @@ def request_transition(*, actor, request, status: str, note: str = "", outcome: 
     if req.kind == Kind.REFUND and status == Status.RESOLVED:
         return _refund_ask(actor, req, note)
     if req.kind == Kind.ACCOUNT_CHANGE and status == Status.RESOLVED:
+        if not actor.has_perm("members.change_member"):
+            raise PermissionDenied("Only a cashier or an operations manager verifies and applies a change of "
+                                   "a member's details; assign the request to one of them.")
         member_update(actor=actor, member=req.member, **req.changes)
     old = req.status
     req.status = status
@@ -481,7 +485,7 @@ def note_add(*, actor, request, text: str, internal: bool = False) -> ServiceReq
     if actor.role == Role.CUSTOMER:
         if internal:
             raise PermissionDenied("Only staff write internal notes.")
-        req = request_for(actor, _pk(request))
+        request_for(actor, _pk(request))  # own requests only: anyone else's is 404
     else:
         _require_desk(actor)
     req = _locked(request)

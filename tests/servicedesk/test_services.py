@@ -189,3 +189,13 @@ def test_the_console_queue_and_the_complaints_csv(staff_client, totp_device, cus
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][:8] == list(services.COMPLAINT_COLUMNS[:8]) and rows[1][0] == complaint.reference
+
+
+def test_a_manager_cannot_apply_an_account_change_and_nothing_changes(customer, member, manager):
+    req = services.request_create(actor=customer, kind="account_change", subject="Phone", body="New phone",
+                                  changes={"phone": "0209999999"})
+    services.request_transition(actor=manager, request=req, status="in_progress")
+    with pytest.raises(PermissionDenied, match="cashier or an operations manager"):
+        services.request_transition(actor=manager, request=req, status="resolved", note="Checked")
+    assert Member.objects.get(pk=member.pk).phone == "0244123456"
+    assert ServiceRequest.objects.get(pk=req.pk).status == "in_progress"
