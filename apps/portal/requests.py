@@ -152,6 +152,13 @@ def request_detail(request, pk: int):
 
 @member_required
 @require_GET
+def request_status(request, pk: int):
+    """The request's status alone, for htmx to redraw when a notification arrives (staff moved it on)."""
+    return render(request, "portal/requests/_status.html", {"req": services.request_for(request.user, pk)})
+
+
+@member_required
+@require_GET
 def attachment_download(request, pk: int, attachment: int):
     """A file on one of the member's own requests; 404 for anyone else's. Never a public URL."""
     found = services.attachment_for(request.user, pk, attachment)

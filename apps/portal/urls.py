@@ -41,6 +41,7 @@ urlpatterns = [
     path("my/requests/", requests.request_list, name="requests"),
     path("my/requests/new/", requests.request_new, name="request_new"),
     path("my/requests/<int:pk>/", requests.request_detail, name="request"),
+    path("my/requests/<int:pk>/status/", requests.request_status, name="request_status"),
     path("my/requests/<int:pk>/attachments/<int:attachment>/", requests.attachment_download,
          name="request_attachment"),
     path("my/notifications/", notifications.notification_list, name="notifications"),

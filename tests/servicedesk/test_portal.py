@@ -63,3 +63,14 @@ def test_a_missing_field_or_an_oversized_file_is_refused_and_nothing_is_stored(c
 
 def test_staff_are_sent_to_the_console(cashier):
     assert staff_client_for(cashier).get(LIST).status_code == 403
+
+
+def test_the_status_partial_follows_staff_and_is_the_members_only(customer, member, other_customer, cashier):
+    req = services.request_create(actor=customer, kind="card", subject="Card", body="Lost")
+    browser = staff_client_for(customer)
+    url = f"/my/requests/{req.pk}/status/"
+    assert "Open" in browser.get(url).content.decode()
+    assert f'hx-get="{url}"' in browser.get(f"/my/requests/{req.pk}/").content.decode()
+    services.request_transition(actor=cashier, request=req, status="waiting_customer", note="Bring your ID")
+    assert "Waiting for the member" in browser.get(url).content.decode()
+    assert staff_client_for(other_customer).get(url).status_code == 404
