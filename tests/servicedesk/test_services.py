@@ -199,3 +199,24 @@ def test_a_manager_cannot_apply_an_account_change_and_nothing_changes(customer, 
         services.request_transition(actor=manager, request=req, status="resolved", note="Checked")
     assert Member.objects.get(pk=member.pk).phone == "0244123456"
     assert ServiceRequest.objects.get(pk=req.pk).status == "in_progress"
+
+
+def test_the_console_actions_move_a_refund_through_two_people(staff_client, totp_device, refund, account, cashier,
+                                                              manager):
+    from django.urls import reverse
+
+    req = refund()
+    totp_device(manager)
+    desk, boss = staff_client(cashier), staff_client(manager)
+    transition = reverse("admin:servicedesk_servicerequest_transition", args=[req.pk])
+    desk.post(transition, {"_form_submitted": "on", "status": "resolved", "note": "Fee taken twice", "outcome": ""})
+    assert ServiceRequest.objects.get(pk=req.pk).refund_state == "waiting"
+    approve = reverse("admin:servicedesk_servicerequest_approve_refund", args=[req.pk])
+    assert desk.post(approve, {"_form_submitted": "on"}).status_code == 403  # the asker, and not a manager
+    page = boss.get(reverse("admin:servicedesk_servicerequest_change", args=[req.pk])).content.decode()
+    assert "Approve refund" in page and "Fee taken twice" in page
+    boss.post(approve, {"_form_submitted": "on"})
+    req.refresh_from_db()
+    account.refresh_from_db()
+    assert req.status == "resolved" and account.balance == Decimal("25.00")
+    assert boss.post(approve, {"_form_submitted": "on"}).status_code == 403  # nothing waits any more
