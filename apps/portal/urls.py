@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import banking, loans, messages, notification_settings, notifications, statements, views
+from . import banking, loans, messages, notification_settings, notifications, requests, statements, views
 
 app_name = "portal"
 
@@ -37,6 +37,13 @@ urlpatterns = [
     path("my/messages/<int:pk>/list/", messages.thread_messages, name="thread_messages"),
     path("my/messages/<int:pk>/attachments/<int:attachment>/", messages.attachment_download,
          name="message_attachment"),
+    # service requests and complaints (the service desk)
+    path("my/requests/", requests.request_list, name="requests"),
+    path("my/requests/new/", requests.request_new, name="request_new"),
+    path("my/requests/<int:pk>/", requests.request_detail, name="request"),
+    path("my/requests/<int:pk>/status/", requests.request_status, name="request_status"),
+    path("my/requests/<int:pk>/attachments/<int:attachment>/", requests.attachment_download,
+         name="request_attachment"),
     path("my/notifications/", notifications.notification_list, name="notifications"),
     path("my/notifications/read/", notifications.notifications_read, name="notifications_read"),
     path("my/notifications/bell/", notifications.notification_bell, name="notification_bell"),

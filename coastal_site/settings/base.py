@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "apps.ledger",
     "apps.cash",
     "apps.loans",
+    "apps.servicedesk",
     "apps.reports",
     "apps.portal",
     "apps.api",

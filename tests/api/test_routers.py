@@ -28,6 +28,7 @@ def test_each_app_api_module_brings_its_routers_under_their_prefixes(db):
         ("/loan-products/", ["loan products"]),
         ("/loans/", ["loans"]),
         ("/reports/", ["reports"]),  # loans' portfolio-at-risk report
+        ("/service-requests/", ["service requests"]),
         ("/accounts/", ["accounts"]),  # reports' statements, next to the ledger's accounts
     ]
     paths = new_client().get("/api/openapi.json").json()["paths"]

@@ -76,8 +76,15 @@ SNAPSHOT["content_editor"] = set(CMS_EDITING)
 for _role in ("manager", "operations_manager"):
     SNAPSHOT[_role] |= CMS_EDITING | {"portal.publish_portalnotice", "portal.unlock_portalnotice",
                                       "portal.delete_portalnotice"}
+# The service desk's (issue 16): its queue for cashiers, managers and operations managers; operations keeps
+# the service levels; a manager is the second person who approves a refund.
+for _role in ("cashier", "manager", "operations_manager"):
+    SNAPSHOT[_role] |= {"servicedesk.view_servicerequest", "servicedesk.change_servicerequest"}
+SNAPSHOT["operations_manager"] |= {"servicedesk.view_servicelevel", "servicedesk.change_servicelevel"}
+SNAPSHOT["manager"] |= {"servicedesk.approve_refund"}
 # Held only by a role that declares them (User.has_perm), never through "every permission".
-DECISIONS = {"cash.approve_drawer", "ledger.approve_transaction", "members.verify_kyc", "loans.approve_loan"}
+DECISIONS = {"cash.approve_drawer", "ledger.approve_transaction", "members.verify_kyc", "loans.approve_loan",
+             "servicedesk.approve_refund"}
 GROUPS = {"customer": "Customers", "cashier": "Cashiers", "mobile_banker": "Mobile bankers", "manager": "Managers",
           "operations_manager": "Operations managers", "admin": "Administrators", "content_editor": "Content editors"}
 

@@ -1,6 +1,6 @@
 """The sidebar is drawn from what the apps registered (apps/core/sidebar.py); each role sees what it
 saw when the whole sidebar was one list in coastal_site/settings/unfold.py (and the Loans and Messages groups
-since)."""
+since, with the service desk's Service requests in Messages)."""
 
 import pytest
 from django.contrib import admin
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 VISIBLE = {
     "cashier": {
         "Overview": ["Dashboard"],
-        "Messages": ["Inbox", "Service desk", "Notifications"],
+        "Messages": ["Inbox", "Service desk", "Service requests", "Notifications"],
         "Members": ["Members", "Register a member"],
         "Banking": ["Deposit", "Withdrawal", "Transfer", "Payment", "Fee", "Shares pay-out (member exit)", "Accounts",
                     "Transactions"],
@@ -35,7 +35,7 @@ VISIBLE = {
     },
     "manager": {
         "Overview": ["Dashboard"],
-        "Messages": ["Inbox", "Service desk", "Notifications"],
+        "Messages": ["Inbox", "Service desk", "Service requests", "Notifications"],
         "Members": ["Members"],
         "Banking": ["Transfer", "Payment", "Fee", "Shares pay-out (member exit)", "Accounts", "Transactions", "Journal",
                     "Approvals"],
@@ -51,7 +51,7 @@ VISIBLE = {
     },
     "operations_manager": {
         "Overview": ["Dashboard"],
-        "Messages": ["Inbox", "Service desk", "Notifications"],
+        "Messages": ["Inbox", "Service desk", "Service requests", "Notifications"],
         "Members": ["Members", "Register a member", "KYC to verify"],
         "Banking": ["Fee", "Shares pay-out (member exit)", "Accounts", "Transactions", "Journal"],
         "Cash": ["Cheques", "Cash drawers", "Collection runs", "Large cash", "Denominations", "Cash policy"],
