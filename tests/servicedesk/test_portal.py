@@ -18,6 +18,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 def test_a_member_raises_a_complaint_and_watches_staff_resolve_it(customer, member, cashier):
     browser = staff_client_for(customer)
+    assert f'href="{LIST}"' in browser.get("/my/").content.decode()  # the header leads to the requests
     assert browser.get(NEW).status_code == 200
     response = browser.post(NEW, {"kind": "complaint", "subject": "Long queue", "body": "Two hours at Tema",
                                   "category": "service_delay", "file": SimpleUploadedFile("ticket.png", PNG)})
