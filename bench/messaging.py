@@ -26,12 +26,11 @@ What it does, in order:
 5. Closes the sockets, stops daphne and the publisher, drops the database and empties the Redis
    database (which must be empty at the start: the bench refuses to use one that holds keys).
 
---capacity N gives the publisher's channel layer a capacity of N (the sender enforces it) and
-`--redis-url 'redis://127.0.0.1:6379/12?socket_timeout=15'` gives every Redis client (the server's
-channel layer included) a socket timeout above channels_redis's 5 s BZPOPMIN: with redis-py 8's
-default of 5 s, consumers die with "Timeout reading from 127.0.0.1:6379" (close code 1011), and a
-fan-out larger than the capacity (100 by default, for the one inbox all of a server process's
-sockets share) is partly dropped. Run both ways to compare the settings as shipped with those fixes.
+The settings as shipped (coastal_site/settings/base.py) give the Redis layer a socket timeout of
+15 s, above channels_redis's 5 s BZPOPMIN (with redis-py 8's default of 5 s, consumers died with
+"Timeout reading from 127.0.0.1:6379", close code 1011), and a capacity of 5,000 for the one inbox all
+of a server process's sockets share (the default of 100 dropped part of a fan-out to a role). To see
+those faults again, run with `--capacity 100` and a `--redis-url` carrying `?socket_timeout=5`.
 
 Publisher and clients run on the same machine, so the wall clock (time.time()) is shared. The client
 process's own CPU is part of every latency: it is printed next to the figures.
