@@ -29,8 +29,8 @@ What it does, in order:
 The settings as shipped (coastal_site/settings/base.py) give the Redis layer a socket timeout of
 15 s, above channels_redis's 5 s BZPOPMIN (with redis-py 8's default of 5 s, consumers died with
 "Timeout reading from 127.0.0.1:6379", close code 1011), and a capacity of 5,000 for the one inbox all
-of a server process's sockets share (the default of 100 dropped part of a fan-out to a role). To see
-those faults again, run with `--capacity 100` and a `--redis-url` carrying `?socket_timeout=5`.
+of a server process's sockets share (the default of 100 dropped part of a fan-out to a role).
+`--capacity N` overrides the publisher's capacity (the sender enforces it), e.g. 100 to see the drops.
 
 Publisher and clients run on the same machine, so the wall clock (time.time()) is shared. The client
 process's own CPU is part of every latency: it is printed next to the figures.
