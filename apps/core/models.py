@@ -2,16 +2,15 @@
 
 import base64
 import mimetypes
-import os
-from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+
+from .storage import private_storage
 
 
 class TimeStampedModel(models.Model):
@@ -122,34 +121,8 @@ class CloseOverride(models.Model):
         return f"Override on {self.business_date:%d %b %Y}: {self.item_text}"
 
 
-def job_private_root() -> Path:
-    """Where job results are kept: settings.PRIVATE_MEDIA_ROOT when set, else var/private beside
-    MEDIA_ROOT. Outside MEDIA_ROOT, so no public media URL ever serves them."""
-    root = getattr(settings, "PRIVATE_MEDIA_ROOT", None)
-    return Path(root) if root else Path(settings.MEDIA_ROOT).parent / "private"
-
-
-class JobResultStorage(FileSystemStorage):
-    """Private file storage for job results, with no URL: a result is read only through the
-    permission-checked download (`GET /api/jobs/{id}/result/`)."""
-
-    def __init__(self):
-        super().__init__(base_url=None)
-
-    @property
-    def base_location(self):
-        return str(job_private_root())
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    def url(self, name):
-        raise ValueError("Job results have no public URL; use the job's result_url.")
-
-
-def job_result_storage():
-    return JobResultStorage()
+# Job results are private files (storage.py); the name stays for the migrations.
+job_result_storage = private_storage
 
 
 class JobRun(models.Model):

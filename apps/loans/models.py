@@ -6,17 +6,15 @@ days in year, repayment every/frequency, grace, rounding by decimal places, curr
 instalment multiple ("installmentAmountInMultiplesOf")).
 """
 
-import os
 from decimal import Decimal
-from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import FileSystemStorage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from apps.core import storage
 from apps.core.models import PolicyModel, TimeStampedModel
 
 from .arrears import BUCKET_CODES, delinquency_bucket
@@ -234,34 +232,8 @@ class LoanProductFee(models.Model):
 
 # --- applications ------------------------------------------------------------------------------
 
-def private_root() -> Path:
-    """Where loan documents are stored: settings.PRIVATE_MEDIA_ROOT when set, else var/private beside
-    MEDIA_ROOT. Outside MEDIA_ROOT, so no public media URL ever serves them."""
-    root = getattr(settings, "PRIVATE_MEDIA_ROOT", None)
-    return Path(root) if root else Path(settings.MEDIA_ROOT).parent / "private"
-
-
-class PrivateStorage(FileSystemStorage):
-    """File storage under `private_root()`, read when used (so a settings override applies), with no URL:
-    documents are read only through the permission-checked download view (apps/loans/admin_views.py)."""
-
-    def __init__(self):
-        super().__init__(base_url=None)
-
-    @property
-    def base_location(self):
-        return str(private_root())
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    def url(self, name):
-        raise ValueError("Loan documents have no public URL; use the download view.")
-
-
-def private_storage():
-    return PrivateStorage()
+# Loan documents are private files (apps/core/storage.py); the name stays for the migrations.
+private_storage = storage.private_storage
 
 
 class LoansPolicy(PolicyModel):

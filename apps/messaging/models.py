@@ -1,46 +1,18 @@
 """Threads between people (staff ↔ staff, staff ↔ member), their messages and attachments, and the
 in-app notifications shown in the bell. Text is stored plain; templates escape it on output."""
 
-import os
-from pathlib import Path
-
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
+
+from apps.core import storage
 
 MAX_SUBJECT_CHARS = 200
 MAX_BODY_CHARS = 4000
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 
 
-def private_root() -> Path:
-    """settings.PRIVATE_MEDIA_ROOT when set, else var/private beside MEDIA_ROOT: never under MEDIA_ROOT,
-    so no public media URL serves an attachment (the same place as loan documents)."""
-    root = getattr(settings, "PRIVATE_MEDIA_ROOT", None)
-    return Path(root) if root else Path(settings.MEDIA_ROOT).parent / "private"
-
-
-class PrivateStorage(FileSystemStorage):
-    """Files under `private_root()` (read when used, so a settings override applies) with no URL:
-    attachments are read only through the permission-checked download endpoint."""
-
-    def __init__(self):
-        super().__init__(base_url=None)
-
-    @property
-    def base_location(self):
-        return str(private_root())
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    def url(self, name):
-        raise ValueError("Message attachments have no public URL; use the download endpoint.")
-
-
-def private_storage():
-    return PrivateStorage()
+# Attachments are private files (apps/core/storage.py); the name stays for the migrations.
+private_storage = storage.private_storage
 
 
 class Thread(models.Model):

@@ -233,12 +233,12 @@ def _clean_text(field: str, value: str, *, limit: int, required: bool) -> str:
     return value
 
 
-def _check_file(file) -> tuple[str, str]:
+def check_attachment(file) -> tuple[str, str]:
     """(content type, clean name) of an acceptable attachment: PDF, JPEG or PNG by its first bytes and its
     name, from 1 byte to 5 MB. ValidationError otherwise."""
     size = getattr(file, "size", 0) or 0
     if size <= 0 or size > MAX_ATTACHMENT_BYTES:
-        raise ValidationError({"file": "The file must be between 1 byte and 5 MB."})
+        raise ValidationError({"file": f"The file must be between 1 byte and 5 MB ({size:,} bytes given)."})
     name = os.path.basename((getattr(file, "name", "") or "").replace("\\", "/"))[-150:] or "attachment"
     if has_control_characters(name):
         raise ValidationError({"file": "The file name contains control characters."})
@@ -300,7 +300,7 @@ def message_post(*, actor, thread_id: int, body: str = "", file=None) -> Message
     """Post to a thread the actor takes part in; the sender is always the actor. A body up to
     MAX_BODY_CHARS, an optional PDF/JPEG/PNG attachment up to 5 MB; at least one of the two."""
     body = _clean_text("body", body, limit=MAX_BODY_CHARS, required=file is None)
-    checked = _check_file(file) if file is not None else None
+    checked = check_attachment(file) if file is not None else None
     _rate_limit_check(actor)
     with transaction.atomic():
         thread = Thread.objects.select_for_update().filter(pk=thread_id, participants__user=actor).first()

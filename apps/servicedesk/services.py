@@ -15,7 +15,6 @@ member's notification (sent after the commit by `messaging.services.notify`).
   then is the amount posted to the member's account through the ledger's posting engine, once.
 """
 
-import os
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -40,8 +39,7 @@ from apps.ledger.posting import Entry, entry_post, lock_accounts, new_reference,
 from apps.ledger.services import plan_lines
 from apps.members.models import Member
 from apps.members.services import member_update
-from apps.messaging.models import MAX_ATTACHMENT_BYTES
-from apps.messaging.services import ATTACHMENT_TYPES, notify
+from apps.messaging.services import check_attachment, notify
 
 from .models import (
     CLOSED,
@@ -219,24 +217,6 @@ def _amount(raw) -> Decimal:
         raise ValidationError({"amount": str(exc)})
 
 
-def _check_file(file) -> tuple[str, str]:
-    """(content type, clean name) of an acceptable attachment: PDF, JPEG or PNG by its first bytes and its
-    name, from 1 byte to 5 MB (the same rule as message attachments)."""
-    size = getattr(file, "size", 0) or 0
-    if size <= 0 or size > MAX_ATTACHMENT_BYTES:
-        raise ValidationError({"file": f"The file must be between 1 byte and 5 MB ({size:,} bytes given)."})
-    name = os.path.basename((getattr(file, "name", "") or "").replace("\\", "/"))[-150:] or "attachment"
-    if has_control_characters(name):
-        raise ValidationError({"file": "The file name contains control characters."})
-    file.seek(0)
-    head = file.read(16)
-    file.seek(0)
-    for content_type, (magics, suffixes) in ATTACHMENT_TYPES.items():
-        if name.lower().endswith(suffixes) and head.startswith(magics):
-            return content_type, name
-    raise ValidationError({"file": "Attach a PDF, JPEG or PNG file."})
-
-
 def _link(req: ServiceRequest) -> str:
     return f"/my/requests/{req.pk}/"
 
@@ -288,7 +268,7 @@ def request_create(*, actor, kind: str, subject: str, body: str, member=None, ac
     channel = channel or (channels.PORTAL if actor.role == Role.CUSTOMER else channels.BRANCH)
     if channel not in channels.values:
         raise ValidationError({"channel": f"Choose one of: {', '.join(channels.values)}."})
-    checked = [(file, _check_file(file)) for file in files]
+    checked = [(file, check_attachment(file)) for file in files]
     now = timezone.now()
     req = ServiceRequest.objects.create(
         reference=f"new-{uuid.uuid4().hex[:16]}", member=member, kind=kind, subject=subject, body=body,
@@ -504,7 +484,7 @@ def attachment_add(*, actor, request, file) -> ServiceRequestAttachment:
         request_for(actor, _pk(request))
     else:
         _require_desk(actor)
-    content_type, name = _check_file(file)
+    content_type, name = check_attachment(file)
     req = _locked(request)
     return ServiceRequestAttachment.objects.create(request=req, uploaded_by=actor, file=file, name=name,
                                                    size=file.size, content_type=content_type)
