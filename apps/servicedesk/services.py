@@ -290,7 +290,7 @@ def request_create(*, actor, kind: str, subject: str, body: str, member=None, ac
 
 
 def _locked(req) -> ServiceRequest:
-    return ServiceRequest.objects.select_for_update().select_related("member__user").get(pk=_pk(req))
+    return ServiceRequest.objects.select_for_update(of=("self",)).select_related("member__user").get(pk=_pk(req))
 
 
 def _require_desk(actor) -> None:
