@@ -190,7 +190,8 @@ def message_list(request, thread_id: int):
             .order_by("-pk"))
 
 
-MESSAGE_BODY = {"requestBody": {"required": True, "content": {
+MESSAGE_BODY = {"responses": {"400": {"description": "A multipart body the server could not read."}},
+    "requestBody": {"required": True, "content": {
     "application/json": {"schema": {"type": "object", "required": ["body"], "properties": {
         "body": {"type": "string", "minLength": 1, "maxLength": MAX_BODY_CHARS}}}},
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {

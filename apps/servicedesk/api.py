@@ -227,7 +227,8 @@ def note_add(request, request_id: int, payload: NoteIn):
     return Status(201, note)
 
 
-ATTACHMENT_BODY = {"requestBody": {"required": True, "content": {
+ATTACHMENT_BODY = {"responses": {"400": {"description": "A multipart body the server could not read."}},
+    "requestBody": {"required": True, "content": {
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary", "description": "PDF, JPEG or PNG, at most 5 MB."}}}},
 }}}

@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -79,6 +80,11 @@ def install(api) -> None:
     @api.exception_handler(PermissionDenied)
     def forbidden(request, exc):
         return respond(request, _body(str(exc) or "Your role may not do this.", "forbidden"), 403)
+
+    @api.exception_handler(MultiPartParserError)
+    def malformed_multipart(request, exc):
+        return respond(request, _body("The multipart body could not be read: send the file again.",
+                                      "malformed_multipart"), 422)
 
     @api.exception_handler(Http404)
     def not_found(request, exc):
