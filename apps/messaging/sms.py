@@ -21,6 +21,7 @@ down never stops the action that raised the notification.
 """
 
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -38,12 +39,12 @@ class SmsMessage:
     text: str
 
 
-class SmsBackend:
+class SmsBackend(ABC):
     """The interface every SMS backend implements."""
 
+    @abstractmethod
     def send_messages(self, messages: list[SmsMessage]) -> int:
         """Send each message; return how many were accepted by the gateway."""
-        raise NotImplementedError("An SMS backend implements send_messages(messages).")
 
 
 class LoggingSmsBackend(SmsBackend):

@@ -1,26 +1,8 @@
 import pytest
 
-from apps.core.roles import Role
 from apps.ledger.models import Account
 from tests.ledger.factories import make_member, open_account
-
-
-@pytest.fixture
-def headers(api, totp_device, code_for):
-    """headers(user) -> Bearer headers, with a second factor for the roles that need one."""
-
-    def make(user):
-        if Role(user.role).otp_required:
-            return api(user, otp=code_for(totp_device(user)))
-        return api(user)
-
-    return make
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
-    return tmp_path / "private"
+from tests.messaging.conftest import headers, private_media  # noqa: F401  (the same API headers and private files)
 
 
 @pytest.fixture
